@@ -1,0 +1,437 @@
+//! A call's media queue: the active operation and its phase, the queued
+//! ones, and the tone subscription.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use super::Ledger;
+use crate::error::InputIgnored;
+use crate::id::{CallId, OperationId};
+use crate::io::{MediaCommand, MediaInput, Notification, Output};
+use crate::model::{ApiVersion, EndReason, MediaRequest, Operation, OperationStatus, Record, Tone};
+use crate::time::Instant;
+
+/// An accepted media operation and what it was asked to do.
+#[derive(Clone, Debug)]
+pub(super) struct Queued {
+    pub(super) op: Operation,
+    pub(super) request: MediaRequest,
+}
+
+#[derive(Clone, Debug)]
+struct Active {
+    queued: Queued,
+    phase: Phase,
+}
+
+/// Where the active operation is. A playPrompt only ever plays prompts; a
+/// record goes prompt → beep → recording → storing, skipping what it lacks.
+#[derive(Clone, Debug)]
+enum Phase {
+    /// Playing prompt `index` of the operation.
+    Prompt { index: usize },
+    /// Playing the record beep.
+    Beep,
+    /// Recording the caller.
+    Recording(Recording),
+    /// Recording stopped; waiting for the media layer to store it.
+    Storing { reason: EndReason },
+}
+
+/// A recording in progress and its three timers.
+#[derive(Clone, Debug)]
+struct Recording {
+    /// Fails the record unless the caller speaks first.
+    initial_silence: Option<Instant>,
+    /// Completes the record.
+    max_duration: Instant,
+    /// Completes the record after silence that follows speech.
+    max_silence: Option<Instant>,
+    /// The media layer said it cannot store the recording.
+    store_failed: bool,
+}
+
+/// Which recording timer fired. Declared in ruling 2.7.1's priority order:
+/// when two are due at the same instant, the first wins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum RecordTimer {
+    InitialSilence,
+    MaxDuration,
+    MaxSilence,
+}
+
+impl Recording {
+    fn start(record: &Record, now: Instant) -> Self {
+        Self {
+            initial_silence: Some(now.saturating_add(secs(record.initial_silence_timeout_secs))),
+            max_duration: now.saturating_add(secs(record.max_record_duration_secs)),
+            max_silence: None,
+            store_failed: false,
+        }
+    }
+
+    /// The earliest timer, ties broken by priority.
+    fn next_timer(&self) -> (Instant, RecordTimer) {
+        [
+            self.initial_silence
+                .map(|at| (at, RecordTimer::InitialSilence)),
+            Some((self.max_duration, RecordTimer::MaxDuration)),
+            self.max_silence.map(|at| (at, RecordTimer::MaxSilence)),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or((self.max_duration, RecordTimer::MaxDuration))
+    }
+}
+
+fn secs(s: u32) -> Duration {
+    Duration::from_secs(u64::from(s))
+}
+
+#[derive(Clone, Debug, Default)]
+pub(super) struct Media {
+    active: Option<Box<Active>>,
+    queue: VecDeque<Queued>,
+    tones_subscribed: bool,
+    /// The `sequenceId` of the next delivered tone (the first is 1).
+    delivered_tones: u64,
+}
+
+impl Media {
+    /// Active plus queued operations.
+    pub(super) fn len(&self) -> usize {
+        self.queue.len() + usize::from(self.active.is_some())
+    }
+
+    pub(super) fn tones_subscribed(&self) -> bool {
+        self.tones_subscribed
+    }
+
+    pub(super) fn subscribe_to_tones(&mut self) {
+        self.tones_subscribed = true;
+    }
+
+    pub(super) fn active_operation(&self) -> Option<&Operation> {
+        self.active.as_ref().map(|a| &a.queued.op)
+    }
+
+    pub(super) fn find(&self, id: OperationId) -> Option<&Operation> {
+        self.active
+            .iter()
+            .map(|a| &a.queued)
+            .chain(&self.queue)
+            .map(|q| &q.op)
+            .find(|op| op.id == id)
+    }
+
+    /// The next timer deadline.
+    pub(super) fn deadline(&self) -> Option<Instant> {
+        match &self.active.as_ref()?.phase {
+            Phase::Recording(rec) => Some(rec.next_timer().0),
+            _ => None,
+        }
+    }
+
+    /// Queues an operation and starts it if nothing is active.
+    pub(super) fn enqueue(&mut self, ledger: &mut Ledger, now: Instant, queued: Queued) {
+        self.queue.push_back(queued);
+        self.start_next(ledger, now);
+    }
+
+    /// Ends the active operation, then every queued one in FIFO order. The
+    /// tone subscription is untouched.
+    pub(super) fn end_all(
+        &mut self,
+        ledger: &mut Ledger,
+        running: EndReason,
+        queued: EndReason,
+        on_wire: bool,
+    ) {
+        if let Some(active) = self.active.take() {
+            stop_media(ledger, &active);
+            ledger.finish(active.queued, running, on_wire);
+        }
+        for op in self.queue.drain(..) {
+            ledger.finish(op, queued, on_wire);
+        }
+    }
+
+    /// Fires the earliest recording timer, at `deadline`.
+    pub(super) fn fire_timer(&mut self, ledger: &mut Ledger, deadline: Instant) {
+        let Some(Phase::Recording(rec)) = self.active.as_ref().map(|a| &a.phase) else {
+            return;
+        };
+        match rec.next_timer().1 {
+            RecordTimer::InitialSilence => {
+                self.fail_recording(ledger, deadline, EndReason::InitialSilenceTimeout)
+            }
+            RecordTimer::MaxDuration => {
+                self.stop_recording(ledger, deadline, EndReason::MaxRecordDuration)
+            }
+            RecordTimer::MaxSilence => {
+                self.stop_recording(ledger, deadline, EndReason::MaxSilenceTimeout)
+            }
+        }
+    }
+
+    pub(super) fn handle_input(
+        &mut self,
+        ledger: &mut Ledger,
+        call: &CallId,
+        now: Instant,
+        token: Option<OperationId>,
+        input: MediaInput,
+    ) -> Result<(), InputIgnored> {
+        if let MediaInput::Tone(tone) = input {
+            return self.handle_tone(ledger, call, now, tone);
+        }
+        let Some(active) = self.active.as_deref_mut() else {
+            return Err(match token {
+                Some(operation) => InputIgnored::StaleToken {
+                    call: call.clone(),
+                    operation,
+                },
+                None => phase_mismatch(call, &input),
+            });
+        };
+        if let Some(operation) = token.filter(|t| *t != active.queued.op.id) {
+            return Err(InputIgnored::StaleToken {
+                call: call.clone(),
+                operation,
+            });
+        }
+        match (input, &mut active.phase) {
+            (MediaInput::PlaybackFinished, Phase::Prompt { index }) => {
+                let next = *index + 1;
+                match &active.queued.request {
+                    MediaRequest::PlayPrompt(play) => {
+                        let looping = play.loop_forever && active.queued.op.api == ApiVersion::Beta;
+                        let next = if next == play.prompts.len() && looping {
+                            0
+                        } else {
+                            next
+                        };
+                        if let Some(prompt) = play.prompts.get(next) {
+                            *index = next;
+                            ledger.emit(Output::Media(MediaCommand::Play {
+                                operation: active.queued.op.id,
+                                index: next,
+                                prompt: prompt.clone(),
+                            }));
+                        } else {
+                            self.end_active(ledger, now, EndReason::Completed);
+                        }
+                    }
+                    MediaRequest::Record(_) => self.beep_or_record(ledger, now),
+                }
+            }
+            (MediaInput::PlaybackFailed(failure), Phase::Prompt { .. }) => {
+                self.end_active(ledger, now, EndReason::PromptFailed(failure));
+            }
+            (MediaInput::BeepFinished, Phase::Beep) => self.start_recording(ledger, now),
+            (MediaInput::BeepFailed, Phase::Beep) => {
+                self.end_active(ledger, now, EndReason::BeepFailed)
+            }
+            (MediaInput::SpeechStarted, Phase::Recording(rec)) => {
+                rec.initial_silence = None;
+                rec.max_silence = None;
+            }
+            (MediaInput::SpeechStopped, Phase::Recording(rec)) => {
+                // The caller spoke: silence from here on completes the record.
+                let max_silence = match &active.queued.request {
+                    MediaRequest::Record(record) => record.max_silence_timeout_secs,
+                    MediaRequest::PlayPrompt(_) => 0,
+                };
+                rec.initial_silence = None;
+                rec.max_silence = Some(now.saturating_add(secs(max_silence)));
+            }
+            (MediaInput::MediaReceiveTimeout, Phase::Recording(_)) => {
+                self.fail_recording(ledger, now, EndReason::MediaReceiveTimeout);
+            }
+            (MediaInput::RecordingFailed, Phase::Recording(rec)) => rec.store_failed = true,
+            (MediaInput::RecordingFailed, Phase::Storing { .. }) => {
+                self.end_active(ledger, now, EndReason::RecordingStoreFailed);
+            }
+            (MediaInput::RecordingStored(recording), Phase::Storing { reason }) => {
+                let reason = *reason;
+                active.queued.op.recording = Some(recording);
+                self.end_active(ledger, now, reason);
+            }
+            (input, _) => return Err(phase_mismatch(call, &input)),
+        }
+        Ok(())
+    }
+
+    /// A tone goes to the subscription (if any), then may stop a recording.
+    fn handle_tone(
+        &mut self,
+        ledger: &mut Ledger,
+        call: &CallId,
+        now: Instant,
+        tone: Tone,
+    ) -> Result<(), InputIgnored> {
+        let delivered = self.tones_subscribed;
+        if delivered {
+            self.delivered_tones += 1;
+            ledger.emit(Output::Notification(Notification::Tone {
+                sequence_id: self.delivered_tones,
+                tone,
+            }));
+        }
+        let stops = self.active.as_deref().is_some_and(|active| {
+            matches!(
+                (&active.phase, &active.queued.request),
+                (Phase::Recording(_), MediaRequest::Record(record)) if record.stop_tones.contains(tone)
+            )
+        });
+        if stops {
+            self.stop_recording(ledger, now, EndReason::StopToneDetected(tone));
+        }
+        if delivered || stops {
+            Ok(())
+        } else {
+            Err(InputIgnored::NoToneSubscription(call.clone()))
+        }
+    }
+
+    /// Starts queued operations until one is active (or the queue is empty).
+    fn start_next(&mut self, ledger: &mut Ledger, now: Instant) {
+        while self.active.is_none() {
+            let Some(mut queued) = self.queue.pop_front() else {
+                return;
+            };
+            if queued.op.status == OperationStatus::NotStarted {
+                queued.op.status = OperationStatus::Running;
+                queued.op.etag = ledger.next_etag();
+            }
+            let first_prompt = match &queued.request {
+                MediaRequest::PlayPrompt(play) => play.prompts.first(),
+                MediaRequest::Record(record) => record.prompt.as_ref(),
+            };
+            if let Some(prompt) = first_prompt {
+                ledger.emit(Output::Media(MediaCommand::Play {
+                    operation: queued.op.id,
+                    index: 0,
+                    prompt: prompt.clone(),
+                }));
+                self.active = Some(Box::new(Active {
+                    queued,
+                    phase: Phase::Prompt { index: 0 },
+                }));
+            } else if matches!(queued.request, MediaRequest::Record(_)) {
+                self.active = Some(Box::new(Active {
+                    queued,
+                    phase: Phase::Beep,
+                }));
+                self.beep_or_record(ledger, now);
+            } else {
+                // A playPrompt without prompts (validation refuses those) has
+                // nothing to play: it is done.
+                ledger.finish(queued, EndReason::Completed, true);
+            }
+        }
+    }
+
+    /// A record's prompt is over: beep if asked, else record.
+    fn beep_or_record(&mut self, ledger: &mut Ledger, now: Instant) {
+        let Some(active) = self.active.as_deref_mut() else {
+            return;
+        };
+        let MediaRequest::Record(record) = &active.queued.request else {
+            return;
+        };
+        if record.play_beep {
+            active.phase = Phase::Beep;
+            ledger.emit(Output::Media(MediaCommand::PlayBeep {
+                operation: active.queued.op.id,
+            }));
+        } else {
+            self.start_recording(ledger, now);
+        }
+    }
+
+    fn start_recording(&mut self, ledger: &mut Ledger, now: Instant) {
+        let Some(active) = self.active.as_deref_mut() else {
+            return;
+        };
+        let MediaRequest::Record(record) = &active.queued.request else {
+            return;
+        };
+        active.phase = Phase::Recording(Recording::start(record, now));
+        ledger.emit(Output::Media(MediaCommand::StartRecording {
+            operation: active.queued.op.id,
+        }));
+    }
+
+    /// Stops the recording and keeps it: the record ends once it is stored.
+    fn stop_recording(&mut self, ledger: &mut Ledger, now: Instant, reason: EndReason) {
+        let Some(active) = self.active.as_deref_mut() else {
+            return;
+        };
+        let Phase::Recording(rec) = &active.phase else {
+            return;
+        };
+        let store_failed = rec.store_failed;
+        ledger.emit(Output::Media(MediaCommand::StopRecording {
+            operation: active.queued.op.id,
+            store: true,
+        }));
+        if store_failed {
+            self.end_active(ledger, now, EndReason::RecordingStoreFailed);
+        } else {
+            active.phase = Phase::Storing { reason };
+        }
+    }
+
+    /// Stops the recording, discards it, and fails the record.
+    fn fail_recording(&mut self, ledger: &mut Ledger, now: Instant, reason: EndReason) {
+        if let Some(active) = self.active.as_deref() {
+            ledger.emit(Output::Media(MediaCommand::StopRecording {
+                operation: active.queued.op.id,
+                store: false,
+            }));
+        }
+        self.end_active(ledger, now, reason);
+    }
+
+    /// Reports the active operation ended and starts the next one.
+    fn end_active(&mut self, ledger: &mut Ledger, now: Instant, reason: EndReason) {
+        if let Some(active) = self.active.take() {
+            ledger.finish(active.queued, reason, true);
+        }
+        self.start_next(ledger, now);
+    }
+}
+
+/// The command that stops whatever the active operation has the media layer
+/// doing, if anything.
+fn stop_media(ledger: &mut Ledger, active: &Active) {
+    let operation = active.queued.op.id;
+    let command = match active.phase {
+        Phase::Prompt { .. } | Phase::Beep => MediaCommand::StopPlayback { operation },
+        Phase::Recording(_) => MediaCommand::StopRecording {
+            operation,
+            store: false,
+        },
+        Phase::Storing { .. } => return,
+    };
+    ledger.emit(Output::Media(command));
+}
+
+/// Why an input does not fit the active operation's phase.
+fn phase_mismatch(call: &CallId, input: &MediaInput) -> InputIgnored {
+    let call = call.clone();
+    match input {
+        MediaInput::PlaybackFinished | MediaInput::PlaybackFailed(_) => {
+            InputIgnored::NothingPlaying(call)
+        }
+        MediaInput::BeepFinished | MediaInput::BeepFailed => InputIgnored::NoBeep(call),
+        MediaInput::RecordingStored(_) => InputIgnored::NotStoring(call),
+        MediaInput::Tone(_) => InputIgnored::NoToneSubscription(call),
+        MediaInput::SpeechStarted
+        | MediaInput::SpeechStopped
+        | MediaInput::MediaReceiveTimeout
+        | MediaInput::RecordingFailed => InputIgnored::NotRecording(call),
+    }
+}

@@ -1,0 +1,346 @@
+//! The per-call state machine: one call's media queue, tone subscription and
+//! lifecycle. Pure and deterministic: no I/O, no clock, no randomness of its
+//! own.
+
+mod media;
+
+use std::collections::VecDeque;
+use std::mem;
+use std::sync::Arc;
+
+use crate::config::CallConfig;
+use crate::error::{InputIgnored, RequestError};
+use crate::id::{CallId, IdSource, OperationId};
+use crate::io::{MediaInput, Notification, OperationEnded, Output};
+use crate::model::{
+    Action, EndReason, MediaRequest, Operation, OperationKind, OperationStatus, Request, ResultInfo,
+};
+use crate::time::Instant;
+
+use media::{Media, Queued};
+
+/// One established call: its media queue, tone subscription and lifecycle.
+///
+/// # Driving it
+/// - (A) getters: [`Call::operation`], [`Call::queued_len`], ...
+/// - (B) inputs, each taking `now`: [`Call::handle_request`],
+///   [`Call::handle_media`], [`Call::handle_terminated`],
+///   [`Call::handle_timeout`].
+/// - (C) outputs: after every input, drain [`Call::poll_output`] until it
+///   returns `None`, then ask [`Call::poll_timeout`] when to call
+///   [`Call::handle_timeout`] next.
+///
+/// Time must not go backwards; an earlier `now` is treated as the latest
+/// one seen. Timers that are due when an input arrives fire first, at their
+/// own deadlines, so a late `handle_timeout` never reorders events.
+#[derive(Clone, Debug)]
+pub struct Call {
+    id: CallId,
+    config: Arc<CallConfig>,
+    ids: IdSource,
+    last_now: Instant,
+    ledger: Ledger,
+    state: CallState,
+}
+
+#[derive(Clone, Debug)]
+enum CallState {
+    Established(Media),
+    Terminated,
+}
+
+/// Where ended operations and outputs go: shared by every transition.
+#[derive(Clone, Debug)]
+struct Ledger {
+    etag: u64,
+    /// Ended operations kept for `GET`.
+    retained: usize,
+    outputs: VecDeque<Output>,
+    finished: VecDeque<Operation>,
+}
+
+impl Call {
+    /// A call that was established at `now`. `ids` is used as given (see
+    /// [`IdSource::for_call`] to split one seed across calls).
+    pub fn new(id: CallId, config: Arc<CallConfig>, ids: IdSource, now: Instant) -> Self {
+        Self {
+            id,
+            ids,
+            last_now: now,
+            ledger: Ledger {
+                etag: 0,
+                retained: config.retained_operations,
+                outputs: VecDeque::new(),
+                finished: VecDeque::new(),
+            },
+            state: CallState::Established(Media::default()),
+            config,
+        }
+    }
+
+    /// A bot request. Returns the operation as the POST response shows it;
+    /// a refused request changes nothing, not even the id source.
+    pub fn handle_request(
+        &mut self,
+        now: Instant,
+        request: Request,
+    ) -> Result<Operation, RequestError> {
+        self.config.validate(&request)?;
+        self.handle_valid_request(now, request)
+    }
+
+    /// The bot ended the call (`DELETE`) or the caller hung up: every pending
+    /// media operation ends, then `terminating` and `terminated` follow.
+    pub fn handle_terminated(
+        &mut self,
+        now: Instant,
+        result: ResultInfo,
+    ) -> Result<(), InputIgnored> {
+        self.advance(now);
+        let CallState::Established(mut media) =
+            mem::replace(&mut self.state, CallState::Terminated)
+        else {
+            return Err(InputIgnored::CallTerminated(self.id.clone()));
+        };
+        let on_wire = self.config.notify_on_termination;
+        media.end_all(
+            &mut self.ledger,
+            EndReason::CallTerminated,
+            EndReason::CallTerminated,
+            on_wire,
+        );
+        self.ledger
+            .emit(Output::Notification(Notification::CallTerminating));
+        self.ledger
+            .emit(Output::Notification(Notification::CallTerminated {
+                result,
+            }));
+        // GET answers 404 from now on: nothing to remember.
+        self.ledger.finished = VecDeque::new();
+        Ok(())
+    }
+
+    /// A media-layer input. `token` is the operation the media layer says it
+    /// belongs to (from the [`crate::MediaCommand`] it answers); with `None`
+    /// it applies to whatever is active. Tones are call-wide and ignore it.
+    pub fn handle_media(
+        &mut self,
+        now: Instant,
+        token: Option<OperationId>,
+        input: MediaInput,
+    ) -> Result<(), InputIgnored> {
+        let now = self.advance(now);
+        let CallState::Established(media) = &mut self.state else {
+            return Err(InputIgnored::CallTerminated(self.id.clone()));
+        };
+        media.handle_input(&mut self.ledger, &self.id, now, token, input)
+    }
+
+    /// Fires the timers due at or before `now`, each at its own deadline.
+    /// Calling it early, or twice, does nothing.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.advance(now);
+    }
+
+    /// The next output, in the order things happened.
+    #[must_use]
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.ledger.outputs.pop_front()
+    }
+
+    /// When [`Call::handle_timeout`] must be called next; never earlier than
+    /// the latest `now` seen. `None`: no timer runs.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match &self.state {
+            CallState::Established(media) => media.deadline().map(|d| d.max(self.last_now)),
+            CallState::Terminated => None,
+        }
+    }
+
+    /// The call's id.
+    pub fn id(&self) -> &CallId {
+        &self.id
+    }
+
+    /// Whether the call has ended.
+    pub fn is_terminated(&self) -> bool {
+        matches!(self.state, CallState::Terminated)
+    }
+
+    /// An operation as `GET` shows it: active, queued, or ended and still
+    /// remembered. `None` once the call has ended.
+    pub fn operation(&self, id: OperationId) -> Option<Operation> {
+        let CallState::Established(media) = &self.state else {
+            return None;
+        };
+        media
+            .find(id)
+            .or_else(|| self.ledger.finished.iter().find(|op| op.id == id))
+            .cloned()
+    }
+
+    /// Active plus queued media operations.
+    pub fn queued_len(&self) -> usize {
+        match &self.state {
+            CallState::Established(media) => media.len(),
+            CallState::Terminated => 0,
+        }
+    }
+
+    /// The operation that is playing or recording now.
+    pub fn active_operation(&self) -> Option<&Operation> {
+        match &self.state {
+            CallState::Established(media) => media.active_operation(),
+            CallState::Terminated => None,
+        }
+    }
+
+    /// Whether the bot subscribed to tones.
+    pub fn has_tone_subscription(&self) -> bool {
+        matches!(&self.state, CallState::Established(media) if media.tones_subscribed())
+    }
+
+    /// Outputs waiting to be polled.
+    pub fn pending_outputs(&self) -> usize {
+        self.ledger.outputs.len()
+    }
+
+    /// [`Call::handle_request`] for a request that passed validation.
+    pub(crate) fn handle_valid_request(
+        &mut self,
+        now: Instant,
+        request: Request,
+    ) -> Result<Operation, RequestError> {
+        let now = self.advance(now);
+        let CallState::Established(media) = &mut self.state else {
+            return Err(RequestError::CallTerminated(self.id.clone()));
+        };
+        let Request {
+            api,
+            client_context,
+            action,
+        } = request;
+        let (kind, media_request) = match action {
+            Action::PlayPrompt(play) => (
+                OperationKind::PlayPrompt,
+                Some(MediaRequest::PlayPrompt(play)),
+            ),
+            Action::Record(record) => (OperationKind::Record, Some(MediaRequest::Record(record))),
+            Action::SubscribeToTone => (OperationKind::SubscribeToTone, None),
+            Action::CancelMediaProcessing => (OperationKind::CancelMediaProcessing, None),
+        };
+        let barge_in =
+            matches!(&media_request, Some(MediaRequest::Record(r)) if r.barge_in_allowed);
+        // A barge-in empties the queue, so it never waits for room.
+        if media_request.is_some() && !barge_in && media.len() >= self.config.queue_capacity {
+            return Err(RequestError::QueueFull {
+                call: self.id.clone(),
+                capacity: self.config.queue_capacity,
+            });
+        }
+        let mut op = Operation {
+            id: self.ids.next_id(),
+            kind,
+            api,
+            client_context,
+            status: OperationStatus::Completed,
+            end: None,
+            recording: None,
+            etag: self.ledger.next_etag(),
+        };
+        let Some(media_request) = media_request else {
+            match kind {
+                OperationKind::SubscribeToTone => media.subscribe_to_tones(),
+                _ => media.end_all(
+                    &mut self.ledger,
+                    EndReason::CancelledWhileRunning,
+                    EndReason::CancelledWhileQueued,
+                    true,
+                ),
+            }
+            self.ledger.remember(op.clone());
+            return Ok(op);
+        };
+        if barge_in {
+            let reason = EndReason::DisplacedByBargeIn;
+            media.end_all(&mut self.ledger, reason, reason, true);
+        }
+        let starts_now = media.len() == 0;
+        op.status = if starts_now || !self.config.not_started_for_queued {
+            OperationStatus::Running
+        } else {
+            OperationStatus::NotStarted
+        };
+        let shown = op.clone();
+        media.enqueue(
+            &mut self.ledger,
+            now,
+            Queued {
+                op,
+                request: media_request,
+            },
+        );
+        Ok(shown)
+    }
+
+    /// Takes `now` as the current time (never earlier than before), firing
+    /// the timers due by then at their own deadlines.
+    fn advance(&mut self, now: Instant) -> Instant {
+        let now = now.max(self.last_now);
+        self.last_now = now;
+        if let CallState::Established(media) = &mut self.state {
+            // Each firing ends a recording; the next operation's timers start
+            // at that deadline, so a few rounds at most.
+            while let Some(deadline) = media.deadline().filter(|d| *d <= now) {
+                media.fire_timer(&mut self.ledger, deadline);
+            }
+        }
+        now
+    }
+}
+
+impl Ledger {
+    fn next_etag(&mut self) -> u64 {
+        self.etag += 1;
+        self.etag
+    }
+
+    fn emit(&mut self, output: Output) {
+        self.outputs.push_back(output);
+    }
+
+    /// Ends a media operation: one notification (or, for a silent call end,
+    /// one abandoned report), and a place in the `GET` memory.
+    fn finish(&mut self, mut queued: Queued, reason: EndReason, on_wire: bool) {
+        let op = &mut queued.op;
+        op.status = reason.graph_result(op.kind).status;
+        op.end = Some(reason);
+        op.etag = self.next_etag();
+        self.remember(op.clone());
+        let ended = OperationEnded {
+            operation: queued.op,
+            request: queued.request,
+        };
+        self.emit(if on_wire {
+            Output::Notification(Notification::OperationEnded(ended))
+        } else {
+            Output::Abandoned(ended)
+        });
+    }
+
+    fn remember(&mut self, op: Operation) {
+        let retained = self.retained;
+        if retained == 0 {
+            return;
+        }
+        if self.finished.capacity() < retained {
+            // Once, so the ring never reallocates afterwards.
+            self.finished.reserve_exact(retained - self.finished.len());
+        }
+        if self.finished.len() >= retained {
+            self.finished.pop_front();
+        }
+        self.finished.push_back(op);
+    }
+}

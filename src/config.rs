@@ -1,0 +1,196 @@
+//! Engine settings and the limits they impose.
+
+use std::sync::Arc;
+
+use crate::error::ValidationError;
+use crate::id::IdSource;
+use crate::model::{Action, MediaPrompt, Record, Request};
+
+/// Graph's limit on `clientContext`, in characters.
+pub const MAX_CLIENT_CONTEXT_CHARS: usize = 256;
+/// Graph's limit on prompts per playPrompt.
+pub const MAX_PLAY_PROMPTS: usize = 20;
+/// Graph's range for the three record timeouts, in seconds.
+pub const RECORD_TIMEOUT_SECS: std::ops::RangeInclusive<i64> = 1..=120;
+
+/// Settings of one call. Shared by every call of an engine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallConfig {
+    /// Operations a call's media queue holds, the active one included;
+    /// one more is refused with [`crate::RequestError::QueueFull`] (429).
+    /// Default 100.
+    pub queue_capacity: usize,
+    /// Ended operations a call remembers for `GET` (oldest forgotten first).
+    /// Default 64.
+    pub retained_operations: usize,
+    /// Emit a `failed` 8528 notification for each media operation pending
+    /// when the call ends. The real service sends none (default false).
+    pub notify_on_termination: bool,
+    /// Show queued operations as `notStarted` (POST response and GET)
+    /// instead of Graph's `running`. Default false.
+    pub not_started_for_queued: bool,
+    /// URI schemes a prompt may use (lowercase). Default `["https"]`.
+    pub allowed_uri_schemes: Vec<String>,
+}
+
+impl Default for CallConfig {
+    fn default() -> Self {
+        Self {
+            queue_capacity: 100,
+            retained_operations: 64,
+            notify_on_termination: false,
+            not_started_for_queued: false,
+            allowed_uri_schemes: vec!["https".to_owned()],
+        }
+    }
+}
+
+impl CallConfig {
+    /// Sets [`Self::queue_capacity`].
+    pub fn queue_capacity(&mut self, capacity: usize) -> &mut Self {
+        self.queue_capacity = capacity;
+        self
+    }
+
+    /// Sets [`Self::notify_on_termination`].
+    pub fn notify_on_termination(&mut self, on: bool) -> &mut Self {
+        self.notify_on_termination = on;
+        self
+    }
+
+    /// Sets [`Self::not_started_for_queued`].
+    pub fn not_started_for_queued(&mut self, on: bool) -> &mut Self {
+        self.not_started_for_queued = on;
+        self
+    }
+
+    /// Checks a request against Graph's rules and these settings.
+    pub fn validate(&self, request: &Request) -> Result<(), ValidationError> {
+        if let Some(context) = &request.client_context {
+            let chars = context.chars().count();
+            if chars > MAX_CLIENT_CONTEXT_CHARS {
+                return Err(ValidationError::new(
+                    "clientContext",
+                    format!("must be at most {MAX_CLIENT_CONTEXT_CHARS} characters, got {chars}"),
+                ));
+            }
+        }
+        match &request.action {
+            Action::PlayPrompt(play) => {
+                match play.prompts.len() {
+                    0 => {
+                        return Err(ValidationError::new(
+                            "prompts",
+                            "at least 1 prompt is required",
+                        ));
+                    }
+                    n if n > MAX_PLAY_PROMPTS => {
+                        return Err(ValidationError::new(
+                            "prompts",
+                            format!("at most {MAX_PLAY_PROMPTS} prompts are allowed, got {n}"),
+                        ));
+                    }
+                    _ => {}
+                }
+                for (i, prompt) in play.prompts.iter().enumerate() {
+                    self.validate_prompt(i, prompt)?;
+                }
+                Ok(())
+            }
+            Action::Record(record) => self.validate_record(record),
+            Action::SubscribeToTone | Action::CancelMediaProcessing => Ok(()),
+        }
+    }
+
+    fn validate_record(&self, record: &Record) -> Result<(), ValidationError> {
+        if let Some(prompt) = &record.prompt {
+            self.validate_prompt(0, prompt)?;
+        }
+        for (field, secs) in [
+            (
+                "initialSilenceTimeoutInSeconds",
+                record.initial_silence_timeout_secs,
+            ),
+            (
+                "maxSilenceTimeoutInSeconds",
+                record.max_silence_timeout_secs,
+            ),
+            (
+                "maxRecordDurationInSeconds",
+                record.max_record_duration_secs,
+            ),
+        ] {
+            record_timeout(field, i64::from(secs))?;
+        }
+        Ok(())
+    }
+
+    fn validate_prompt(&self, index: usize, prompt: &MediaPrompt) -> Result<(), ValidationError> {
+        let field = || format!("prompts[{index}].mediaInfo.uri");
+        let uri = prompt.uri.trim();
+        if uri.is_empty() {
+            return Err(ValidationError::new(field(), "must not be empty"));
+        }
+        let scheme = uri.split_once(':').map(|(scheme, _)| scheme).unwrap_or("");
+        if !self
+            .allowed_uri_schemes
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(scheme))
+        {
+            return Err(ValidationError::new(
+                field(),
+                format!(
+                    "must be an absolute URI with scheme {}, got '{uri}'",
+                    self.allowed_uri_schemes.join(" or ")
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Checks one record timeout against Graph's 1..=120 seconds (out of range
+/// is refused, never clamped).
+pub fn record_timeout(field: &'static str, secs: i64) -> Result<u32, ValidationError> {
+    if RECORD_TIMEOUT_SECS.contains(&secs) {
+        // The range fits in u32.
+        Ok(secs as u32)
+    } else {
+        Err(ValidationError::new(
+            field,
+            format!(
+                "must be between {} and {} seconds, got {secs}",
+                RECORD_TIMEOUT_SECS.start(),
+                RECORD_TIMEOUT_SECS.end()
+            ),
+        ))
+    }
+}
+
+/// Settings of an [`crate::Engine`].
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Settings every call gets.
+    pub call: Arc<CallConfig>,
+    /// Where operation ids come from (split per call).
+    pub ids: IdSource,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            call: Arc::new(CallConfig::default()),
+            ids: IdSource::Random,
+        }
+    }
+}
+
+impl EngineConfig {
+    /// An engine with these call settings and ids.
+    pub fn new(call: CallConfig, ids: IdSource) -> Self {
+        Self {
+            call: Arc::new(call),
+            ids,
+        }
+    }
+}

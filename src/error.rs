@@ -1,0 +1,100 @@
+//! Errors, one small enum per kind of input.
+
+use std::borrow::Cow;
+
+use thiserror::Error;
+
+use crate::id::{CallId, OperationId};
+
+/// A request body that breaks a rule. The message names the field (by its
+/// Graph JSON name) and the rule: `prompts: at most 20 prompts are allowed, got 21`.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("{field}: {rule}")]
+pub struct ValidationError {
+    /// The field, as a JSON path (`prompts[0].mediaInfo.uri`).
+    pub field: Cow<'static, str>,
+    /// The rule it breaks.
+    pub rule: String,
+}
+
+impl ValidationError {
+    /// An error for `field`.
+    pub fn new(field: impl Into<Cow<'static, str>>, rule: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            rule: rule.into(),
+        }
+    }
+}
+
+/// Why a bot request was refused. A refused request changes nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// The body breaks a rule (HTTP 400).
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// No call with this id was ever established (HTTP 404).
+    #[error("call '{0}' was not found")]
+    CallNotFound(CallId),
+    /// The call has ended (HTTP 404).
+    #[error("call '{0}' has been terminated")]
+    CallTerminated(CallId),
+    /// The call's media queue holds `capacity` operations (active and queued)
+    /// already (HTTP 429). Retry once one has ended, or cancel.
+    #[error("the media queue of call '{call}' is full: it holds {capacity} operations")]
+    QueueFull {
+        /// The call.
+        call: CallId,
+        /// The configured capacity.
+        capacity: usize,
+    },
+    /// The call holds no operation with this id (HTTP 404).
+    #[error("operation '{operation}' was not found on call '{call}'")]
+    OperationNotFound {
+        /// The call.
+        call: CallId,
+        /// The operation asked for.
+        operation: OperationId,
+    },
+}
+
+/// Why a media-layer input was ignored. Ignoring is the documented outcome
+/// for inputs that do not fit (a late "playback finished" that raced a
+/// cancel, a tone before subscribing); these say why, for tracing.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum InputIgnored {
+    /// No call with this id exists.
+    #[error("call {0} was not found")]
+    UnknownCall(CallId),
+    /// The call has ended.
+    #[error("call {0} has been terminated")]
+    CallTerminated(CallId),
+    /// The call exists already (a second `established`).
+    #[error("call {0} is already established")]
+    AlreadyEstablished(CallId),
+    /// The input names an operation that is not the active one.
+    #[error("operation {operation} is not the active operation on {call}")]
+    StaleToken {
+        /// The call.
+        call: CallId,
+        /// The operation the input named.
+        operation: OperationId,
+    },
+    /// A playback input while no prompt plays.
+    #[error("nothing is playing on {0}")]
+    NothingPlaying(CallId),
+    /// A beep input while no beep plays.
+    #[error("no beep is playing on {0}")]
+    NoBeep(CallId),
+    /// A recording input while nothing records.
+    #[error("nothing is recording on {0}")]
+    NotRecording(CallId),
+    /// A store result while no recording is being stored.
+    #[error("no recording is being stored on {0}")]
+    NotStoring(CallId),
+    /// A tone that neither a subscription nor a stop tone wanted.
+    #[error("{0} has no tone subscription")]
+    NoToneSubscription(CallId),
+}

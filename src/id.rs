@@ -1,0 +1,154 @@
+//! Call ids, operation ids and where operation ids come from.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+/// The id of a call, as it appears in `/communications/calls/{id}`.
+///
+/// Graph ids are case-insensitive, so the id is kept in lowercase: `C1` and
+/// `c1` name the same call, and every URL the engine writes uses lowercase.
+/// Cloning is cheap (a reference count).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CallId(Arc<str>);
+
+impl CallId {
+    /// A call id from its text, lowercased.
+    pub fn new(id: &str) -> Self {
+        if id.bytes().any(|b| b.is_ascii_uppercase()) {
+            Self(Arc::from(id.to_ascii_lowercase()))
+        } else {
+            Self(Arc::from(id))
+        }
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for CallId {
+    fn from(id: &str) -> Self {
+        Self::new(id)
+    }
+}
+
+impl fmt::Debug for CallId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for CallId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The id of an operation: a UUID, written lowercase with dashes.
+///
+/// Media commands and media inputs carry it as their token, so an input that
+/// belongs to an operation that already ended is recognised and ignored.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OperationId(Uuid);
+
+impl OperationId {
+    /// Wraps a UUID.
+    pub const fn from_uuid(uuid: Uuid) -> Self {
+        Self(uuid)
+    }
+
+    /// The UUID.
+    pub const fn as_uuid(self) -> Uuid {
+        self.0
+    }
+}
+
+impl FromStr for OperationId {
+    type Err = uuid::Error;
+
+    /// Parses any form Graph clients write: dashed or not, any case.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Uuid::try_parse(s).map(Self)
+    }
+}
+
+impl fmt::Debug for OperationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.hyphenated(), f)
+    }
+}
+
+impl fmt::Display for OperationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.hyphenated(), f)
+    }
+}
+
+/// Where operation ids come from.
+///
+/// The core has no randomness of its own: the embedder picks the source.
+/// `Random` gives v4 UUIDs from the operating system, as the real service
+/// does; `Seeded` gives v4-shaped UUIDs from a counter-based generator, so the
+/// same inputs and seed always give the same ids (replays, tests).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IdSource {
+    /// Random v4 UUIDs.
+    Random,
+    /// Deterministic v4-shaped UUIDs; `state` advances by one step per id.
+    Seeded {
+        /// The generator position.
+        state: u64,
+    },
+}
+
+impl IdSource {
+    /// A deterministic source starting at `seed`.
+    pub const fn seeded(seed: u64) -> Self {
+        Self::Seeded { state: seed }
+    }
+
+    /// The source one call uses: a seeded source is split per call by
+    /// mixing in the call id, so each call's ids depend only on the seed and
+    /// its own inputs, never on what other calls did.
+    pub fn for_call(&self, call: &CallId) -> Self {
+        match self {
+            Self::Random => Self::Random,
+            Self::Seeded { state } => Self::Seeded {
+                state: splitmix64(state ^ fnv1a(call.as_str().as_bytes())),
+            },
+        }
+    }
+
+    /// The next id.
+    pub fn next_id(&mut self) -> OperationId {
+        match self {
+            Self::Random => OperationId(Uuid::new_v4()),
+            Self::Seeded { state } => {
+                *state = state.wrapping_add(1);
+                let hi = splitmix64(*state);
+                let lo = splitmix64(hi ^ *state);
+                let mut bytes = [0u8; 16];
+                bytes[..8].copy_from_slice(&hi.to_be_bytes());
+                bytes[8..].copy_from_slice(&lo.to_be_bytes());
+                OperationId(uuid::Builder::from_random_bytes(bytes).into_uuid())
+            }
+        }
+    }
+}
+
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}

@@ -1,0 +1,97 @@
+//! # ivr-media-queue
+//!
+//! The media queue of a Microsoft Graph cloud-communications call
+//! (`playPrompt`, `recordResponse`, `subscribeToTone`,
+//! `cancelMediaProcessing`) as a pure, deterministic state machine, and the
+//! `commsNotifications` a real service would POST to the bot.
+//!
+//! - No I/O, no threads, no clock, no randomness of its own: time comes in as
+//!   `now` on every input, operation ids from an [`IdSource`] you choose.
+//! - Inputs are `handle_*` methods; outputs are drained with `poll_output`
+//!   until it returns `None`; `poll_timeout` says when to call
+//!   `handle_timeout` next.
+//! - Outputs are typed values ([`Output`]): notifications for the bot and
+//!   [`MediaCommand`]s for a media layer. JSON exists only at the edge, in
+//!   [`wire`].
+//!
+//! ## A run loop
+//!
+//! ```
+//! use ivr_media_queue::{
+//!     wire, ApiVersion, CallId, Engine, EngineConfig, IdSource, Instant, MediaInput, Output,
+//! };
+//!
+//! let mut engine = Engine::new(EngineConfig { ids: IdSource::seeded(7), ..Default::default() });
+//! let wire_config = wire::WireConfig::default();
+//! let call = CallId::new("c1");
+//! let mut now = Instant::ZERO;
+//!
+//! // The media layer says the call is up; the bot asks for a prompt.
+//! engine.handle_call_established(now, &call).unwrap();
+//! let body = br#"{"prompts":[{"mediaInfo":{"uri":"https://example.com/hi.wav"}}]}"#;
+//! let url = "https://graph.microsoft.com/v1.0/communications/calls/c1/playPrompt";
+//! let response = wire::handle_http(&mut engine, &wire_config, now, "POST", url, body);
+//! assert_eq!(response.status, 200);
+//!
+//! loop {
+//!     // Drain every output after every input.
+//!     while let Some(out) = engine.poll_output() {
+//!         match out.output {
+//!             Output::Media(command) => {
+//!                 // A real media layer would play it; ours finishes it at once.
+//!                 let token = Some(command.operation());
+//!                 let _ = engine.handle_media(now, &out.call, token, MediaInput::PlaybackFinished);
+//!             }
+//!             Output::Notification(note) => {
+//!                 let json = wire::notification_json(&out.call, &note, &wire_config);
+//!                 assert!(json.contains("Action completed successfully."));
+//!             }
+//!             Output::Abandoned(_) => {}
+//!         }
+//!     }
+//!     // Sleep until the next timer (none here), then let it fire.
+//!     match engine.poll_timeout() {
+//!         Some(deadline) => {
+//!             now = deadline;
+//!             engine.handle_timeout(now);
+//!         }
+//!         None => break,
+//!     }
+//! }
+//! ```
+//!
+//! ## Modules
+//! - [`Call`]: one call's state machine. [`Engine`]: many calls, one queue.
+//! - [`wire`]: Graph HTTP requests in, Graph JSON out.
+//! - [`replay`]: the `ivr-replay` scenario runner.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(unreachable_pub)]
+
+mod call;
+mod config;
+mod engine;
+mod error;
+mod id;
+mod io;
+mod model;
+pub mod replay;
+mod time;
+pub mod wire;
+
+pub use call::Call;
+pub use config::{
+    CallConfig, EngineConfig, MAX_CLIENT_CONTEXT_CHARS, MAX_PLAY_PROMPTS, RECORD_TIMEOUT_SECS,
+    record_timeout,
+};
+pub use engine::{Engine, EngineOutput};
+pub use error::{InputIgnored, RequestError, ValidationError};
+pub use id::{CallId, IdSource, OperationId};
+pub use io::{MediaCommand, MediaInput, Notification, OperationEnded, Output};
+pub use model::{
+    Action, ApiVersion, EndReason, GraphResult, MediaPrompt, MediaRequest, Operation,
+    OperationKind, OperationStatus, PlayPrompt, PromptFailure, Record, Recording, Request,
+    ResultInfo, Tone, ToneSet,
+};
+pub use time::Instant;

@@ -1,0 +1,136 @@
+//! `ivr-replay`: runs a scenario through the engine and prints the Graph
+//! traffic a bot would see. See `ivr-replay --help`.
+
+use std::io::{self, BufWriter, Read, Write};
+use std::process::ExitCode;
+
+use ivr_media_queue::IdSource;
+use ivr_media_queue::replay;
+
+const HELP: &str = include_str!("help.txt");
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Jsonl,
+    Timeline,
+}
+
+struct Options {
+    seed: Option<u64>,
+    pretty: bool,
+    format: Format,
+    scenario: Option<String>,
+}
+
+fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
+    let mut options = Options {
+        seed: None,
+        pretty: false,
+        format: Format::Jsonl,
+        scenario: None,
+    };
+    let mut args = args.peekable();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match flag.as_str() {
+            "-h" | "--help" => {
+                print!("{HELP}");
+                return Ok(None);
+            }
+            "-V" | "--version" => {
+                println!("ivr-replay {}", env!("CARGO_PKG_VERSION"));
+                return Ok(None);
+            }
+            "--seed" => {
+                let seed = value("--seed")?;
+                options.seed = Some(
+                    seed.parse()
+                        .map_err(|_| format!("--seed: '{seed}' is not a whole number"))?,
+                );
+            }
+            "--pretty" => options.pretty = true,
+            "--format" => {
+                options.format = match value("--format")?.as_str() {
+                    "jsonl" | "json" => Format::Jsonl,
+                    "timeline" => Format::Timeline,
+                    other => return Err(format!("--format: '{other}' is not jsonl or timeline")),
+                }
+            }
+            "--timeline" => options.format = Format::Timeline,
+            "-" => options.scenario = Some("-".to_owned()),
+            other if other.starts_with('-') => {
+                return Err(format!("unknown option '{other}' (see --help)"));
+            }
+            path => {
+                if options.scenario.replace(path.to_owned()).is_some() {
+                    return Err("give one scenario at most".to_owned());
+                }
+            }
+        }
+    }
+    Ok(Some(options))
+}
+
+fn main() -> ExitCode {
+    let options = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(options)) => options,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("ivr-replay: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let scenario = match options.scenario.as_deref() {
+        None => replay::DEMO.to_owned(),
+        Some("-") => {
+            let mut text = String::new();
+            if let Err(e) = io::stdin().read_to_string(&mut text) {
+                eprintln!("ivr-replay: cannot read stdin: {e}");
+                return ExitCode::from(2);
+            }
+            text
+        }
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) => {
+                eprintln!("ivr-replay: cannot read {path}: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    // The demo is deterministic too, so its output can be compared.
+    let seed = options.seed.or(options.scenario.is_none().then_some(1));
+    let ids = seed.map_or(IdSource::Random, IdSource::seeded);
+    let run = replay::run(&scenario, ids);
+    let mut out = BufWriter::new(io::stdout().lock());
+    let written = match options.format {
+        Format::Jsonl => {
+            replay::write_jsonl(&mut out, &run.records, &run.config.wire, options.pretty)
+        }
+        Format::Timeline => replay::write_timeline(&mut out, &run.records),
+    };
+    if let Err(e) = written.and_then(|()| out.flush()) {
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            eprintln!("ivr-replay: cannot write output: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    match run.error {
+        Some(error) => {
+            eprintln!("ivr-replay: {error}");
+            ExitCode::from(2)
+        }
+        None => ExitCode::SUCCESS,
+    }
+}

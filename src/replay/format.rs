@@ -1,0 +1,358 @@
+//! How a replay is printed: JSON Lines (the default, for tools) or a
+//! timeline (for people).
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use super::ReplayRecord;
+use crate::io::{MediaCommand, Notification};
+use crate::model::{OperationKind, OperationStatus};
+use crate::wire::{self, WireConfig};
+
+#[derive(Serialize)]
+struct ResponseJson<'a> {
+    status: u16,
+    headers: Headers<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<&'a RawValue>,
+}
+
+#[derive(Serialize)]
+struct Headers<'a> {
+    #[serde(rename = "Location", skip_serializing_if = "Option::is_none")]
+    location: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct MediaJson<'a> {
+    call: &'a str,
+    command: &'static str,
+    operation: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uri: Option<&'a str>,
+    #[serde(rename = "resourceId", skip_serializing_if = "Option::is_none")]
+    resource_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    store: Option<bool>,
+}
+
+/// Writes the records as JSON Lines (`pretty`: indented, one record after
+/// another). Requests and events are inputs and are not written.
+pub fn write_jsonl(
+    out: &mut impl Write,
+    records: &[ReplayRecord],
+    wire_config: &WireConfig,
+    pretty: bool,
+) -> io::Result<()> {
+    let mut line = Vec::with_capacity(1024);
+    for record in records {
+        line.clear();
+        let at = match record {
+            ReplayRecord::Request { .. } | ReplayRecord::Event { .. } => continue,
+            ReplayRecord::Response { at, .. }
+            | ReplayRecord::Notification { at, .. }
+            | ReplayRecord::Media { at, .. }
+            | ReplayRecord::Abandoned { at, .. }
+            | ReplayRecord::Trace { at, .. } => at.as_millis(),
+        };
+        write!(line, "{{\"at_ms\":{at},")?;
+        match record {
+            ReplayRecord::Response { response, .. } => {
+                let body = response
+                    .body
+                    .as_deref()
+                    .and_then(|b| serde_json::from_str::<&RawValue>(b).ok());
+                line.extend_from_slice(b"\"response\":");
+                serde_json::to_writer(
+                    &mut line,
+                    &ResponseJson {
+                        status: response.status,
+                        headers: Headers {
+                            location: response.location.as_deref(),
+                        },
+                        body,
+                    },
+                )?;
+            }
+            ReplayRecord::Notification {
+                call, notification, ..
+            } => {
+                line.extend_from_slice(b"\"notification\":");
+                wire::write_notifications(&mut line, call, [notification], wire_config);
+            }
+            ReplayRecord::Media { call, command, .. } => {
+                line.extend_from_slice(b"\"media\":");
+                serde_json::to_writer(&mut line, &media_json(call.as_str(), command))?;
+            }
+            ReplayRecord::Abandoned { ended, .. } => {
+                let text = format!(
+                    "operation {} abandoned: the call ended (no notification on the wire)",
+                    ended.operation.id
+                );
+                line.extend_from_slice(b"\"trace\":");
+                serde_json::to_writer(&mut line, &text)?;
+            }
+            ReplayRecord::Trace { text, .. } => {
+                line.extend_from_slice(b"\"trace\":");
+                serde_json::to_writer(&mut line, text)?;
+            }
+            ReplayRecord::Request { .. } | ReplayRecord::Event { .. } => {}
+        }
+        line.push(b'}');
+        if pretty {
+            out.write_all(indent(&line).as_bytes())?;
+        } else {
+            out.write_all(&line)?;
+        }
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+fn media_json<'a>(call: &'a str, command: &'a MediaCommand) -> MediaJson<'a> {
+    let mut json = MediaJson {
+        call,
+        command: command.name(),
+        operation: command.operation().to_string(),
+        index: None,
+        uri: None,
+        resource_id: None,
+        store: None,
+    };
+    match command {
+        MediaCommand::Play { index, prompt, .. } => {
+            json.index = Some(*index);
+            json.uri = Some(&prompt.uri);
+            json.resource_id = prompt.resource_id.as_deref();
+        }
+        MediaCommand::StopRecording { store, .. } => json.store = Some(*store),
+        _ => {}
+    }
+    json
+}
+
+/// Re-indents compact JSON (two spaces), keeping key order and bytes.
+fn indent(compact: &[u8]) -> String {
+    let text = String::from_utf8_lossy(compact);
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut chars = text.chars().peekable();
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        (0..depth).for_each(|_| out.push_str("  "));
+    };
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                out.push(c);
+                if matches!(chars.peek(), Some('}' | ']')) {
+                    out.push(chars.next().unwrap_or(c));
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Writes the records as a time-ordered story: bot requests, caller and
+/// media-layer events, the service's answers and notifications.
+pub fn write_timeline(out: &mut impl Write, records: &[ReplayRecord]) -> io::Result<()> {
+    let mut last_call = String::new();
+    for record in records {
+        let (at, call, who, text) = match record {
+            ReplayRecord::Request {
+                at,
+                method,
+                url,
+                body,
+            } => {
+                let path = url.find("/calls/").map_or(url.as_str(), |i| &url[i + 1..]);
+                last_call = path.split('/').nth(1).unwrap_or("").to_owned();
+                let version = if url.contains("/beta/") { "beta " } else { "" };
+                let body = String::from_utf8_lossy(body);
+                let body = match body.char_indices().nth(97) {
+                    Some((cut, _)) if body.len() > 100 => format!("{}...", &body[..cut]),
+                    _ => body.into_owned(),
+                };
+                (
+                    *at,
+                    last_call.clone(),
+                    "bot",
+                    format!("{method} {version}{path} {body}"),
+                )
+            }
+            ReplayRecord::Event {
+                at,
+                call,
+                name,
+                detail,
+            } => (*at, call.to_string(), "caller", format!("{name} {detail}")),
+            ReplayRecord::Response { at, response } => {
+                let summary = match &response.body {
+                    Some(body) => summarize_body(body),
+                    None => String::new(),
+                };
+                (
+                    *at,
+                    last_call.clone(),
+                    "service",
+                    format!("{} {summary}", response.status),
+                )
+            }
+            ReplayRecord::Notification {
+                at,
+                call,
+                notification,
+            } => (
+                *at,
+                call.to_string(),
+                "notify",
+                describe_notification(notification),
+            ),
+            ReplayRecord::Media { at, call, command } => {
+                (*at, call.to_string(), "media", describe_command(command))
+            }
+            ReplayRecord::Abandoned { at, call, ended } => (
+                *at,
+                call.to_string(),
+                "abandoned",
+                format!(
+                    "{} {} (the call ended; no notification)",
+                    kind_name(ended.operation.kind),
+                    short(ended.operation.id)
+                ),
+            ),
+            ReplayRecord::Trace { at, text } => (*at, String::new(), "trace", text.clone()),
+        };
+        let ms = at.as_millis();
+        writeln!(
+            out,
+            "{:>6}.{:03}s  {call:<10} {who:<9} {}",
+            ms / 1000,
+            ms % 1000,
+            text.trim_end()
+        )?;
+    }
+    Ok(())
+}
+
+fn summarize_body(body: &str) -> String {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(body) else {
+        return body.to_owned();
+    };
+    if let Some(error) = value.get("error") {
+        return format!(
+            "{}: {}",
+            error.get("code").and_then(|c| c.as_str()).unwrap_or(""),
+            error.get("message").and_then(|m| m.as_str()).unwrap_or("")
+        );
+    }
+    let text = |key: &str| value.get(key).and_then(|v| v.as_str()).unwrap_or("");
+    let kind = text("@odata.type").trim_start_matches("#microsoft.graph.");
+    let id = text("id");
+    format!("{kind} {} {}", &id[..id.len().min(8)], text("status"))
+}
+
+fn short(id: crate::id::OperationId) -> String {
+    id.to_string()[..8].to_owned()
+}
+
+fn kind_name(kind: OperationKind) -> &'static str {
+    match kind {
+        OperationKind::PlayPrompt => "playPrompt",
+        OperationKind::Record => "record",
+        OperationKind::SubscribeToTone => "subscribeToTone",
+        OperationKind::CancelMediaProcessing => "cancelMediaProcessing",
+    }
+}
+
+fn describe_notification(note: &Notification) -> String {
+    match note {
+        Notification::OperationEnded(ended) => {
+            let op = &ended.operation;
+            let result = ended.reason().graph_result(op.kind);
+            let status = if op.status == OperationStatus::Completed {
+                "completed"
+            } else {
+                "failed"
+            };
+            let mut text = format!(
+                "{} {} {status} {}/{} \"{}\"",
+                kind_name(op.kind),
+                short(op.id),
+                result.result_info.code,
+                result.result_info.subcode,
+                result.result_info.message
+            );
+            if let Some(context) = &op.client_context {
+                text.push_str(&format!(" [{context}]"));
+            }
+            if let Some(recording) = &op.recording {
+                text.push_str(&format!(" -> {}", recording.location));
+            }
+            text
+        }
+        Notification::Tone { sequence_id, tone } => {
+            format!("tone {tone} (sequenceId {sequence_id})")
+        }
+        Notification::CallTerminating => "call terminating".to_owned(),
+        Notification::CallTerminated { result } => {
+            format!(
+                "call terminated {}/{} \"{}\"",
+                result.code, result.subcode, result.message
+            )
+        }
+    }
+}
+
+fn describe_command(command: &MediaCommand) -> String {
+    let op = short(command.operation());
+    match command {
+        MediaCommand::Play { prompt, index, .. } => {
+            format!("play {} (prompt {index} of {op})", prompt.uri)
+        }
+        MediaCommand::StopPlayback { .. } => format!("stop playback ({op})"),
+        MediaCommand::PlayBeep { .. } => format!("beep ({op})"),
+        MediaCommand::StartRecording { .. } => format!("start recording ({op})"),
+        MediaCommand::StopRecording { store: true, .. } => {
+            format!("stop recording and store it ({op})")
+        }
+        MediaCommand::StopRecording { store: false, .. } => {
+            format!("stop recording and discard it ({op})")
+        }
+    }
+}

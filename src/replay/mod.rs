@@ -1,0 +1,450 @@
+//! `ivr-replay`: runs a scenario (JSON Lines of bot requests and caller
+//! events on a virtual clock) through an [`Engine`] with a simulated media
+//! layer, and records the traffic a bot would see.
+//!
+//! The format is described in `ivr-replay --help` and the README. The
+//! simulated media layer plays the beep for `beepMs`, and stores a
+//! recording at once when asked, at
+//! `https://recordings.invalid/{callId}/{operationId}.wav` with access token
+//! `token-{operationId}`. Prompts finish only when the scenario says so.
+
+mod format;
+mod scenario;
+
+use std::sync::Arc;
+
+use crate::config::EngineConfig;
+use crate::engine::Engine;
+use crate::error::InputIgnored;
+use crate::id::{CallId, IdSource, OperationId};
+use crate::io::{MediaCommand, MediaInput, Notification, OperationEnded, Output};
+use crate::model::{Recording, ResultInfo};
+use crate::time::Instant;
+use crate::wire::{self, GraphResponse};
+
+pub use format::{write_jsonl, write_timeline};
+pub use scenario::ReplayConfig;
+
+use scenario::{Event, Line, OpRef, Step};
+
+/// The built-in demo: a caller leaves a message, then uses a menu.
+pub const DEMO: &str = include_str!("demo.jsonl");
+
+/// One thing that happened during a replay, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReplayRecord {
+    /// The bot sent a request (shown by the timeline only).
+    Request {
+        /// When.
+        at: Instant,
+        /// HTTP method.
+        method: String,
+        /// URL, with `$opN` resolved.
+        url: String,
+        /// Body bytes.
+        body: Vec<u8>,
+    },
+    /// The caller or media layer did something (shown by the timeline only).
+    Event {
+        /// When.
+        at: Instant,
+        /// The call.
+        call: CallId,
+        /// The scenario's event name.
+        name: String,
+        /// Details (the tone, the reason).
+        detail: String,
+    },
+    /// The service's answer to a request.
+    Response {
+        /// When.
+        at: Instant,
+        /// The answer.
+        response: GraphResponse,
+    },
+    /// A notification POSTed to the bot.
+    Notification {
+        /// When.
+        at: Instant,
+        /// The call.
+        call: CallId,
+        /// What.
+        notification: Notification,
+    },
+    /// A command to the media layer.
+    Media {
+        /// When.
+        at: Instant,
+        /// The call.
+        call: CallId,
+        /// What.
+        command: MediaCommand,
+    },
+    /// An operation the call's end abandoned without a notification.
+    Abandoned {
+        /// When.
+        at: Instant,
+        /// The call.
+        call: CallId,
+        /// Which.
+        ended: OperationEnded,
+    },
+    /// A note for humans (an ignored input).
+    Trace {
+        /// When.
+        at: Instant,
+        /// What.
+        text: String,
+    },
+}
+
+/// A malformed scenario line: the run stops there.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct ScenarioError {
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// The outcome of a replay: everything recorded, and the malformed line that
+/// stopped it, if any (records of earlier lines are kept).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplayRun {
+    /// What happened.
+    pub records: Vec<ReplayRecord>,
+    /// Why the run stopped early.
+    pub error: Option<ScenarioError>,
+    /// The settings the run used (the scenario's config line applied).
+    pub config: ReplayConfig,
+}
+
+/// Runs a scenario. `ids` is where operation ids come from
+/// ([`IdSource::seeded`] for byte-identical runs).
+pub fn run(scenario: &str, ids: IdSource) -> ReplayRun {
+    let mut replay: Option<Replay> = None;
+    let mut config = ReplayConfig::default();
+    let mut records = Vec::new();
+    for (index, text) in scenario.lines().enumerate() {
+        let line = index + 1;
+        let fail = |message: String| ScenarioError { line, message };
+        let parsed = match scenario::parse_line(text) {
+            Ok(parsed) => parsed,
+            Err(message) => return stopped(records, config, fail(message)),
+        };
+        match parsed {
+            Line::Skip => {}
+            Line::Config(settings) => {
+                if replay.is_some() {
+                    return stopped(
+                        records,
+                        config,
+                        fail("config: only the first line may set the config".to_owned()),
+                    );
+                }
+                if let Err(message) = scenario::apply_config(&mut config, &settings) {
+                    return stopped(records, config, fail(message));
+                }
+                replay = Some(Replay::new(config.clone(), ids.clone()));
+            }
+            Line::Step { at_ms, step } => {
+                let replay = replay.get_or_insert_with(|| Replay::new(config.clone(), ids.clone()));
+                if let Err(message) = replay.step(Instant::from_millis(at_ms), step, &mut records) {
+                    return stopped(records, config, fail(message));
+                }
+            }
+        }
+    }
+    ReplayRun {
+        records,
+        error: None,
+        config,
+    }
+}
+
+fn stopped(records: Vec<ReplayRecord>, config: ReplayConfig, error: ScenarioError) -> ReplayRun {
+    ReplayRun {
+        records,
+        error: Some(error),
+        config,
+    }
+}
+
+/// The engine, the simulated media layer and the clock.
+struct Replay {
+    config: ReplayConfig,
+    engine: Engine,
+    clock: Instant,
+    /// Operations created so far, for `$opN`.
+    created: Vec<OperationId>,
+    /// Beeps playing: when each finishes.
+    beeps: Vec<(Instant, CallId, OperationId)>,
+}
+
+impl Replay {
+    fn new(config: ReplayConfig, ids: IdSource) -> Self {
+        let engine = Engine::new(EngineConfig {
+            call: Arc::new(config.call.clone()),
+            ids,
+        });
+        Self {
+            config,
+            engine,
+            clock: Instant::ZERO,
+            created: Vec::new(),
+            beeps: Vec::new(),
+        }
+    }
+
+    /// Applies one line: checks it, fires what is due before it, then runs it.
+    fn step(&mut self, at: Instant, step: Step, out: &mut Vec<ReplayRecord>) -> Result<(), String> {
+        if at < self.clock {
+            return Err(format!(
+                "at_ms: {} is earlier than the previous line's {}",
+                at.as_millis(),
+                self.clock.as_millis()
+            ));
+        }
+        // Resolve every reference before anything happens for this line.
+        let step = match step {
+            Step::Request { method, url, body } => Step::Request {
+                url: self.resolve_url(&url)?,
+                method,
+                body,
+            },
+            Step::Event {
+                call,
+                event,
+                operation,
+            } => Step::Event {
+                operation: operation
+                    .map(|op| self.resolve(op).map(OpRef::Id))
+                    .transpose()?,
+                call,
+                event,
+            },
+            Step::Advance => Step::Advance,
+        };
+        self.run_until(at, out);
+        self.clock = at;
+        match step {
+            Step::Advance => {}
+            Step::Request { method, url, body } => {
+                out.push(ReplayRecord::Request {
+                    at,
+                    method: method.clone(),
+                    url: url.clone(),
+                    body: body.clone(),
+                });
+                let response = wire::handle_http(
+                    &mut self.engine,
+                    &self.config.wire,
+                    at,
+                    &method,
+                    &url,
+                    &body,
+                );
+                if let Some(id) = response.created {
+                    self.created.push(id);
+                }
+                out.push(ReplayRecord::Response { at, response });
+                self.drain(out);
+            }
+            Step::Event {
+                call,
+                event,
+                operation,
+            } => {
+                let token = match operation {
+                    Some(OpRef::Id(id)) => Some(id),
+                    _ => None,
+                };
+                let (name, detail) = describe(&event);
+                out.push(ReplayRecord::Event {
+                    at,
+                    call: call.clone(),
+                    name: name.to_owned(),
+                    detail,
+                });
+                let result = match event {
+                    Event::CallEstablished => self.engine.handle_call_established(at, &call),
+                    Event::CallTerminated(result) => self.engine.handle_call_terminated(
+                        at,
+                        &call,
+                        result.unwrap_or_else(ResultInfo::conversation_ended),
+                    ),
+                    Event::Media(input) => self.engine.handle_media(at, &call, token, input),
+                };
+                if let Err(ignored) = result {
+                    out.push(ReplayRecord::Trace {
+                        at,
+                        text: format!("{name} ignored: {ignored}"),
+                    });
+                }
+                self.drain(out);
+            }
+        }
+        Ok(())
+    }
+
+    /// Fires engine timers and finishes beeps due at or before `until`, in
+    /// deadline order, each at its own time.
+    fn run_until(&mut self, until: Instant, out: &mut Vec<ReplayRecord>) {
+        loop {
+            let timer = self.engine.poll_timeout().filter(|t| *t <= until);
+            let beep = self
+                .beeps
+                .iter()
+                .map(|(t, ..)| *t)
+                .min()
+                .filter(|t| *t <= until);
+            match (timer, beep) {
+                (Some(t), b) if b.is_none_or(|b| t <= b) => {
+                    self.engine.handle_timeout(t);
+                    self.drain(out);
+                }
+                (_, Some(b)) => {
+                    let index = self.beeps.iter().position(|(t, ..)| *t == b).unwrap_or(0);
+                    let (at, call, op) = self.beeps.remove(index);
+                    self.feed(at, &call, op, MediaInput::BeepFinished, out);
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// Records the engine's outputs and plays the media layer's part: the
+    /// beep ends by itself, a recording is stored when stopped.
+    fn drain(&mut self, out: &mut Vec<ReplayRecord>) {
+        let mut reactions = Vec::new();
+        while let Some(output) = self.engine.poll_output() {
+            let (at, call) = (output.at, output.call);
+            match output.output {
+                Output::Notification(notification) => out.push(ReplayRecord::Notification {
+                    at,
+                    call,
+                    notification,
+                }),
+                Output::Abandoned(ended) => out.push(ReplayRecord::Abandoned { at, call, ended }),
+                Output::Media(command) => {
+                    match &command {
+                        MediaCommand::PlayBeep { operation } if self.config.beep_ms == 0 => {
+                            reactions.push((
+                                at,
+                                call.clone(),
+                                *operation,
+                                MediaInput::BeepFinished,
+                            ));
+                        }
+                        MediaCommand::PlayBeep { operation } => {
+                            let ends = at.saturating_add(std::time::Duration::from_millis(
+                                self.config.beep_ms,
+                            ));
+                            self.beeps.push((ends, call.clone(), *operation));
+                        }
+                        MediaCommand::StopPlayback { operation } => {
+                            self.beeps.retain(|(_, _, op)| op != operation);
+                        }
+                        MediaCommand::StopRecording {
+                            operation,
+                            store: true,
+                        } => {
+                            let stored = Recording {
+                                location: Arc::from(format!(
+                                    "https://recordings.invalid/{call}/{operation}.wav"
+                                )),
+                                access_token: Arc::from(format!("token-{operation}")),
+                            };
+                            reactions.push((
+                                at,
+                                call.clone(),
+                                *operation,
+                                MediaInput::RecordingStored(stored),
+                            ));
+                        }
+                        _ => {}
+                    }
+                    out.push(ReplayRecord::Media { at, call, command });
+                }
+            }
+        }
+        for (at, call, op, input) in reactions {
+            self.feed(at, &call, op, input, out);
+        }
+    }
+
+    /// Feeds the simulated media layer's own input. One the engine no longer
+    /// wants (its operation ended meanwhile) is dropped quietly: a real media
+    /// layer's late answer, not the scenario's doing.
+    fn feed(
+        &mut self,
+        at: Instant,
+        call: &CallId,
+        op: OperationId,
+        input: MediaInput,
+        out: &mut Vec<ReplayRecord>,
+    ) {
+        match self.engine.handle_media(at, call, Some(op), input) {
+            Ok(()) | Err(InputIgnored::StaleToken { .. }) => {}
+            Err(other) => out.push(ReplayRecord::Trace {
+                at,
+                text: format!("media layer input ignored: {other}"),
+            }),
+        }
+        self.drain(out);
+    }
+
+    fn resolve(&self, op: OpRef) -> Result<OperationId, String> {
+        match op {
+            OpRef::Id(id) => Ok(id),
+            OpRef::Created(n) => self.created.get(n - 1).copied().ok_or_else(|| {
+                format!(
+                    "$op{n}: the scenario has created {} operation(s) so far",
+                    self.created.len()
+                )
+            }),
+        }
+    }
+
+    /// Replaces each `$opN` in a URL by the id of the N-th created operation.
+    fn resolve_url(&self, url: &str) -> Result<String, String> {
+        let mut resolved = String::with_capacity(url.len());
+        let mut rest = url;
+        while let Some(start) = rest.find("$op") {
+            resolved.push_str(&rest[..start]);
+            let digits = rest[start + 3..]
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
+            let n: usize = rest[start + 3..start + 3 + digits].parse().map_err(|_| {
+                "url: $op must be followed by a number ($op1, $op2, ...)".to_owned()
+            })?;
+            if n == 0 {
+                return Err("url: $op0 does not exist; the first operation is $op1".to_owned());
+            }
+            resolved.push_str(&self.resolve(OpRef::Created(n))?.to_string());
+            rest = &rest[start + 3 + digits..];
+        }
+        resolved.push_str(rest);
+        Ok(resolved)
+    }
+}
+
+fn describe(event: &Event) -> (&'static str, String) {
+    match event {
+        Event::CallEstablished => ("callEstablished", String::new()),
+        Event::CallTerminated(result) => (
+            "callTerminated",
+            result
+                .as_ref()
+                .map(|r| format!("{}/{} {}", r.code, r.subcode, r.message))
+                .unwrap_or_default(),
+        ),
+        Event::Media(MediaInput::Tone(tone)) => ("tone", tone.to_string()),
+        Event::Media(MediaInput::PlaybackFailed(reason)) => {
+            ("playbackFailed", format!("{reason:?}").to_ascii_lowercase())
+        }
+        Event::Media(input) => (input.name(), String::new()),
+    }
+}

@@ -1,0 +1,285 @@
+//! The scenario format of `ivr-replay` (JSON Lines), parsed line by line.
+
+use serde_json::{Map, Value};
+
+use crate::config::CallConfig;
+use crate::id::{CallId, OperationId};
+use crate::io::MediaInput;
+use crate::model::{PromptFailure, ResultInfo, Tone};
+use crate::wire::WireConfig;
+
+/// Settings of one replay: the engine's, the wire's, and the simulated
+/// media layer's. The scenario's first line may set them (`{"config": {..}}`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReplayConfig {
+    /// Settings of every call.
+    pub call: CallConfig,
+    /// Settings of the wire.
+    pub wire: WireConfig,
+    /// How long the simulated beep plays, in ms (0: it finishes at once).
+    pub beep_ms: u64,
+}
+
+/// One scenario line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Line {
+    /// Blank or a `//` comment.
+    Skip,
+    /// `{"config": {...}}` (only valid first).
+    Config(Map<String, Value>),
+    /// A step at a time.
+    Step { at_ms: u64, step: Step },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Step {
+    /// Only moves the clock.
+    Advance,
+    /// A bot request.
+    Request {
+        method: String,
+        /// May hold `$opN`.
+        url: String,
+        body: Vec<u8>,
+    },
+    /// A caller or media-layer event.
+    Event {
+        call: CallId,
+        event: Event,
+        operation: Option<OpRef>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Event {
+    CallEstablished,
+    CallTerminated(Option<ResultInfo>),
+    Media(MediaInput),
+}
+
+/// How a scenario names an operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum OpRef {
+    /// `$opN`: the N-th operation the scenario created (1-based).
+    Created(usize),
+    /// A literal id.
+    Id(OperationId),
+}
+
+const LINE_KEYS: [&str; 9] = [
+    "at_ms",
+    "request",
+    "event",
+    "call",
+    "tone",
+    "reason",
+    "operation",
+    "resultInfo",
+    "comment",
+];
+
+/// Parses one line; `Err` is the message for a malformed line.
+pub(super) fn parse_line(text: &str) -> Result<Line, String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() || trimmed.starts_with("//") {
+        return Ok(Line::Skip);
+    }
+    let value: Value = serde_json::from_str(trimmed).map_err(|e| format!("not valid JSON: {e}"))?;
+    let Value::Object(mut object) = value else {
+        return Err("a line must be a JSON object".to_owned());
+    };
+    if let Some(config) = object.remove("config") {
+        if !object.is_empty() {
+            return Err("a config line holds only \"config\"".to_owned());
+        }
+        let Value::Object(config) = config else {
+            return Err("config: must be an object".to_owned());
+        };
+        return Ok(Line::Config(config));
+    }
+    if let Some(key) = object.keys().find(|k| !LINE_KEYS.contains(&k.as_str())) {
+        return Err(format!(
+            "unknown key \"{key}\" (a line has at_ms and one request or event)"
+        ));
+    }
+    let at_ms = match object.get("at_ms") {
+        Some(Value::Number(n)) => n.as_u64().ok_or_else(|| {
+            format!("at_ms: must be a whole number of milliseconds >= 0, got {n}")
+        })?,
+        Some(other) => return Err(format!("at_ms: must be a number, got {other}")),
+        None => return Err("at_ms: is required".to_owned()),
+    };
+    let step = match (object.get("request"), object.get("event")) {
+        (Some(_), Some(_)) => return Err("a line holds a request or an event, not both".to_owned()),
+        (Some(request), None) => parse_request(request)?,
+        (None, Some(event)) => parse_event(event, &object)?,
+        (None, None) => Step::Advance,
+    };
+    Ok(Line::Step { at_ms, step })
+}
+
+fn parse_request(request: &Value) -> Result<Step, String> {
+    let Value::Object(request) = request else {
+        return Err("request: must be an object".to_owned());
+    };
+    let method = match request.get("method") {
+        None => "POST".to_owned(),
+        Some(Value::String(m)) => m.clone(),
+        Some(other) => return Err(format!("request.method: must be a string, got {other}")),
+    };
+    let url = match request.get("url") {
+        Some(Value::String(url)) => url.clone(),
+        Some(other) => return Err(format!("request.url: must be a string, got {other}")),
+        None => return Err("request.url: is required".to_owned()),
+    };
+    let body = match (request.get("body"), request.get("rawBody")) {
+        (Some(_), Some(_)) => return Err("request: give body or rawBody, not both".to_owned()),
+        (Some(body), None) => serde_json::to_vec(body).map_err(|e| format!("request.body: {e}"))?,
+        (None, Some(Value::String(raw))) => raw.clone().into_bytes(),
+        (None, Some(other)) => {
+            return Err(format!("request.rawBody: must be a string, got {other}"));
+        }
+        (None, None) => Vec::new(),
+    };
+    Ok(Step::Request { method, url, body })
+}
+
+fn parse_event(event: &Value, line: &Map<String, Value>) -> Result<Step, String> {
+    let Value::String(name) = event else {
+        return Err(format!("event: must be a string, got {event}"));
+    };
+    let call = match line.get("call") {
+        Some(Value::String(call)) if !call.is_empty() => CallId::new(call),
+        Some(other) => return Err(format!("call: must be a non-empty string, got {other}")),
+        None => return Err(format!("call: is required on a {name} event")),
+    };
+    let event = match name.as_str() {
+        "callEstablished" => Event::CallEstablished,
+        "callTerminated" => {
+            Event::CallTerminated(line.get("resultInfo").map(result_info).transpose()?)
+        }
+        "playbackFinished" => Event::Media(MediaInput::PlaybackFinished),
+        "playbackFailed" => Event::Media(MediaInput::PlaybackFailed(match line.get("reason") {
+            None => PromptFailure::Download,
+            Some(Value::String(r)) if r == "download" => PromptFailure::Download,
+            Some(Value::String(r)) if r == "format" => PromptFailure::Format,
+            Some(other) => {
+                return Err(format!(
+                    "reason: must be \"download\" or \"format\", got {other}"
+                ));
+            }
+        })),
+        "beepFinished" => Event::Media(MediaInput::BeepFinished),
+        "beepFailed" => Event::Media(MediaInput::BeepFailed),
+        "tone" => Event::Media(MediaInput::Tone(match line.get("tone") {
+            Some(Value::String(t)) => Tone::parse(t).ok_or_else(|| {
+                format!("tone: must be 0-9, *, #, A-D or a tone name, got \"{t}\"")
+            })?,
+            Some(other) => return Err(format!("tone: must be a string, got {other}")),
+            None => return Err("tone: is required on a tone event".to_owned()),
+        })),
+        "speechStarted" => Event::Media(MediaInput::SpeechStarted),
+        "speechStopped" => Event::Media(MediaInput::SpeechStopped),
+        "mediaReceiveTimeout" => Event::Media(MediaInput::MediaReceiveTimeout),
+        "recordingFailed" => Event::Media(MediaInput::RecordingFailed),
+        other => return Err(format!("event: unknown event \"{other}\"")),
+    };
+    let operation = match line.get("operation") {
+        None | Some(Value::Null) => None,
+        Some(_) if !matches!(event, Event::Media(ref m) if !matches!(m, MediaInput::Tone(_))) => {
+            return Err(format!("operation: not allowed on a {name} event"));
+        }
+        Some(Value::String(op)) => Some(op_ref(op)?),
+        Some(other) => return Err(format!("operation: must be a string, got {other}")),
+    };
+    Ok(Step::Event {
+        call,
+        event,
+        operation,
+    })
+}
+
+fn op_ref(text: &str) -> Result<OpRef, String> {
+    if let Some(n) = text.strip_prefix("$op") {
+        return match n.parse::<usize>() {
+            Ok(n) if n >= 1 => Ok(OpRef::Created(n)),
+            _ => Err(format!("operation: \"{text}\" is not $op1, $op2, ...")),
+        };
+    }
+    text.parse()
+        .map(OpRef::Id)
+        .map_err(|_| format!("operation: \"{text}\" is neither $opN nor an operation id"))
+}
+
+fn result_info(value: &Value) -> Result<ResultInfo, String> {
+    let Value::Object(info) = value else {
+        return Err("resultInfo: must be an object".to_owned());
+    };
+    let default = ResultInfo::conversation_ended();
+    // Graph's own examples write these numbers as strings; take both.
+    let number = |key: &str, default: i32| -> Result<i32, String> {
+        match info.get(key) {
+            None => Ok(default),
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .and_then(|n| i32::try_from(n).ok())
+                .ok_or_else(|| format!("resultInfo.{key}: must be a 32-bit integer, got {n}")),
+            Some(Value::String(s)) => s
+                .parse()
+                .map_err(|_| format!("resultInfo.{key}: must be an integer, got \"{s}\"")),
+            Some(other) => Err(format!("resultInfo.{key}: must be an integer, got {other}")),
+        }
+    };
+    let message = match info.get("message") {
+        None => default.message.clone(),
+        Some(Value::String(m)) => m.clone().into(),
+        Some(other) => return Err(format!("resultInfo.message: must be a string, got {other}")),
+    };
+    Ok(ResultInfo {
+        code: number("code", default.code)?,
+        subcode: number("subcode", default.subcode)?,
+        message,
+    })
+}
+
+/// Applies a `{"config": {...}}` object.
+pub(super) fn apply_config(
+    config: &mut ReplayConfig,
+    object: &Map<String, Value>,
+) -> Result<(), String> {
+    for (key, value) in object {
+        let as_bool = || {
+            value
+                .as_bool()
+                .ok_or_else(|| format!("config.{key}: must be true or false, got {value}"))
+        };
+        let as_u64 = || {
+            value
+                .as_u64()
+                .ok_or_else(|| format!("config.{key}: must be a whole number >= 0, got {value}"))
+        };
+        let as_usize = || as_u64().map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+        match key.as_str() {
+            "beepMs" => config.beep_ms = as_u64()?,
+            "queueCapacity" => config.call.queue_capacity = as_usize()?,
+            "retainedOperations" => config.call.retained_operations = as_usize()?,
+            "notifyOnTermination" => config.call.notify_on_termination = as_bool()?,
+            "notStartedForQueued" => config.call.not_started_for_queued = as_bool()?,
+            "legacyResourceField" => config.wire.legacy_resource_field = as_bool()?,
+            "maxBodyBytes" => config.wire.max_body_bytes = as_usize()?,
+            "allowedUriSchemes" => {
+                let schemes = value.as_array().and_then(|items| {
+                    items
+                        .iter()
+                        .map(|s| s.as_str().map(str::to_ascii_lowercase))
+                        .collect()
+                });
+                config.call.allowed_uri_schemes = schemes.ok_or_else(|| {
+                    format!("config.{key}: must be an array of strings, got {value}")
+                })?;
+            }
+            other => return Err(format!("config: unknown setting \"{other}\"")),
+        }
+    }
+    Ok(())
+}

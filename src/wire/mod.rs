@@ -1,0 +1,271 @@
+//! The Graph wire: HTTP requests in, Graph responses and notification JSON
+//! out. The only module that knows JSON.
+//!
+//! - [`parse_request`]: `(method, url, body)` → a typed [`ParsedRequest`] or
+//!   a [`GraphError`].
+//! - [`handle_http`]: parse, apply to an [`Engine`], and answer, as the
+//!   service would.
+//! - [`notification_json`], [`operation_json`]: typed values → exact JSON.
+
+mod body;
+mod json;
+mod route;
+
+use std::fmt;
+
+use crate::engine::Engine;
+use crate::error::{RequestError, ValidationError};
+use crate::id::{CallId, OperationId};
+use crate::io::Notification;
+use crate::model::{ApiVersion, Operation, Request};
+use crate::time::Instant;
+
+use json::OperationStyle;
+use route::Route;
+
+/// Settings of the wire layer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WireConfig {
+    /// Larger request bodies get 413. Default 64 KiB.
+    pub max_body_bytes: usize,
+    /// Also write the legacy `resource` field (`/app/calls/...`) on
+    /// notifications, as the real service does. Default true.
+    pub legacy_resource_field: bool,
+}
+
+impl Default for WireConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 64 * 1024,
+            legacy_resource_field: true,
+        }
+    }
+}
+
+/// A request the wire understood.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParsedRequest {
+    /// `POST .../calls/{call}/{action}`.
+    Action {
+        /// The call.
+        call: CallId,
+        /// The typed request.
+        request: Request,
+    },
+    /// `GET .../calls/{call}/operations/{operation}`.
+    GetOperation {
+        /// The call.
+        call: CallId,
+        /// The operation.
+        operation: OperationId,
+    },
+    /// `DELETE .../calls/{call}`.
+    DeleteCall {
+        /// The call.
+        call: CallId,
+    },
+}
+
+/// A Graph error: an HTTP status and `{"error":{"code","message"}}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GraphError {
+    /// The HTTP status.
+    pub status: u16,
+    /// Graph's error code (`BadRequest`, `NotFound`, ...).
+    pub code: &'static str,
+    /// What is wrong, naming the field and the rule.
+    pub message: String,
+}
+
+impl GraphError {
+    /// 400 `BadRequest`.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self {
+            status: 400,
+            code: "BadRequest",
+            message: message.into(),
+        }
+    }
+
+    /// 404 `NotFound`.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self {
+            status: 404,
+            code: "NotFound",
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for GraphError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.status, self.code, self.message)
+    }
+}
+
+impl std::error::Error for GraphError {}
+
+impl From<ValidationError> for GraphError {
+    fn from(e: ValidationError) -> Self {
+        Self::bad_request(e.to_string())
+    }
+}
+
+impl From<RequestError> for GraphError {
+    fn from(e: RequestError) -> Self {
+        let message = e.to_string();
+        match e {
+            RequestError::Invalid(_) => Self::bad_request(message),
+            RequestError::QueueFull { .. } => Self {
+                status: 429,
+                code: "TooManyRequests",
+                message,
+            },
+            _ => Self::not_found(message),
+        }
+    }
+}
+
+/// An HTTP response as the service would send it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GraphResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `Location` header, pointing at a created operation.
+    pub location: Option<String>,
+    /// The JSON body, if any.
+    pub body: Option<String>,
+    /// The operation the request created (not part of the HTTP response;
+    /// for tools that refer to operations later).
+    pub created: Option<OperationId>,
+}
+
+impl GraphResponse {
+    /// The response for a Graph error.
+    pub fn error(error: &GraphError) -> Self {
+        let mut body = Vec::new();
+        json::write_error(&mut body, error.code, &error.message);
+        Self {
+            status: error.status,
+            location: None,
+            body: Some(into_string(body)),
+            created: None,
+        }
+    }
+}
+
+/// Parses an HTTP request. Errors come in Graph's order: route and method,
+/// then body size, then body.
+pub fn parse_request(
+    config: &WireConfig,
+    method: &str,
+    url: &str,
+    body: &[u8],
+) -> Result<ParsedRequest, GraphError> {
+    match route::parse(method, url)? {
+        Route::Action { api, call, action } => {
+            if body.len() > config.max_body_bytes {
+                return Err(GraphError {
+                    status: 413,
+                    code: "RequestEntityTooLarge",
+                    message: format!(
+                        "body: the request body is {} bytes, more than the limit of {} bytes",
+                        body.len(),
+                        config.max_body_bytes
+                    ),
+                });
+            }
+            let request = body::parse(body, api, action)?;
+            Ok(ParsedRequest::Action { call, request })
+        }
+        Route::Operation { call, operation } => Ok(ParsedRequest::GetOperation { call, operation }),
+        Route::DeleteCall { call } => Ok(ParsedRequest::DeleteCall { call }),
+    }
+}
+
+/// Serves one HTTP request against `engine`, as the Graph service would:
+/// 200 with `Location` and the operation for an action, 200 with the
+/// operation for `GET`, 204 for `DELETE`, or a Graph error. The request's
+/// notifications and media commands are then waiting in
+/// [`Engine::poll_output`].
+pub fn handle_http(
+    engine: &mut Engine,
+    config: &WireConfig,
+    now: Instant,
+    method: &str,
+    url: &str,
+    body: &[u8],
+) -> GraphResponse {
+    let result = parse_request(config, method, url, body).and_then(|parsed| match parsed {
+        ParsedRequest::Action { call, request } => {
+            let op = engine.handle_request(now, &call, request)?;
+            let mut response = operation_response(&call, &op, OperationStyle::Response);
+            response.location = Some(operation_location(op.api, &call, op.id));
+            response.created = Some(op.id);
+            Ok(response)
+        }
+        ParsedRequest::GetOperation { call, operation } => {
+            let op = engine.operation(&call, operation)?;
+            Ok(operation_response(&call, &op, OperationStyle::Resource))
+        }
+        ParsedRequest::DeleteCall { call } => {
+            engine.handle_delete(now, &call)?;
+            Ok(GraphResponse {
+                status: 204,
+                location: None,
+                body: None,
+                created: None,
+            })
+        }
+    });
+    result.unwrap_or_else(|error| GraphResponse::error(&error))
+}
+
+/// The operation's JSON as a `GET` (or a notification's `resourceData`)
+/// shows it, in the API version that created it.
+pub fn operation_json(call: &CallId, op: &Operation) -> String {
+    let mut out = Vec::new();
+    json::write_operation(&mut out, call, op, OperationStyle::Resource);
+    into_string(out)
+}
+
+/// One `commsNotifications` envelope holding one notification.
+pub fn notification_json(call: &CallId, note: &Notification, config: &WireConfig) -> String {
+    let mut out = Vec::new();
+    write_notifications(&mut out, call, [note], config);
+    into_string(out)
+}
+
+/// Appends one `commsNotifications` envelope holding `notes` to `out`.
+pub fn write_notifications<'a>(
+    out: &mut Vec<u8>,
+    call: &'a CallId,
+    notes: impl IntoIterator<Item = &'a Notification>,
+    config: &WireConfig,
+) {
+    json::write_envelope(out, call, notes, config.legacy_resource_field);
+}
+
+/// `https://graph.microsoft.com/{version}/communications/calls/{call}/operations/{op}`.
+pub fn operation_location(api: ApiVersion, call: &CallId, op: OperationId) -> String {
+    format!(
+        "https://graph.microsoft.com/{}/communications/calls/{call}/operations/{op}",
+        api.segment()
+    )
+}
+
+fn operation_response(call: &CallId, op: &Operation, style: OperationStyle) -> GraphResponse {
+    let mut body = Vec::new();
+    json::write_operation(&mut body, call, op, style);
+    GraphResponse {
+        status: 200,
+        location: None,
+        body: Some(into_string(body)),
+        created: None,
+    }
+}
+
+fn into_string(bytes: Vec<u8>) -> String {
+    // serde_json writes UTF-8 only.
+    String::from_utf8(bytes).unwrap_or_default()
+}
