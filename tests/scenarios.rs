@@ -1,0 +1,58 @@
+//! One test per scenario in `tests/scenarios/`: each file is `ivr-replay`
+//! input with its expected output inline (`//>` lines, see
+//! `tests/common/mod.rs`), named for the rule of ENGINE.md it shows.
+
+mod common;
+
+macro_rules! scenarios {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                common::check_scenario(stringify!($name));
+            }
+        )*
+
+        /// Every file in tests/scenarios has a test above.
+        #[test]
+        fn every_scenario_file_is_listed() {
+            let listed = [$(stringify!($name)),*];
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+            for entry in std::fs::read_dir(dir).expect("tests/scenarios exists") {
+                let path = entry.expect("readable entry").path();
+                let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
+                assert!(listed.contains(&name.as_str()), "tests/scenarios/{name}.jsonl is not listed in tests/scenarios.rs");
+            }
+        }
+    };
+}
+
+scenarios! {
+    not_started_for_queued_option,
+    play_prompt_beta_completion_reason,
+    play_prompt_beta_loop_plays_until_cancelled,
+    play_prompt_failures_report_and_queue_moves_on,
+    play_prompt_loop_ignored_on_v1,
+    play_prompt_per_prompt_loop_ignored_on_beta,
+    play_prompt_validation_names_field_and_rule,
+    play_prompts_play_in_order_then_complete,
+    queued_operations_start_in_fifo_order,
+    record_barge_in_ends_all_and_starts_at_once,
+    record_beep_failure_fails_record,
+    record_beta_alias_and_v1_refusal,
+    record_defaults_beep_and_five_second_timers,
+    record_initial_silence_beats_max_duration,
+    record_initial_silence_fails,
+    record_inputs_act_only_while_recording,
+    record_max_duration_beats_max_silence,
+    record_max_duration_completes,
+    record_max_silence_after_speech_completes,
+    record_media_receive_timeout_fails_record,
+    record_plays_prompt_then_beep_then_records,
+    record_prompt_failure_fails_record,
+    record_stop_tone_completes_with_recording,
+    record_stop_tone_names_and_case,
+    record_store_failure_reported_when_stopped,
+    record_validation_names_field_and_rule,
+    tones_need_subscription_and_sequence_per_call,
+}
