@@ -28,7 +28,20 @@ macro_rules! scenarios {
 }
 
 scenarios! {
+    bodies_parse_with_or_without_odata_type,
+    call_established_twice_is_ignored,
+    cancel_ends_active_then_queued_in_fifo_order,
+    cancel_keeps_tone_subscription,
+    cancel_with_empty_queue_succeeds_silently,
+    delete_call_terminates_with_5001,
+    get_operation_reads_current_state,
+    hang_up_ends_call_silently_by_default,
+    late_media_input_for_ended_operation_is_ignored,
+    legacy_resource_field_can_be_dropped,
     not_started_for_queued_option,
+    notify_on_termination_reports_8528,
+    operation_notifications_carry_odata_annotations,
+    paths_versions_and_qualified_actions,
     play_prompt_beta_completion_reason,
     play_prompt_beta_loop_plays_until_cancelled,
     play_prompt_failures_report_and_queue_moves_on,
@@ -36,6 +49,7 @@ scenarios! {
     play_prompt_per_prompt_loop_ignored_on_beta,
     play_prompt_validation_names_field_and_rule,
     play_prompts_play_in_order_then_complete,
+    queue_full_is_429,
     queued_operations_start_in_fifo_order,
     record_barge_in_ends_all_and_starts_at_once,
     record_beep_failure_fails_record,
@@ -54,5 +68,7 @@ scenarios! {
     record_stop_tone_names_and_case,
     record_store_failure_reported_when_stopped,
     record_validation_names_field_and_rule,
+    request_errors_in_graph_order,
     tones_need_subscription_and_sequence_per_call,
+    unknown_and_terminated_calls_are_404,
 }

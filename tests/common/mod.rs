@@ -31,7 +31,9 @@ pub fn replay_jsonl(scenario: &str) -> (ReplayRun, Vec<Value>) {
     let text = String::from_utf8(out).expect("JSON output is UTF-8");
     let lines = text
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("output line is not JSON ({e}): {l}")))
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("output line is not JSON ({e}): {l}"))
+        })
         .collect();
     (run, lines)
 }
@@ -46,7 +48,10 @@ pub fn check_scenario(name: &str) {
         .lines()
         .enumerate()
         .filter_map(|(i, line)| line.trim().strip_prefix("//>").map(|e| (i + 1, e)))
-        .map(|(line, e)| serde_json::from_str(e).unwrap_or_else(|err| panic!("{name}:{line}: bad expectation: {err}")))
+        .map(|(line, e)| {
+            serde_json::from_str(e)
+                .unwrap_or_else(|err| panic!("{name}:{line}: bad expectation: {err}"))
+        })
         .collect();
     assert!(!expectations.is_empty(), "{name}: no //> expectations");
     let (run, output) = replay_jsonl(&text);
@@ -67,10 +72,15 @@ pub fn check(output: &[Value], expectations: &[Value]) -> Result<(), String> {
     for (i, want) in expectations.iter().enumerate() {
         let kind = kind_of(want);
         let Some((got_kind, got_at, got_value)) = got.get(i) else {
-            return Err(format!("#{i} {kind}: missing (only {} records of the compared kinds)", got.len()));
+            return Err(format!(
+                "#{i} {kind}: missing (only {} records of the compared kinds)",
+                got.len()
+            ));
         };
         if *got_kind != kind {
-            return Err(format!("#{i}: expected a {kind}, got a {got_kind} at {got_at}: {got_value}"));
+            return Err(format!(
+                "#{i}: expected a {kind}, got a {got_kind} at {got_at}: {got_value}"
+            ));
         }
         if let Some(at) = want.get("at_ms") {
             if at != *got_at {
@@ -98,9 +108,15 @@ fn flatten<'a>(output: &'a [Value], kinds: &[&str]) -> Vec<(&'static str, &'a Va
     let mut out = Vec::new();
     for record in output {
         let at = &record["at_ms"];
-        if let Some(r) = record.get("response").filter(|_| kinds.contains(&"response")) {
+        if let Some(r) = record
+            .get("response")
+            .filter(|_| kinds.contains(&"response"))
+        {
             out.push(("response", at, r));
-        } else if let Some(n) = record.get("notification").filter(|_| kinds.contains(&"note")) {
+        } else if let Some(n) = record
+            .get("notification")
+            .filter(|_| kinds.contains(&"note"))
+        {
             for item in n["value"].as_array().into_iter().flatten() {
                 out.push(("note", at, item));
             }
@@ -113,7 +129,12 @@ fn flatten<'a>(output: &'a [Value], kinds: &[&str]) -> Vec<(&'static str, &'a Va
     out
 }
 
-fn matches(pattern: &Value, actual: &Value, env: &mut HashMap<String, Value>, path: &str) -> Result<(), String> {
+fn matches(
+    pattern: &Value,
+    actual: &Value,
+    env: &mut HashMap<String, Value>,
+    path: &str,
+) -> Result<(), String> {
     match pattern {
         Value::String(p) if p == "*" => Ok(()),
         Value::String(p) if p.starts_with('$') => match env.get(p) {
@@ -139,7 +160,9 @@ fn matches(pattern: &Value, actual: &Value, env: &mut HashMap<String, Value>, pa
             for (key, want) in p {
                 match (want.as_str(), a.get(key)) {
                     (Some("!absent"), None) => {}
-                    (Some("!absent"), Some(v)) => return Err(format!("{path}.{key}: should be absent, is {v}")),
+                    (Some("!absent"), Some(v)) => {
+                        return Err(format!("{path}.{key}: should be absent, is {v}"));
+                    }
                     (_, None) => return Err(format!("{path}.{key}: missing")),
                     (_, Some(v)) => matches(want, v, env, &format!("{path}.{key}"))?,
                 }
