@@ -1,0 +1,100 @@
+//! Invariant 3.6: `poll_timeout` is never earlier than the latest `now`;
+//! after `handle_timeout(t)` with `t >= poll_timeout()`, the next deadline
+//! is later than `t` or none (no spinning); time that goes backwards is
+//! treated as the latest time seen; a spurious `handle_timeout` does nothing.
+
+use std::sync::Arc;
+
+use ivr_media_queue::{
+    Action, ApiVersion, Call, CallConfig, CallId, IdSource, Instant, MediaInput, Output, Record,
+    Request,
+};
+
+fn recording_call(initial_silence: u32, max_duration: u32) -> Call {
+    let mut call = Call::new(
+        CallId::new("c1"),
+        Arc::new(CallConfig::default()),
+        IdSource::seeded(1),
+        Instant::ZERO,
+    );
+    let record = Record {
+        play_beep: false,
+        initial_silence_timeout_secs: initial_silence,
+        max_record_duration_secs: max_duration,
+        max_silence_timeout_secs: 1,
+        ..Record::default()
+    };
+    call.handle_request(
+        Instant::from_millis(1000),
+        Request::new(ApiVersion::V1, Action::Record(record)),
+    )
+    .unwrap();
+    while call.poll_output().is_some() {}
+    call
+}
+
+#[test]
+fn deadline_is_set_when_recording_starts() {
+    let call = recording_call(3, 10);
+    assert_eq!(call.poll_timeout(), Some(Instant::from_millis(4000)));
+}
+
+#[test]
+fn spurious_timeout_does_nothing() {
+    let mut call = recording_call(3, 10);
+    let before = format!("{call:?}");
+    call.handle_timeout(Instant::from_millis(3999));
+    assert!(call.poll_output().is_none());
+    assert_eq!(call.poll_timeout(), Some(Instant::from_millis(4000)));
+    // Only the clock moved.
+    assert_ne!(format!("{call:?}"), before);
+    call.handle_timeout(Instant::from_millis(3999));
+    assert!(call.poll_output().is_none());
+}
+
+#[test]
+fn firing_makes_progress() {
+    let mut call = recording_call(3, 10);
+    call.handle_media(Instant::from_millis(1500), None, MediaInput::SpeechStarted)
+        .unwrap();
+    call.handle_media(Instant::from_millis(2000), None, MediaInput::SpeechStopped)
+        .unwrap();
+    let mut fired = 0;
+    while let Some(deadline) = call.poll_timeout() {
+        call.handle_timeout(deadline);
+        fired += 1;
+        assert!(
+            call.poll_timeout().is_none_or(|next| next > deadline),
+            "spins at {deadline:?}"
+        );
+        assert!(fired < 10);
+    }
+    // Max silence (1 s after 2000) ended it; the media layer is asked to store.
+    let outputs: Vec<Output> = std::iter::from_fn(|| call.poll_output()).collect();
+    assert!(
+        matches!(outputs.as_slice(), [Output::Media(_)]),
+        "{outputs:?}"
+    );
+}
+
+#[test]
+fn backwards_time_is_clamped() {
+    let mut call = recording_call(3, 10);
+    call.handle_timeout(Instant::from_millis(3500));
+    // An input stamped earlier than what was seen counts as 3500.
+    call.handle_media(Instant::from_millis(100), None, MediaInput::SpeechStopped)
+        .unwrap();
+    assert_eq!(call.poll_timeout(), Some(Instant::from_millis(4500)));
+}
+
+#[test]
+fn late_timeout_fires_at_its_own_deadline_and_poll_timeout_never_lies_in_the_past() {
+    let mut call = recording_call(3, 10);
+    // Nobody called handle_timeout at 4000; an input at 9000 comes first.
+    call.handle_media(Instant::from_millis(9000), None, MediaInput::SpeechStarted)
+        .unwrap_err();
+    // The initial-silence failure happened (at 4000) before the input.
+    let outputs: Vec<Output> = std::iter::from_fn(|| call.poll_output()).collect();
+    assert_eq!(outputs.len(), 2, "{outputs:?}");
+    assert!(call.poll_timeout().is_none());
+}
