@@ -58,8 +58,12 @@ impl Engine {
         call: &CallId,
     ) -> Result<(), InputIgnored> {
         let now = self.advance(now);
-        if self.calls.contains_key(call) {
-            return Err(InputIgnored::AlreadyEstablished(call.clone()));
+        match self.calls.get(call) {
+            Some(existing) if existing.is_terminated() => {
+                return Err(InputIgnored::CallTerminated(call.clone()));
+            }
+            Some(_) => return Err(InputIgnored::AlreadyEstablished(call.clone())),
+            None => {}
         }
         let ids = self.config.ids.for_call(call);
         let new = Call::new(call.clone(), self.config.call.clone(), ids, now);

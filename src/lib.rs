@@ -95,3 +95,8 @@ pub use model::{
     ResultInfo, Tone, ToneSet,
 };
 pub use time::Instant;
+
+/// The README's Rust examples compile and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -49,6 +49,9 @@ fn cancel_ends_active_then_queued_with_typed_reasons() {
         .unwrap();
     while call.poll_output().is_some() {}
     assert_eq!(call.queued_len(), 3);
+    assert_eq!(call.active_operation().map(|op| op.id), Some(r.id));
+    let queued: Vec<_> = call.queued_operations().map(|op| op.id).collect();
+    assert_eq!(queued, vec![p1.id, p2.id]);
 
     let cancel = call
         .handle_request(

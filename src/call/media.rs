@@ -116,6 +116,10 @@ impl Media {
         self.active.as_ref().map(|a| &a.queued.op)
     }
 
+    pub(super) fn queued(&self) -> impl Iterator<Item = &Operation> {
+        self.queue.iter().map(|q| &q.op)
+    }
+
     pub(super) fn find(&self, id: OperationId) -> Option<&Operation> {
         self.active
             .iter()

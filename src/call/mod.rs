@@ -196,6 +196,16 @@ impl Call {
         }
     }
 
+    /// The queued operations (not the active one), in the order they will
+    /// start.
+    pub fn queued_operations(&self) -> impl Iterator<Item = &Operation> {
+        let queued = match &self.state {
+            CallState::Established(media) => Some(media.queued()),
+            CallState::Terminated => None,
+        };
+        queued.into_iter().flatten()
+    }
+
     /// Whether the bot subscribed to tones.
     pub fn has_tone_subscription(&self) -> bool {
         matches!(&self.state, CallState::Established(media) if media.tones_subscribed())

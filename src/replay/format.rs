@@ -284,7 +284,8 @@ fn summarize_body(body: &str) -> String {
     let text = |key: &str| value.get(key).and_then(|v| v.as_str()).unwrap_or("");
     let kind = text("@odata.type").trim_start_matches("#microsoft.graph.");
     let id = text("id");
-    format!("{kind} {} {}", &id[..id.len().min(8)], text("status"))
+    let id: String = id.chars().take(8).collect();
+    format!("{kind} {id} {}", text("status"))
 }
 
 fn short(id: crate::id::OperationId) -> String {
