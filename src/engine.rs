@@ -81,14 +81,9 @@ impl Engine {
         request: Request,
     ) -> Result<Operation, RequestError> {
         self.config.call.validate(&request)?;
-        let now = self.advance(now);
-        let target = self
-            .calls
-            .get_mut(call)
-            .ok_or_else(|| RequestError::CallNotFound(call.clone()))?;
-        let result = target.handle_valid_request(now, request);
-        self.collect(call, now);
-        result
+        self.on_call(now, call, RequestError::CallNotFound, |target, now| {
+            target.handle_valid_request(now, request)
+        })
     }
 
     /// The bot deletes the call (`DELETE /communications/calls/{id}`).
@@ -107,14 +102,9 @@ impl Engine {
         call: &CallId,
         result: ResultInfo,
     ) -> Result<(), InputIgnored> {
-        let now = self.advance(now);
-        let target = self
-            .calls
-            .get_mut(call)
-            .ok_or_else(|| InputIgnored::UnknownCall(call.clone()))?;
-        let result = target.handle_terminated(now, result);
-        self.collect(call, now);
-        result
+        self.on_call(now, call, InputIgnored::UnknownCall, |target, now| {
+            target.handle_terminated(now, result)
+        })
     }
 
     /// A media-layer input for `call` (see [`Call::handle_media`]).
@@ -125,14 +115,9 @@ impl Engine {
         token: Option<OperationId>,
         input: MediaInput,
     ) -> Result<(), InputIgnored> {
-        let now = self.advance(now);
-        let target = self
-            .calls
-            .get_mut(call)
-            .ok_or_else(|| InputIgnored::UnknownCall(call.clone()))?;
-        let result = target.handle_media(now, token, input);
-        self.collect(call, now);
-        result
+        self.on_call(now, call, InputIgnored::UnknownCall, |target, now| {
+            target.handle_media(now, token, input)
+        })
     }
 
     /// Fires every timer due at or before `now`, across calls, in deadline
@@ -178,6 +163,25 @@ impl Engine {
     /// The number of calls held (ended ones included).
     pub fn call_count(&self) -> usize {
         self.calls.len()
+    }
+
+    /// Runs one input on one call: time first, then the input, then its
+    /// outputs into the queue.
+    fn on_call<T, E>(
+        &mut self,
+        now: Instant,
+        call: &CallId,
+        missing: fn(CallId) -> E,
+        input: impl FnOnce(&mut Call, Instant) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let now = self.advance(now);
+        let target = self
+            .calls
+            .get_mut(call)
+            .ok_or_else(|| missing(call.clone()))?;
+        let result = input(target, now);
+        self.collect(call, now);
+        result
     }
 
     fn advance(&mut self, now: Instant) -> Instant {
