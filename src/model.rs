@@ -392,6 +392,17 @@ impl EndReason {
         )
     }
 
+    /// `completed` for the ends Graph counts as success, else `failed`.
+    pub const fn status(self) -> OperationStatus {
+        match self {
+            Self::Completed
+            | Self::StopToneDetected(_)
+            | Self::MaxRecordDuration
+            | Self::MaxSilenceTimeout => OperationStatus::Completed,
+            _ => OperationStatus::Failed,
+        }
+    }
+
     /// What Graph reports for an operation of `kind` that ended this way.
     pub fn graph_result(self, kind: OperationKind) -> GraphResult {
         use GraphResult as G;

@@ -1,0 +1,78 @@
+//! Realistic calls for the cancel benchmark and the allocation test (also
+//! compiled into `benches/cancel.rs`).
+
+use std::sync::Arc;
+
+use ivr_media_queue::{
+    Action, ApiVersion, Call, CallConfig, CallId, IdSource, Instant, MediaPrompt, PlayPrompt,
+    Record, Request, Tone, ToneSet,
+};
+
+/// The time of every fixture input.
+pub const NOW: Instant = Instant::from_millis(1_000);
+
+/// The `i`-th operation of a realistic IVR queue: every third a record with
+/// a prompt and stop tones, the others menu plays of one or two prompts;
+/// clientContexts are GUIDs, as bots send them.
+pub fn operation(i: usize) -> Request {
+    let prompt = |name: &str| MediaPrompt {
+        uri: Arc::from(format!("https://cdn.contoso.com/ivr/en-US/{name}-{i}.wav")),
+        resource_id: Some(Arc::from(format!("1D6DE2D4-CD51-4309-8DAA-{i:012X}"))),
+    };
+    let action = if i % 3 == 0 {
+        Action::Record(Record {
+            prompt: Some(prompt("leave-a-message")),
+            play_beep: false,
+            stop_tones: [Tone::Pound, Tone::Star].into_iter().collect::<ToneSet>(),
+            max_record_duration_secs: 60,
+            initial_silence_timeout_secs: 10,
+            ..Record::default()
+        })
+    } else {
+        Action::PlayPrompt(PlayPrompt {
+            prompts: (0..1 + i % 2).map(|_| prompt("menu")).collect(),
+            loop_forever: false,
+        })
+    };
+    Request::new(ApiVersion::V1, action)
+        .with_client_context(&format!("d45324c1-fcb5-430a-902c-{i:012x}"))
+}
+
+/// cancelMediaProcessing with a clientContext.
+pub fn cancel_request() -> Request {
+    Request::new(ApiVersion::V1, Action::CancelMediaProcessing)
+        .with_client_context("d45324c1-fcb5-430a-902c-f20af696537c")
+}
+
+/// A call holding 1 active and `n - 1` queued operations, warmed: its `GET`
+/// memory is full and its output queue has held a cancel of `n` before, so
+/// cancelling again allocates nothing.
+pub fn warm_call_with_queue(n: usize) -> Call {
+    let config = Arc::new(CallConfig::default());
+    let mut call = Call::new(
+        CallId::new("19:meeting_c1"),
+        config.clone(),
+        IdSource::seeded(1),
+        NOW,
+    );
+    let drain = |call: &mut Call| while call.poll_output().is_some() {};
+    for _ in 0..config.retained_operations {
+        call.handle_request(NOW, operation(1)).expect("accepted");
+        call.handle_request(NOW, cancel_request())
+            .expect("accepted");
+        drain(&mut call);
+    }
+    for round in 0..2 {
+        for i in 0..n {
+            call.handle_request(NOW, operation(i)).expect("accepted");
+        }
+        drain(&mut call);
+        if round == 0 {
+            call.handle_request(NOW, cancel_request())
+                .expect("accepted");
+            drain(&mut call);
+        }
+    }
+    assert_eq!(call.queued_len(), n);
+    call
+}
