@@ -23,6 +23,7 @@ const SIZES: [usize; 3] = [1, 16, 100];
 
 /// A record the size of an operation in the queue.
 #[derive(Clone, Copy)]
+#[expect(dead_code, reason = "only its size matters")]
 struct Record([u64; size_of::<OperationEnded>().div_ceil(8)]);
 
 fn cancel(c: &mut Criterion) {
