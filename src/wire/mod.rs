@@ -6,9 +6,12 @@
 //! - [`handle_http`]: parse, apply to an [`Engine`], and answer, as the
 //!   service would.
 //! - [`notification_json`], [`operation_json`]: typed values → exact JSON.
+//! - [`parse_notifications`]: what a bot receives → typed [`resource`]s.
+//! - [`request_body`], [`action_url`]: a typed request → what a bot sends.
 
 mod body;
 mod json;
+pub mod resource;
 mod route;
 
 use std::fmt;
@@ -17,10 +20,10 @@ use crate::engine::Engine;
 use crate::error::{RequestError, ValidationError};
 use crate::id::{CallId, OperationId};
 use crate::io::Notification;
-use crate::model::{ApiVersion, Operation, Request};
+use crate::model::{Action, ApiVersion, Operation, Request};
 use crate::time::Instant;
 
-use json::OperationStyle;
+use resource::{CommsNotifications, OperationStyle};
 use route::Route;
 
 /// Settings of the wire layer.
@@ -244,6 +247,35 @@ pub fn write_notifications<'a>(
     config: &WireConfig,
 ) {
     json::write_envelope(out, call, notes, config.legacy_resource_field);
+}
+
+/// Parses a `commsNotifications` POST body, as a bot receives it.
+pub fn parse_notifications(body: &[u8]) -> Result<CommsNotifications<'static>, ValidationError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ValidationError::new("commsNotifications", e.to_string()))
+}
+
+/// The JSON body a bot POSTs for `request` (all properties explicit; `loop`
+/// only on beta). [`parse_request`] reads it back as the same request.
+pub fn request_body(request: &Request) -> Vec<u8> {
+    let mut out = Vec::new();
+    json::write_request(&mut out, request);
+    out
+}
+
+/// `https://graph.microsoft.com/{version}/communications/calls/{call}/{action}`
+/// for `request` (`recordResponse` for records).
+pub fn action_url(call: &CallId, request: &Request) -> String {
+    let action = match request.action {
+        Action::PlayPrompt(_) => "playPrompt",
+        Action::Record(_) => "recordResponse",
+        Action::SubscribeToTone => "subscribeToTone",
+        Action::CancelMediaProcessing => "cancelMediaProcessing",
+    };
+    format!(
+        "https://graph.microsoft.com/{}/communications/calls/{call}/{action}",
+        request.api.segment()
+    )
 }
 
 /// `https://graph.microsoft.com/{version}/communications/calls/{call}/operations/{op}`.
