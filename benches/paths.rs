@@ -1,0 +1,219 @@
+//! The paths around cancel, each with its own id:
+//! - `enqueue/play_prompt`: a playPrompt queued behind an active operation;
+//! - `tone/delivery`: a tone to a subscribed call, polled as a notification;
+//! - `wire/request_to_response`: HTTP playPrompt parsed, queued, answered
+//!   with the response JSON;
+//! - `wire/notification_json`: a record's completion written as Graph JSON
+//!   (bytes/s);
+//! - `replay/10000_lines`: `ivr-replay` over a 10 000-line scenario.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use ivr_media_queue::wire::{self, WireConfig};
+use ivr_media_queue::{
+    Action, ApiVersion, CallId, Engine, EngineConfig, IdSource, MediaInput, Notification, Output,
+    Request, Tone, replay,
+};
+
+#[path = "../tests/common/fixtures.rs"]
+mod fixtures;
+
+fn short<'a>(
+    c: &'a mut Criterion,
+    name: &str,
+) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
+    let mut group = c.benchmark_group(name);
+    group
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(50);
+    group
+}
+
+fn enqueue(c: &mut Criterion) {
+    let template = fixtures::warm_call_with_queue(1);
+    let mut group = short(c, "enqueue");
+    group.bench_function("play_prompt", |b| {
+        b.iter_batched(
+            || (template.clone(), fixtures::operation(1)),
+            |(mut call, request)| {
+                black_box(call.handle_request(fixtures::NOW, request).is_ok());
+                call
+            },
+            BatchSize::SmallInput,
+        );
+    });
+    group.finish();
+}
+
+fn tone(c: &mut Criterion) {
+    let mut call = fixtures::warm_call_with_queue(1);
+    call.handle_request(
+        fixtures::NOW,
+        Request::new(ApiVersion::V1, Action::SubscribeToTone),
+    )
+    .unwrap();
+    let mut group = short(c, "tone");
+    group.bench_function("delivery", |b| {
+        b.iter(|| {
+            let _ = call.handle_media(fixtures::NOW, None, MediaInput::Tone(Tone::Tone5));
+            black_box(call.poll_output())
+        });
+    });
+    group.finish();
+}
+
+fn wire_paths(c: &mut Criterion) {
+    let config = WireConfig::default();
+    let call = CallId::new("19:meeting_c1");
+    let url = "https://graph.microsoft.com/v1.0/communications/calls/19:meeting_c1/playPrompt";
+    let body = wire::request_body(&fixtures::operation(1));
+    let mut group = short(c, "wire");
+    group.bench_function("request_to_response", |b| {
+        b.iter_batched(
+            || {
+                let mut engine = Engine::new(EngineConfig {
+                    ids: IdSource::seeded(1),
+                    ..Default::default()
+                });
+                engine
+                    .handle_call_established(fixtures::NOW, &call)
+                    .unwrap();
+                engine
+            },
+            |mut engine| {
+                black_box(wire::handle_http(
+                    &mut engine,
+                    &config,
+                    fixtures::NOW,
+                    "POST",
+                    url,
+                    &body,
+                ));
+                engine
+            },
+            BatchSize::SmallInput,
+        );
+    });
+
+    // A record completed by a stop tone, with its recording: the largest
+    // notification the engine writes.
+    let mut call_state = fixtures::warm_call_with_queue(1);
+    let op = call_state.active_operation().expect("an active record").id;
+    while call_state.poll_output().is_some() {}
+    call_state
+        .handle_media(fixtures::NOW, Some(op), MediaInput::PlaybackFinished)
+        .unwrap();
+    call_state
+        .handle_media(fixtures::NOW, Some(op), MediaInput::Tone(Tone::Pound))
+        .unwrap();
+    let recording = ivr_media_queue::Recording {
+        location:
+            "https://recordings.example/19:meeting_c1/0fe0623f-d628-42ed-b4bd-8ac290072cc5.wav"
+                .into(),
+        access_token: "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.recording-access-token".into(),
+    };
+    call_state
+        .handle_media(
+            fixtures::NOW,
+            Some(op),
+            MediaInput::RecordingStored(recording),
+        )
+        .unwrap();
+    let note = std::iter::from_fn(|| call_state.poll_output())
+        .find_map(|out| match out {
+            Output::Notification(note @ Notification::OperationEnded(_)) => Some(note),
+            _ => None,
+        })
+        .expect("the record completed");
+    let mut out = Vec::with_capacity(4096);
+    wire::write_notifications(&mut out, call_state.id(), [&note], &config);
+    group.throughput(Throughput::Bytes(out.len() as u64));
+    group.bench_function("notification_json", |b| {
+        b.iter(|| {
+            out.clear();
+            wire::write_notifications(&mut out, call_state.id(), [&note], &config);
+            black_box(out.len())
+        });
+    });
+    group.finish();
+}
+
+/// A 10 000-line scenario: 100 calls, each subscribing, playing, recording
+/// with a stop tone, cancelling a queue and hanging up.
+fn scenario() -> String {
+    let mut lines = Vec::with_capacity(10_000);
+    let mut at = 0u64;
+    let mut call = 0;
+    while lines.len() < 10_000 {
+        let c = format!("c{call}");
+        let url = |action: &str| {
+            format!("https://graph.microsoft.com/v1.0/communications/calls/{c}/{action}")
+        };
+        let prompt = r##"{"@odata.type":"#microsoft.graph.mediaPrompt","mediaInfo":{"uri":"https://cdn.contoso.com/menu.wav","resourceId":"menu"}}"##;
+        lines.push(format!(
+            r#"{{"at_ms":{at},"event":"callEstablished","call":"{c}"}}"#
+        ));
+        lines.push(format!(
+            r#"{{"at_ms":{at},"request":{{"url":"{}","body":{{"clientContext":"tones"}}}}}}"#,
+            url("subscribeToTone")
+        ));
+        for i in 0..30 {
+            at += 10;
+            lines.push(format!(r#"{{"at_ms":{at},"request":{{"url":"{}","body":{{"clientContext":"p{i}","prompts":[{prompt}]}}}}}}"#, url("playPrompt")));
+            lines.push(format!(
+                r#"{{"at_ms":{at},"event":"playbackFinished","call":"{c}"}}"#
+            ));
+            lines.push(format!(
+                r#"{{"at_ms":{at},"event":"tone","call":"{c}","tone":"{}"}}"#,
+                i % 10
+            ));
+        }
+        lines.push(format!(r##"{{"at_ms":{at},"request":{{"url":"{}","body":{{"clientContext":"r","playBeep":false,"stopTones":["#"]}}}}}}"##, url("recordResponse")));
+        at += 500;
+        lines.push(format!(
+            r#"{{"at_ms":{at},"event":"speechStarted","call":"{c}"}}"#
+        ));
+        lines.push(format!(
+            r##"{{"at_ms":{at},"event":"tone","call":"{c}","tone":"#"}}"##
+        ));
+        for i in 0..5 {
+            lines.push(format!(r#"{{"at_ms":{at},"request":{{"url":"{}","body":{{"clientContext":"q{i}","prompts":[{prompt}]}}}}}}"#, url("playPrompt")));
+        }
+        lines.push(format!(
+            r#"{{"at_ms":{at},"request":{{"url":"{}","body":{{}}}}}}"#,
+            url("cancelMediaProcessing")
+        ));
+        lines.push(format!(
+            r#"{{"at_ms":{at},"event":"callTerminated","call":"{c}"}}"#
+        ));
+        call += 1;
+    }
+    lines.truncate(10_000);
+    lines.join("\n")
+}
+
+fn replay_lines(c: &mut Criterion) {
+    let text = scenario();
+    let mut group = c.benchmark_group("replay");
+    group
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(10)
+        .throughput(Throughput::Elements(10_000));
+    group.bench_function("10000_lines", |b| {
+        b.iter(|| {
+            let run = replay::run(&text, IdSource::seeded(1));
+            assert!(run.error.is_none());
+            let mut out = Vec::new();
+            replay::write_jsonl(&mut out, &run.records, &run.config.wire, false).unwrap();
+            black_box(out.len())
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, enqueue, tone, wire_paths, replay_lines);
+criterion_main!(benches);

@@ -1,0 +1,232 @@
+//! The engine on arbitrary input sequences with time steps, on two calls:
+//! never panics, never spins, ends each operation once and says nothing of
+//! it afterwards, keeps tone sequences whole and queues within capacity.
+//!
+//! Input: a byte stream of steps; see `Decoder::step` for the encoding
+//! (`fuzz/make_corpus.py` writes seeds from the scenario tests in it).
+
+#![no_main]
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use ivr_media_queue::{
+    Action, ApiVersion, CallConfig, CallId, Engine, EngineConfig, IdSource, Instant, MediaInput,
+    MediaPrompt, Notification, OperationId, Output, PlayPrompt, PromptFailure, Record, Recording,
+    Request, RequestError, ResultInfo, Tone, ToneSet,
+};
+use libfuzzer_sys::fuzz_target;
+
+const CAPACITY: usize = 4;
+
+struct Decoder<'a>(&'a [u8]);
+
+impl Decoder<'_> {
+    fn byte(&mut self) -> u8 {
+        let (first, rest) = self.0.split_first().unwrap_or((&0, &[]));
+        self.0 = rest;
+        *first
+    }
+
+    fn call(&mut self) -> CallId {
+        CallId::new(if self.byte() & 1 == 0 { "c0" } else { "c1" })
+    }
+
+    fn prompt(&mut self) -> MediaPrompt {
+        let n = self.byte();
+        let scheme = if n == 255 { "http" } else { "https" };
+        MediaPrompt::new(&format!("{scheme}://cdn.test/{n}.wav"))
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut config = CallConfig::default();
+    config
+        .queue_capacity(CAPACITY)
+        .notify_on_termination(data.first().is_some_and(|b| b & 1 == 1));
+    config.retained_operations = 3;
+    let mut engine = Engine::new(EngineConfig::new(config, IdSource::seeded(5)));
+    let mut input = Decoder(data);
+    let mut now = 0u64;
+    // The latest time the engine was given.
+    let mut seen = 0u64;
+    let mut ops: Vec<OperationId> = Vec::new();
+    let mut ended: HashSet<OperationId> = HashSet::new();
+    let mut tones = [0u64; 2];
+    while !input.0.is_empty() {
+        let tag = input.byte();
+        let api = if tag & 0x80 != 0 {
+            ApiVersion::Beta
+        } else {
+            ApiVersion::V1
+        };
+        let at = Instant::from_millis(now);
+        // Whether this step gives the engine `now` (a body refused as invalid
+        // does not reach the engine's clock).
+        let mut clock_seen = !matches!(tag % 16, 11 | 12 | 15);
+        match tag % 16 {
+            0 => {
+                let _ = engine.handle_call_established(at, &input.call());
+            }
+            1 => {
+                let call = input.call();
+                let count = usize::from(input.byte() % 22);
+                let prompts = (0..count).map(|_| input.prompt()).collect();
+                let play = PlayPrompt {
+                    prompts,
+                    loop_forever: input.byte() % 4 == 0,
+                };
+                let context = "x".repeat(usize::from(input.byte()) * 2);
+                let request =
+                    Request::new(api, Action::PlayPrompt(play)).with_client_context(&context);
+                match engine.handle_request(at, &call, request) {
+                    Ok(op) => ops.push(op.id),
+                    Err(RequestError::Invalid(_)) => clock_seen = false,
+                    Err(_) => {}
+                }
+            }
+            2 => {
+                let call = input.call();
+                let flags = input.byte();
+                let secs = |b: u8| u32::from(b % 8);
+                let record = Record {
+                    prompt: (flags & 1 != 0).then(|| input.prompt()),
+                    play_beep: flags & 2 != 0,
+                    barge_in_allowed: flags & 4 != 0,
+                    initial_silence_timeout_secs: secs(input.byte()),
+                    max_silence_timeout_secs: secs(input.byte()),
+                    max_record_duration_secs: secs(input.byte()),
+                    stop_tones: Tone::ALL
+                        .iter()
+                        .filter(|t| flags & (1 << (**t as u8 % 5 + 3)) != 0)
+                        .copied()
+                        .collect::<ToneSet>(),
+                };
+                match engine.handle_request(at, &call, Request::new(api, Action::Record(record))) {
+                    Ok(op) => ops.push(op.id),
+                    Err(RequestError::Invalid(_)) => clock_seen = false,
+                    Err(_) => {}
+                }
+            }
+            3 => {
+                let _ = engine.handle_request(
+                    at,
+                    &input.call(),
+                    Request::new(api, Action::SubscribeToTone),
+                );
+            }
+            4 => {
+                let _ = engine.handle_request(
+                    at,
+                    &input.call(),
+                    Request::new(api, Action::CancelMediaProcessing),
+                );
+            }
+            5..=9 => {
+                let call = input.call();
+                let token_byte = input.byte();
+                let token = match token_byte {
+                    0..=127 => None,
+                    b if ops.is_empty() => {
+                        Some(OperationId::from_uuid(Default::default())).filter(|_| b % 2 == 0)
+                    }
+                    b => Some(ops[usize::from(b) % ops.len()]),
+                };
+                let media = match (tag % 16, input.byte() % 4) {
+                    (5, 0) => MediaInput::PlaybackFailed(PromptFailure::Download),
+                    (5, 1) => MediaInput::PlaybackFailed(PromptFailure::Format),
+                    (5, _) => MediaInput::PlaybackFinished,
+                    (6, 0) => MediaInput::BeepFailed,
+                    (6, _) => MediaInput::BeepFinished,
+                    (7, 0) => MediaInput::SpeechStarted,
+                    (7, 1) => MediaInput::SpeechStopped,
+                    (7, _) => MediaInput::MediaReceiveTimeout,
+                    (8, 0) => MediaInput::RecordingFailed,
+                    _ => MediaInput::RecordingStored(Recording {
+                        location: Arc::from("https://store.test/r.wav"),
+                        access_token: Arc::from("t"),
+                    }),
+                };
+                let _ = engine.handle_media(at, &call, token, media);
+            }
+            10 => {
+                let call = input.call();
+                let tone = Tone::ALL[usize::from(input.byte()) % Tone::ALL.len()];
+                let _ = engine.handle_media(at, &call, None, MediaInput::Tone(tone));
+            }
+            11 => {
+                // Time passes without handle_timeout: the next input fires what is due.
+                now += u64::from(input.byte()) * 100;
+            }
+            12 => {
+                now += u64::from(input.byte()) * 150;
+                let until = Instant::from_millis(now);
+                let mut rounds = 0;
+                while let Some(deadline) = engine.poll_timeout().filter(|d| *d <= until) {
+                    engine.handle_timeout(deadline);
+                    seen = seen.max(deadline.as_millis());
+                    assert!(
+                        engine.poll_timeout().is_none_or(|next| next > deadline),
+                        "spins at {deadline:?}"
+                    );
+                    rounds += 1;
+                    assert!(rounds < 1000, "too many timer rounds");
+                }
+            }
+            13 => {
+                let _ = engine.handle_call_terminated(
+                    at,
+                    &input.call(),
+                    ResultInfo::conversation_ended(),
+                );
+            }
+            14 => {
+                let _ = engine.handle_delete(at, &input.call());
+            }
+            _ => {
+                let call = input.call();
+                if let Some(op) = ops.get(usize::from(input.byte())) {
+                    let _ = engine.operation(&call, *op);
+                }
+            }
+        }
+        if clock_seen {
+            seen = seen.max(now);
+        }
+        let mut outputs = 0;
+        while let Some(out) = engine.poll_output() {
+            outputs += 1;
+            let c = usize::from(out.call.as_str() == "c1");
+            match out.output {
+                Output::Media(command) => assert!(
+                    !ended.contains(&command.operation()),
+                    "command after the end"
+                ),
+                Output::Notification(Notification::OperationEnded(e)) | Output::Abandoned(e) => {
+                    assert!(ended.insert(e.operation.id), "operation ended twice");
+                }
+                Output::Notification(Notification::Tone { sequence_id, .. }) => {
+                    tones[c] += 1;
+                    assert_eq!(sequence_id, tones[c]);
+                }
+                Output::Notification(_) => {}
+            }
+        }
+        assert!(
+            outputs <= 4 * CAPACITY + 8,
+            "{outputs} outputs from one step"
+        );
+        if let Some(deadline) = engine.poll_timeout() {
+            assert!(
+                deadline.as_millis() >= seen,
+                "deadline {deadline:?} before {seen}"
+            );
+        }
+        for call in ["c0", "c1"] {
+            let queued = engine
+                .call(&CallId::new(call))
+                .map_or(0, |c| c.queued_len());
+            assert!(queued <= CAPACITY, "queue of {call} holds {queued}");
+        }
+    }
+});

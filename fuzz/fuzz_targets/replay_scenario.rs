@@ -1,0 +1,33 @@
+//! The `ivr-replay` scenario parser and runner on arbitrary text: never
+//! panics, a malformed line is named within the input, and every output
+//! line is JSON.
+
+#![no_main]
+
+use ivr_media_queue::IdSource;
+use ivr_media_queue::replay;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let run = replay::run(text, IdSource::seeded(1));
+    if let Some(error) = &run.error {
+        assert!(
+            error.line >= 1 && error.line <= text.lines().count(),
+            "line {} of {}",
+            error.line,
+            text.lines().count()
+        );
+    }
+    let mut out = Vec::new();
+    replay::write_jsonl(&mut out, &run.records, &run.config.wire, false).expect("writing to a Vec");
+    for line in String::from_utf8(out).expect("UTF-8").lines() {
+        let record: serde_json::Value =
+            serde_json::from_str(line).expect("each output line is JSON");
+        assert!(record["at_ms"].is_u64());
+    }
+    let mut timeline = Vec::new();
+    replay::write_timeline(&mut timeline, &run.records).expect("writing to a Vec");
+});
