@@ -156,9 +156,7 @@ impl Media {
             stop_media(ledger, &active);
             ledger.finish(active.queued, running, on_wire);
         }
-        for op in self.queue.drain(..) {
-            ledger.finish(op, queued, on_wire);
-        }
+        ledger.finish_all(self.queue.drain(..), queued, on_wire);
     }
 
     /// Fires the earliest recording timer, at `deadline`.

@@ -346,20 +346,35 @@ impl Ledger {
 
     /// Ends a media operation: one notification (or, for a silent call end,
     /// one abandoned report). It enters the `GET` memory when polled.
-    fn finish(&mut self, mut queued: Queued, reason: EndReason, on_wire: bool) {
-        let op = &mut queued.op;
-        op.status = reason.status();
-        op.end = Some(reason);
-        op.etag = self.next_etag();
-        let ended = OperationEnded {
-            operation: queued.op,
-            request: queued.request,
-        };
-        self.emit(if on_wire {
-            Output::Notification(Notification::OperationEnded(ended))
-        } else {
-            Output::Abandoned(ended)
-        });
+    fn finish(&mut self, queued: Queued, reason: EndReason, on_wire: bool) {
+        self.finish_all(std::iter::once(queued), reason, on_wire);
+    }
+
+    /// [`Ledger::finish`] for many: one reservation, then each ended
+    /// operation moves into its output once (the cancel hot path).
+    fn finish_all(
+        &mut self,
+        queued: impl ExactSizeIterator<Item = Queued>,
+        reason: EndReason,
+        on_wire: bool,
+    ) {
+        let etag = &mut self.etag;
+        self.outputs
+            .extend(queued.map(|Queued { mut op, request }| {
+                *etag += 1;
+                op.status = reason.status();
+                op.end = Some(reason);
+                op.etag = *etag;
+                let ended = OperationEnded {
+                    operation: op,
+                    request,
+                };
+                if on_wire {
+                    Output::Notification(Notification::OperationEnded(ended))
+                } else {
+                    Output::Abandoned(ended)
+                }
+            }));
     }
 
     fn remember(&mut self, op: Operation) {
