@@ -358,23 +358,25 @@ impl Ledger {
         reason: EndReason,
         on_wire: bool,
     ) {
-        let etag = &mut self.etag;
-        self.outputs
-            .extend(queued.map(|Queued { mut op, request }| {
-                *etag += 1;
-                op.status = reason.status();
-                op.end = Some(reason);
-                op.etag = *etag;
-                let ended = OperationEnded {
-                    operation: op,
-                    request,
-                };
-                if on_wire {
-                    Output::Notification(Notification::OperationEnded(ended))
-                } else {
-                    Output::Abandoned(ended)
-                }
-            }));
+        self.outputs.reserve(queued.len());
+        let status = reason.status();
+        for Queued { op, request } in queued {
+            self.etag += 1;
+            let ended = OperationEnded {
+                operation: Operation {
+                    status,
+                    end: Some(reason),
+                    etag: self.etag,
+                    ..op
+                },
+                request,
+            };
+            self.outputs.push_back(if on_wire {
+                Output::Notification(Notification::OperationEnded(ended))
+            } else {
+                Output::Abandoned(ended)
+            });
+        }
     }
 
     fn remember(&mut self, op: Operation) {
