@@ -74,7 +74,7 @@ fn wire_paths(c: &mut Criterion) {
     group.bench_function("request_to_response", |b| {
         b.iter_batched(
             || {
-                let mut engine = Engine::new(EngineConfig {
+                let engine = Engine::new(EngineConfig {
                     ids: IdSource::seeded(1),
                     ..Default::default()
                 });
@@ -83,9 +83,9 @@ fn wire_paths(c: &mut Criterion) {
                     .unwrap();
                 engine
             },
-            |mut engine| {
+            |engine| {
                 black_box(wire::handle_http(
-                    &mut engine,
+                    &engine,
                     &config,
                     fixtures::NOW,
                     "POST",

@@ -14,7 +14,7 @@ pub const MAX_PLAY_PROMPTS: usize = 20;
 pub const RECORD_TIMEOUT_SECS: std::ops::RangeInclusive<i64> = 1..=120;
 
 /// Settings of one call. Shared by every call of an engine.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CallConfig {
     /// Operations a call's media queue holds, the active one included;
     /// one more is refused with [`crate::RequestError::QueueFull`] (429).
@@ -174,6 +174,18 @@ pub struct EngineConfig {
     pub call: Arc<CallConfig>,
     /// Where operation ids come from (split per call).
     pub ids: IdSource,
+    /// Calls held at once; one more is refused with
+    /// [`crate::EstablishError::TooManyCalls`]. Default 1 000 000.
+    pub max_calls: usize,
+    /// Undrained outputs above which requests are refused with
+    /// [`crate::RequestError::OutputsBacklogged`] (503) until drained. Media
+    /// inputs and timers still run, each adding a bounded few. Default 65 536.
+    pub max_pending_outputs: usize,
+    /// Ended calls whose ids are remembered, so requests to them get
+    /// "terminated" rather than "not found". Default 10 000.
+    pub remembered_ended_calls: usize,
+    /// Lock shards of the call map (a power of two is best). Default 64.
+    pub shards: usize,
 }
 
 impl Default for EngineConfig {
@@ -181,16 +193,21 @@ impl Default for EngineConfig {
         Self {
             call: Arc::new(CallConfig::default()),
             ids: IdSource::Random,
+            max_calls: 1_000_000,
+            max_pending_outputs: 65_536,
+            remembered_ended_calls: 10_000,
+            shards: 64,
         }
     }
 }
 
 impl EngineConfig {
-    /// An engine with these call settings and ids.
+    /// An engine with these call settings and ids, and default limits.
     pub fn new(call: CallConfig, ids: IdSource) -> Self {
         Self {
             call: Arc::new(call),
             ids,
+            ..Self::default()
         }
     }
 }

@@ -49,6 +49,18 @@ pub enum RequestError {
         /// The configured capacity.
         capacity: usize,
     },
+    /// A bug hit this call; it takes no more requests (HTTP 500). Other
+    /// calls are not affected.
+    #[error("call '{0}' failed: an internal error stopped it")]
+    CallFailed(CallId),
+    /// Outputs are piling up undrained (HTTP 503): drain them, then retry.
+    #[error("the engine holds {pending} undrained outputs, its limit is {limit}")]
+    OutputsBacklogged {
+        /// Outputs waiting.
+        pending: usize,
+        /// The configured limit.
+        limit: usize,
+    },
     /// The call holds no operation with this id (HTTP 404).
     #[error("operation '{operation}' was not found on call '{call}'")]
     OperationNotFound {
@@ -71,9 +83,9 @@ pub enum InputIgnored {
     /// The call has ended.
     #[error("call {0} has been terminated")]
     CallTerminated(CallId),
-    /// The call exists already (a second `established`).
-    #[error("call {0} is already established")]
-    AlreadyEstablished(CallId),
+    /// A bug hit this call; it takes no more input.
+    #[error("call {0} failed: an internal error stopped it")]
+    CallFailed(CallId),
     /// The input names an operation that is not the active one.
     #[error("operation {operation} is not the active operation on {call}")]
     StaleToken {
@@ -97,4 +109,22 @@ pub enum InputIgnored {
     /// A tone that neither a subscription nor a stop tone wanted.
     #[error("{0} has no tone subscription")]
     NoToneSubscription(CallId),
+}
+
+/// Why a call could not be established.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum EstablishError {
+    /// The call exists already (a second `established`).
+    #[error("call {0} is already established")]
+    AlreadyEstablished(CallId),
+    /// A call with this id ended; ids are not reused.
+    #[error("call {0} has been terminated")]
+    CallTerminated(CallId),
+    /// The engine holds its configured maximum of calls.
+    #[error("the engine holds {limit} calls, its limit")]
+    TooManyCalls {
+        /// The configured limit.
+        limit: usize,
+    },
 }

@@ -30,6 +30,19 @@ impl CallId {
     }
 }
 
+impl serde::Serialize for CallId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CallId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(d)?;
+        Ok(Self::new(&text))
+    }
+}
+
 impl From<&str> for CallId {
     fn from(id: &str) -> Self {
         Self::new(id)
@@ -94,7 +107,7 @@ impl fmt::Display for OperationId {
 /// `Random` gives v4 UUIDs from the operating system, as the real service
 /// does; `Seeded` gives v4-shaped UUIDs from a counter-based generator, so the
 /// same inputs and seed always give the same ids (replays, tests).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum IdSource {
     /// Random v4 UUIDs.
     Random,

@@ -50,7 +50,7 @@ impl MediaInput {
 
 /// What the engine asks the media layer to do. Each names the operation it
 /// belongs to: report back with the same id as the token.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum MediaCommand {
     /// Play this prompt (the `index`-th of its operation) now.
     Play {
@@ -112,7 +112,7 @@ impl MediaCommand {
 }
 
 /// An operation that ended, with everything it was asked to do.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OperationEnded {
     /// The operation in its final state (`end` is set).
     pub operation: Operation,
@@ -129,7 +129,7 @@ impl OperationEnded {
 }
 
 /// A notification the real service would POST to the bot's callback.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Notification {
     /// A playPrompt or record ended (`changeType: deleted` on the operation).
     OperationEnded(OperationEnded),
@@ -151,7 +151,7 @@ pub enum Notification {
 }
 
 /// Everything a call emits, in the order it happened.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Output {
     /// For the bot.
     Notification(Notification),

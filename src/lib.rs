@@ -21,7 +21,7 @@
 //!     wire, ApiVersion, CallId, Engine, EngineConfig, IdSource, Instant, MediaInput, Output,
 //! };
 //!
-//! let mut engine = Engine::new(EngineConfig { ids: IdSource::seeded(7), ..Default::default() });
+//! let engine = Engine::new(EngineConfig { ids: IdSource::seeded(7), ..Default::default() });
 //! let wire_config = wire::WireConfig::default();
 //! let call = CallId::new("c1");
 //! let mut now = Instant::ZERO;
@@ -30,7 +30,7 @@
 //! engine.handle_call_established(now, &call).unwrap();
 //! let body = br#"{"prompts":[{"mediaInfo":{"uri":"https://example.com/hi.wav"}}]}"#;
 //! let url = "https://graph.microsoft.com/v1.0/communications/calls/c1/playPrompt";
-//! let response = wire::handle_http(&mut engine, &wire_config, now, "POST", url, body);
+//! let response = wire::handle_http(&engine, &wire_config, now, "POST", url, body);
 //! assert_eq!(response.status, 200);
 //!
 //! loop {
@@ -77,16 +77,17 @@ mod id;
 mod io;
 mod model;
 pub mod replay;
+mod snapshot;
 mod time;
 pub mod wire;
 
-pub use call::Call;
+pub use call::{Call, CallView};
 pub use config::{
     CallConfig, EngineConfig, MAX_CLIENT_CONTEXT_CHARS, MAX_PLAY_PROMPTS, RECORD_TIMEOUT_SECS,
     record_timeout,
 };
 pub use engine::{Engine, EngineOutput};
-pub use error::{InputIgnored, RequestError, ValidationError};
+pub use error::{EstablishError, InputIgnored, RequestError, ValidationError};
 pub use id::{CallId, IdSource, OperationId};
 pub use io::{MediaCommand, MediaInput, Notification, OperationEnded, Output};
 pub use model::{
@@ -94,6 +95,7 @@ pub use model::{
     OperationKind, OperationStatus, PlayPrompt, PromptFailure, Record, Recording, Request,
     ResultInfo, Tone, ToneSet,
 };
+pub use snapshot::{CALL_FORMAT, CallSnapshot, ENGINE_FORMAT, EngineSnapshot, SnapshotError};
 pub use time::Instant;
 
 /// The README's Rust examples compile and run as doctests.

@@ -12,7 +12,9 @@ use crate::id::OperationId;
 /// The Graph API version a request came in on. It decides what the JSON of
 /// its operation carries (beta adds `completionReason`) and which actions
 /// exist (`record` is beta only).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum ApiVersion {
     /// `https://graph.microsoft.com/v1.0`, and bare paths.
     #[default]
@@ -147,7 +149,7 @@ impl fmt::Display for Tone {
 }
 
 /// A set of tones (a record's `stopTones`), stored as a bit set.
-#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ToneSet(u32);
 
 impl ToneSet {
@@ -190,7 +192,7 @@ impl fmt::Debug for ToneSet {
 }
 
 /// A prompt to play: Graph's `mediaPrompt` with its `mediaInfo`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MediaPrompt {
     /// `mediaInfo.uri`: where the WAV file is.
     pub uri: Arc<str>,
@@ -209,7 +211,7 @@ impl MediaPrompt {
 }
 
 /// The body of `playPrompt`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PlayPrompt {
     /// The prompts, played in order (1 to 20).
     pub prompts: Vec<MediaPrompt>,
@@ -219,7 +221,7 @@ pub struct PlayPrompt {
 }
 
 /// The body of `recordResponse` (beta also `record`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Record {
     /// The prompt played before the beep, if any.
     pub prompt: Option<MediaPrompt>,
@@ -295,7 +297,7 @@ impl Request {
 }
 
 /// The queued part of a media operation: what it plays and records.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum MediaRequest {
     /// A playPrompt.
     PlayPrompt(PlayPrompt),
@@ -342,7 +344,7 @@ impl OperationStatus {
 }
 
 /// Which part of a prompt failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum PromptFailure {
     /// The file could not be downloaded (subcode 8536).
     Download,
@@ -353,7 +355,7 @@ pub enum PromptFailure {
 /// Why an operation ended. Every ended media operation has exactly one; the
 /// wire layer maps it to Graph's status, `resultInfo` and `completionReason`
 /// (see [`EndReason::graph_result`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum EndReason {
     /// A playPrompt played all its prompts.
     Completed,
@@ -505,7 +507,7 @@ impl EndReason {
 }
 
 /// Graph's `resultInfo`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ResultInfo {
     /// HTTP-like code (200, 400, 500).
     pub code: i32,
@@ -568,7 +570,7 @@ impl GraphResult {
 }
 
 /// Where the media layer stored a recording.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Recording {
     /// `recordingLocation`.
     pub location: Arc<str>,
@@ -580,7 +582,7 @@ pub struct Recording {
 ///
 /// This is what `POST` answers, what `GET` returns, and what an ended
 /// operation's notification carries. Cloning is cheap.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Operation {
     /// Its id.
     pub id: OperationId,

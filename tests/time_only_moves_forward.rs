@@ -98,3 +98,47 @@ fn late_timeout_fires_at_its_own_deadline_and_poll_timeout_never_lies_in_the_pas
     assert_eq!(outputs.len(), 2, "{outputs:?}");
     assert!(call.poll_timeout().is_none());
 }
+
+/// Found by fuzzing: an input the engine ignores (a call it does not know)
+/// still tells it the time, so `poll_timeout` never names a moment before it.
+#[test]
+fn ignored_inputs_still_move_the_engine_clock() {
+    use ivr_media_queue::{Engine, EngineConfig};
+    let engine = Engine::new(EngineConfig::default());
+    let call = CallId::new("c1");
+    engine
+        .handle_call_established(Instant::ZERO, &call)
+        .unwrap();
+    let record = Record {
+        play_beep: false,
+        initial_silence_timeout_secs: 4,
+        ..Record::default()
+    };
+    engine
+        .handle_request(
+            Instant::ZERO,
+            &call,
+            Request::new(ApiVersion::V1, Action::Record(record)),
+        )
+        .unwrap();
+    assert_eq!(engine.poll_timeout(), Some(Instant::from_millis(4000)));
+    let late = Instant::from_millis(26_200);
+    engine
+        .handle_media(
+            late,
+            &CallId::new("unknown"),
+            None,
+            MediaInput::SpeechStarted,
+        )
+        .unwrap_err();
+    assert_eq!(engine.poll_timeout(), Some(late));
+    let later = Instant::from_millis(30_000);
+    engine
+        .handle_call_terminated(
+            later,
+            &CallId::new("unknown"),
+            ivr_media_queue::ResultInfo::conversation_ended(),
+        )
+        .unwrap_err();
+    assert_eq!(engine.poll_timeout(), Some(later));
+}

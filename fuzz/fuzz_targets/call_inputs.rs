@@ -224,8 +224,8 @@ fuzz_target!(|data: &[u8]| {
         }
         for call in ["c0", "c1"] {
             let queued = engine
-                .call(&CallId::new(call))
-                .map_or(0, |c| c.queued_len());
+                .view(&CallId::new(call))
+                .map_or(0, |v| v.queued.len() + usize::from(v.active.is_some()));
             assert!(queued <= CAPACITY, "queue of {call} holds {queued}");
         }
     }

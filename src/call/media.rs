@@ -12,13 +12,13 @@ use crate::model::{ApiVersion, EndReason, MediaRequest, Operation, OperationStat
 use crate::time::Instant;
 
 /// An accepted media operation and what it was asked to do.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct Queued {
     pub(super) op: Operation,
     pub(super) request: MediaRequest,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Active {
     queued: Queued,
     phase: Phase,
@@ -26,7 +26,7 @@ struct Active {
 
 /// Where the active operation is. A playPrompt only ever plays prompts; a
 /// record goes prompt → beep → recording → storing, skipping what it lacks.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 enum Phase {
     /// Playing prompt `index` of the operation.
     Prompt { index: usize },
@@ -39,7 +39,7 @@ enum Phase {
 }
 
 /// A recording in progress and its three timers.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Recording {
     /// Fails the record unless the caller speaks first.
     initial_silence: Option<Instant>,
@@ -89,7 +89,7 @@ fn secs(s: u32) -> Duration {
     Duration::from_secs(u64::from(s))
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Media {
     active: Option<Box<Active>>,
     queue: VecDeque<Queued>,
@@ -106,6 +106,10 @@ impl Media {
 
     pub(super) fn tones_subscribed(&self) -> bool {
         self.tones_subscribed
+    }
+
+    pub(super) fn tones_delivered(&self) -> u64 {
+        self.delivered_tones
     }
 
     pub(super) fn subscribe_to_tones(&mut self) {
@@ -275,7 +279,7 @@ impl Media {
     ) -> Result<(), InputIgnored> {
         let delivered = self.tones_subscribed;
         if delivered {
-            self.delivered_tones += 1;
+            self.delivered_tones = self.delivered_tones.wrapping_add(1);
             ledger.emit(Output::Notification(Notification::Tone {
                 sequence_id: self.delivered_tones,
                 tone,

@@ -15,6 +15,7 @@ use crate::io::{MediaInput, Notification, OperationEnded, Output};
 use crate::model::{
     Action, EndReason, MediaRequest, Operation, OperationKind, OperationStatus, Request, ResultInfo,
 };
+use crate::snapshot::CallSnapshot;
 use crate::time::Instant;
 
 use media::{Media, Queued};
@@ -33,7 +34,7 @@ use media::{Media, Queued};
 /// Time must not go backwards; an earlier `now` is treated as the latest
 /// one seen. Timers that are due when an input arrives fire first, at their
 /// own deadlines, so a late `handle_timeout` never reorders events.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Call {
     id: CallId,
     config: Arc<CallConfig>,
@@ -43,14 +44,33 @@ pub struct Call {
     state: CallState,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 enum CallState {
     Established(Media),
     Terminated,
 }
 
+/// A read-only picture of a call: what plays, what waits, the tones.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallView {
+    /// The call.
+    pub id: CallId,
+    /// Whether it has ended.
+    pub terminated: bool,
+    /// The operation playing or recording now.
+    pub active: Option<Operation>,
+    /// The operations waiting, in the order they will start.
+    pub queued: Vec<Operation>,
+    /// Whether the bot subscribed to tones.
+    pub tone_subscription: bool,
+    /// Tones delivered so far (the last `sequenceId`).
+    pub tones_delivered: u64,
+    /// The next timer deadline.
+    pub next_deadline: Option<Instant>,
+}
+
 /// Where ended operations and outputs go: shared by every transition.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Ledger {
     etag: u64,
     /// Ended operations kept for `GET`.
@@ -169,6 +189,40 @@ impl Call {
         match &self.state {
             CallState::Established(media) => media.deadline().map(|d| d.max(self.last_now)),
             CallState::Terminated => None,
+        }
+    }
+
+    /// The call's state as a versioned value, to restore it elsewhere with
+    /// [`Call::restore`].
+    pub fn snapshot(&self) -> CallSnapshot {
+        CallSnapshot::V1(Box::new(self.clone()))
+    }
+
+    /// The call a snapshot holds, going on exactly where it was.
+    pub fn restore(snapshot: CallSnapshot) -> Self {
+        match snapshot {
+            CallSnapshot::V1(call) => *call,
+        }
+    }
+
+    /// A read-only picture of the call.
+    pub fn view(&self) -> CallView {
+        let (active, tone_subscription, tones_delivered) = match &self.state {
+            CallState::Established(media) => (
+                media.active_operation().cloned(),
+                media.tones_subscribed(),
+                media.tones_delivered(),
+            ),
+            CallState::Terminated => (None, false, 0),
+        };
+        CallView {
+            id: self.id.clone(),
+            terminated: self.is_terminated(),
+            active,
+            queued: self.queued_operations().cloned().collect(),
+            tone_subscription,
+            tones_delivered,
+            next_deadline: self.poll_timeout(),
         }
     }
 
@@ -336,7 +390,8 @@ impl Call {
 
 impl Ledger {
     fn next_etag(&mut self) -> u64 {
-        self.etag += 1;
+        // Wrapping: a restored snapshot may hold any count.
+        self.etag = self.etag.wrapping_add(1);
         self.etag
     }
 
@@ -361,7 +416,7 @@ impl Ledger {
         self.outputs.reserve(queued.len());
         let status = reason.status();
         for Queued { op, request } in queued {
-            self.etag += 1;
+            self.etag = self.etag.wrapping_add(1);
             let ended = OperationEnded {
                 operation: Operation {
                     status,

@@ -187,6 +187,7 @@ impl Replay {
         let engine = Engine::new(EngineConfig {
             call: Arc::new(config.call.clone()),
             ids,
+            ..EngineConfig::default()
         });
         Self {
             config,
@@ -237,14 +238,8 @@ impl Replay {
                     url: url.clone(),
                     body: body.clone(),
                 });
-                let response = wire::handle_http(
-                    &mut self.engine,
-                    &self.config.wire,
-                    at,
-                    &method,
-                    &url,
-                    &body,
-                );
+                let response =
+                    wire::handle_http(&self.engine, &self.config.wire, at, &method, &url, &body);
                 if let Some(id) = response.created {
                     self.created.push(id);
                 }
@@ -268,13 +263,22 @@ impl Replay {
                     detail,
                 });
                 let result = match event {
-                    Event::CallEstablished => self.engine.handle_call_established(at, &call),
-                    Event::CallTerminated(result) => self.engine.handle_call_terminated(
-                        at,
-                        &call,
-                        result.unwrap_or_else(ResultInfo::conversation_ended),
-                    ),
-                    Event::Media(input) => self.engine.handle_media(at, &call, token, input),
+                    Event::CallEstablished => self
+                        .engine
+                        .handle_call_established(at, &call)
+                        .map_err(|e| e.to_string()),
+                    Event::CallTerminated(result) => self
+                        .engine
+                        .handle_call_terminated(
+                            at,
+                            &call,
+                            result.unwrap_or_else(ResultInfo::conversation_ended),
+                        )
+                        .map_err(|e| e.to_string()),
+                    Event::Media(input) => self
+                        .engine
+                        .handle_media(at, &call, token, input)
+                        .map_err(|e| e.to_string()),
                 };
                 if let Err(ignored) = result {
                     out.push(ReplayRecord::Trace {

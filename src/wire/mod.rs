@@ -124,6 +124,16 @@ impl From<RequestError> for GraphError {
                 code: "TooManyRequests",
                 message,
             },
+            RequestError::CallFailed(_) => Self {
+                status: 500,
+                code: "InternalServerError",
+                message,
+            },
+            RequestError::OutputsBacklogged { .. } => Self {
+                status: 503,
+                code: "ServiceUnavailable",
+                message,
+            },
             _ => Self::not_found(message),
         }
     }
@@ -192,7 +202,7 @@ pub fn parse_request(
 /// notifications and media commands are then waiting in
 /// [`Engine::poll_output`].
 pub fn handle_http(
-    engine: &mut Engine,
+    engine: &Engine,
     config: &WireConfig,
     now: Instant,
     method: &str,
