@@ -4,8 +4,8 @@
 use std::io::{self, BufWriter, Read, Write};
 use std::process::ExitCode;
 
-use ivr_media_queue::IdSource;
 use ivr_media_queue::replay;
+use ivr_media_queue::{IdSource, Instant};
 
 const HELP: &str = include_str!("help.txt");
 
@@ -17,6 +17,7 @@ enum Format {
 
 struct Options {
     seed: Option<u64>,
+    snapshot_at: Option<u64>,
     pretty: bool,
     format: Format,
     scenario: Option<String>,
@@ -25,6 +26,7 @@ struct Options {
 fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
     let mut options = Options {
         seed: None,
+        snapshot_at: None,
         pretty: false,
         format: Format::Jsonl,
         scenario: None,
@@ -58,6 +60,13 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, Str
                     seed.parse()
                         .map_err(|_| format!("--seed: '{seed}' is not a whole number"))?,
                 );
+            }
+            "--snapshot-at" => {
+                let ms = value("--snapshot-at")?;
+                options.snapshot_at =
+                    Some(ms.parse().map_err(|_| {
+                        format!("--snapshot-at: '{ms}' is not a whole number of ms")
+                    })?);
             }
             "--pretty" => options.pretty = true,
             "--format" => {
@@ -112,7 +121,13 @@ fn main() -> ExitCode {
     // The demo is deterministic too, so its output can be compared.
     let seed = options.seed.or(options.scenario.is_none().then_some(1));
     let ids = seed.map_or(IdSource::Random, IdSource::seeded);
-    let run = replay::run(&scenario, ids);
+    let run = replay::run_with(
+        &scenario,
+        replay::ReplayOptions {
+            ids,
+            snapshot_at: options.snapshot_at.map(Instant::from_millis),
+        },
+    );
     let mut out = BufWriter::new(io::stdout().lock());
     let written = match options.format {
         Format::Jsonl => {

@@ -158,3 +158,17 @@ fn bad_arguments_exit_2() {
         Some(2)
     );
 }
+
+#[test]
+fn snapshot_at_any_time_changes_no_byte_of_the_demo() {
+    let plain = stdout(&replay(&[], ""));
+    for at in ["0", "2400", "4300", "10500", "12955", "99999"] {
+        let moved = replay(&["--snapshot-at", at], "");
+        assert!(moved.status.success());
+        assert_eq!(stdout(&moved), plain, "--snapshot-at {at}");
+    }
+    assert_eq!(
+        replay(&["--snapshot-at", "soon"], "").status.code(),
+        Some(2)
+    );
+}

@@ -19,6 +19,7 @@ use crate::error::InputIgnored;
 use crate::id::{CallId, IdSource, OperationId};
 use crate::io::{MediaCommand, MediaInput, Notification, OperationEnded, Output};
 use crate::model::{Recording, ResultInfo};
+use crate::snapshot::EngineSnapshot;
 use crate::time::Instant;
 use crate::wire::{self, GraphResponse};
 
@@ -120,9 +121,33 @@ pub struct ReplayRun {
     pub config: ReplayConfig,
 }
 
+/// How to run a scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplayOptions {
+    /// Where operation ids come from ([`IdSource::seeded`] for
+    /// byte-identical runs).
+    pub ids: IdSource,
+    /// Move every call at this time: snapshot the engine (as JSON bytes),
+    /// restore it into a fresh one, and go on there. The output is the same
+    /// as without; that is the point.
+    pub snapshot_at: Option<Instant>,
+}
+
 /// Runs a scenario. `ids` is where operation ids come from
 /// ([`IdSource::seeded`] for byte-identical runs).
 pub fn run(scenario: &str, ids: IdSource) -> ReplayRun {
+    run_with(
+        scenario,
+        ReplayOptions {
+            ids,
+            snapshot_at: None,
+        },
+    )
+}
+
+/// Runs a scenario with options.
+pub fn run_with(scenario: &str, options: ReplayOptions) -> ReplayRun {
+    let ReplayOptions { ids, snapshot_at } = options;
     let mut replay: Option<Replay> = None;
     let mut config = ReplayConfig::default();
     let mut records = Vec::new();
@@ -146,10 +171,11 @@ pub fn run(scenario: &str, ids: IdSource) -> ReplayRun {
                 if let Err(message) = scenario::apply_config(&mut config, &settings) {
                     return stopped(records, config, fail(message));
                 }
-                replay = Some(Replay::new(config.clone(), ids.clone()));
+                replay = Some(Replay::new(config.clone(), ids.clone(), snapshot_at));
             }
             Line::Step { at_ms, step } => {
-                let replay = replay.get_or_insert_with(|| Replay::new(config.clone(), ids.clone()));
+                let replay = replay
+                    .get_or_insert_with(|| Replay::new(config.clone(), ids.clone(), snapshot_at));
                 if let Err(message) = replay.step(Instant::from_millis(at_ms), step, &mut records) {
                     return stopped(records, config, fail(message));
                 }
@@ -174,7 +200,10 @@ fn stopped(records: Vec<ReplayRecord>, config: ReplayConfig, error: ScenarioErro
 /// The engine, the simulated media layer and the clock.
 struct Replay {
     config: ReplayConfig,
+    ids: IdSource,
     engine: Engine,
+    /// When to move every call to a fresh engine (once).
+    snapshot_at: Option<Instant>,
     clock: Instant,
     /// Operations created so far, for `$opN`.
     created: Vec<OperationId>,
@@ -183,18 +212,37 @@ struct Replay {
 }
 
 impl Replay {
-    fn new(config: ReplayConfig, ids: IdSource) -> Self {
-        let engine = Engine::new(EngineConfig {
-            call: Arc::new(config.call.clone()),
-            ids,
-            ..EngineConfig::default()
-        });
+    fn new(config: ReplayConfig, ids: IdSource, snapshot_at: Option<Instant>) -> Self {
+        let engine = Self::engine(&config, &ids);
         Self {
             config,
+            ids,
             engine,
+            snapshot_at,
             clock: Instant::ZERO,
             created: Vec::new(),
             beeps: Vec::new(),
+        }
+    }
+
+    fn engine(config: &ReplayConfig, ids: &IdSource) -> Engine {
+        Engine::new(EngineConfig {
+            call: Arc::new(config.call.clone()),
+            ids: ids.clone(),
+            ..EngineConfig::default()
+        })
+    }
+
+    /// Snapshots every call, as JSON bytes, and goes on in a fresh engine.
+    fn move_calls(&mut self) {
+        let bytes = self.engine.snapshot().to_json();
+        let fresh = Self::engine(&self.config, &self.ids);
+        // Our own snapshot of our own engine reads back; the fallback keeps
+        // the old engine rather than lose the calls.
+        if let Ok(snapshot) = EngineSnapshot::from_json(&bytes) {
+            if fresh.restore(snapshot).is_ok() {
+                self.engine = fresh;
+            }
         }
     }
 
@@ -227,6 +275,11 @@ impl Replay {
             },
             Step::Advance => Step::Advance,
         };
+        if let Some(move_at) = self.snapshot_at.filter(|t| *t <= at) {
+            self.run_until(move_at, out);
+            self.move_calls();
+            self.snapshot_at = None;
+        }
         self.run_until(at, out);
         self.clock = at;
         match step {
