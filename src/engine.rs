@@ -19,6 +19,9 @@ use crate::model::{Operation, Request, ResultInfo};
 use crate::snapshot::{CallSnapshot, EngineSnapshot, SnapshotError};
 use crate::time::Instant;
 
+/// Room the output queue keeps after a drain.
+const KEPT_OUTPUT_ROOM: usize = 1024;
+
 /// An output of one call, with when it happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EngineOutput {
@@ -277,11 +280,13 @@ impl Engine {
     }
 
     /// Moves every waiting output into `out`, in the order things happened.
-    /// Returns how many.
+    /// Returns how many. The queue keeps room for a usual burst and gives
+    /// back what a rare one took.
     pub fn drain_outputs(&self, out: &mut Vec<EngineOutput>) -> usize {
         let mut outputs = self.outputs.lock();
         let n = outputs.len();
         out.extend(outputs.drain(..));
+        outputs.shrink_to(KEPT_OUTPUT_ROOM);
         n
     }
 
@@ -498,14 +503,27 @@ impl Engine {
         }
     }
 
-    /// Removes an ended call; its id is remembered.
+    /// Removes an ended call; its id is remembered. Memory goes back: the
+    /// shard's map shrinks when mostly empty, and stale deadlines (which
+    /// keep a removed call's allocation) are swept when they pile up.
     fn remove(&self, call: &CallId) {
-        let removed = self.shard(call).lock().calls.remove(call);
+        let removed = {
+            let mut shard = self.shard(call).lock();
+            let removed = shard.calls.remove(call);
+            if shard.calls.capacity() > 64 && shard.calls.len() < shard.calls.capacity() / 4 {
+                shard.calls.shrink_to_fit();
+            }
+            removed
+        };
         if let Some(slot) = removed {
             self.calls.fetch_sub(1, Ordering::AcqRel);
             let mut state = slot.state.lock();
+            let mut timers = self.timers.lock();
             if state.scheduled.take().is_some() {
-                self.timers.lock().live -= 1;
+                timers.live -= 1;
+            }
+            if timers.heap.len() > 2 * timers.live + 64 {
+                timers.compact(&slot, None);
             }
         }
         self.remember_ended(call);
@@ -529,7 +547,7 @@ impl Engine {
 
 impl Timers {
     /// Drops stale entries: calls gone, or whose deadline moved. `current`
-    /// is the call being scheduled (its lock is held by the caller); other
+    /// is the call whose lock the caller holds, with its `deadline`; other
     /// calls are only tried, and kept when busy.
     fn compact(&mut self, current: &Arc<Slot>, deadline: Option<Instant>) {
         let entries = std::mem::take(&mut self.heap).into_vec();
