@@ -132,10 +132,12 @@ fn drive(
             .unwrap();
     }
     // Interleave this thread's calls step by step.
-    for step in 0..STEPS {
-        for &c in &calls {
-            let (at, s) = &scripts[c][step];
-            apply(engine, &ids[c], *at, s);
+    let mut steps: Vec<_> = calls.iter().map(|&c| scripts[c].iter()).collect();
+    for _ in 0..STEPS {
+        for (&c, script) in calls.iter().zip(&mut steps) {
+            if let Some((at, step)) = script.next() {
+                apply(engine, &ids[c], *at, step);
+            }
         }
     }
     for &c in &calls {
