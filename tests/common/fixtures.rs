@@ -1,5 +1,7 @@
 //! Realistic calls for the cancel benchmark and the allocation test (also
-//! compiled into `benches/cancel.rs`).
+//! compiled into the benchmarks; each takes what it needs).
+
+#![allow(dead_code)]
 
 use std::sync::Arc;
 

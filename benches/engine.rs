@@ -1,0 +1,198 @@
+//! The multi-call engine:
+//! - `engine/ops/1thread`, `engine/ops/2threads`: the same number of mixed
+//!   operations on disjoint calls, from one thread and split over two (the
+//!   ratio of the two is the scaling);
+//! - `engine/timeout/1000`, `engine/timeout/100000`: a record started and
+//!   its due timer fired among that many calls, each with a timer pending;
+//! - `engine/snapshot`, `engine/restore`: one call with 10 queued
+//!   operations, to JSON and back into an engine.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant as Clock};
+
+use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
+use ivr_media_queue::{
+    Action, ApiVersion, CallId, CallSnapshot, Engine, EngineConfig, IdSource, Instant, MediaInput,
+    Record, Request, Tone,
+};
+
+#[path = "../tests/common/fixtures.rs"]
+mod fixtures;
+
+/// Operations per measured iteration of `engine/ops/*`.
+const OPS: usize = 4_000;
+const CALLS_PER_THREAD: usize = 64;
+
+fn engine() -> Engine {
+    Engine::new(EngineConfig {
+        ids: IdSource::seeded(1),
+        ..EngineConfig::default()
+    })
+}
+
+/// One cycle of mixed operations on a call, leaving it as it found it:
+/// a prompt queued and played to its end, a tone, a record stopped by a
+/// tone, an empty cancel (6 inputs).
+fn cycle(engine: &Engine, call: &CallId, now: Instant) {
+    let play = fixtures::operation(1);
+    let record = Request::new(
+        ApiVersion::V1,
+        Action::Record(Record {
+            play_beep: false,
+            stop_tones: [Tone::Pound].into_iter().collect(),
+            ..Record::default()
+        }),
+    );
+    let _ = engine.handle_request(now, call, play);
+    let _ = engine.handle_media(now, call, None, MediaInput::PlaybackFinished);
+    let _ = engine.handle_media(now, call, None, MediaInput::PlaybackFinished);
+    let _ = engine.handle_request(now, call, record);
+    let _ = engine.handle_media(now, call, None, MediaInput::Tone(Tone::Pound));
+    let _ = engine.handle_request(now, call, fixtures::cancel_request());
+}
+
+fn ops(c: &mut Criterion) {
+    let mut group = c.benchmark_group("engine/ops");
+    group
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(20);
+    for threads in [1usize, 2] {
+        let engine = engine();
+        let calls: Vec<Vec<CallId>> = (0..threads)
+            .map(|t| {
+                (0..CALLS_PER_THREAD)
+                    .map(|i| {
+                        let id = CallId::new(&format!("t{t}-call-{i}"));
+                        engine.handle_call_established(Instant::ZERO, &id).unwrap();
+                        engine
+                            .handle_request(Instant::ZERO, &id, Request::new(ApiVersion::V1, Action::SubscribeToTone))
+                            .unwrap();
+                        id
+                    })
+                    .collect()
+            })
+            .collect();
+        let name = if threads == 1 { "1thread" } else { "2threads" };
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let start = Clock::now();
+                std::thread::scope(|s| {
+                    for mine in &calls {
+                        let engine = &engine;
+                        s.spawn(move || {
+                            let mut drained = Vec::with_capacity(4096);
+                            let cycles = OPS / 6 / threads;
+                            for _ in 0..iters {
+                                for k in 0..cycles {
+                                    cycle(engine, &mine[k % mine.len()], Instant::ZERO);
+                                    if k % 64 == 0 {
+                                        engine.drain_outputs(&mut drained);
+                                        drained.clear();
+                                    }
+                                }
+                            }
+                        });
+                    }
+                });
+                engine.drain_outputs(&mut Vec::new());
+                start.elapsed()
+            });
+        });
+    }
+    group.finish();
+}
+
+fn timeout(c: &mut Criterion) {
+    let mut group = c.benchmark_group("engine/timeout");
+    group
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(20);
+    for n in [1_000usize, 100_000] {
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {
+            b.iter_custom(|iters| {
+                // n calls, each recording with a timer 120 s away; one more
+                // call takes a record whose timer is due 1 s later.
+                let engine = engine();
+                let long = Request::new(
+                    ApiVersion::V1,
+                    Action::Record(Record {
+                        play_beep: false,
+                        initial_silence_timeout_secs: 120,
+                        max_record_duration_secs: 120,
+                        ..Record::default()
+                    }),
+                );
+                for i in 0..n {
+                    let id = CallId::new(&format!("bg-{i}"));
+                    engine.handle_call_established(Instant::ZERO, &id).unwrap();
+                    engine.handle_request(Instant::ZERO, &id, long.clone()).unwrap();
+                    if i % 1024 == 0 {
+                        engine.drain_outputs(&mut Vec::new());
+                    }
+                }
+                let probe = CallId::new("probe");
+                engine.handle_call_established(Instant::ZERO, &probe).unwrap();
+                engine.drain_outputs(&mut Vec::new());
+                let short = Request::new(
+                    ApiVersion::V1,
+                    Action::Record(Record {
+                        play_beep: false,
+                        initial_silence_timeout_secs: 1,
+                        ..Record::default()
+                    }),
+                );
+                let mut drained = Vec::with_capacity(64);
+                // Each iteration takes 1 s of virtual time and the others'
+                // timers are 120 s away: measure up to 110 iterations of this
+                // engine and scale to `iters`.
+                let done = iters.clamp(1, 110);
+                let start = Clock::now();
+                for k in 0..done {
+                    let now = Instant::from_millis(k * 1_000);
+                    engine.handle_request(now, &probe, short.clone()).unwrap();
+                    engine.handle_timeout(Instant::from_millis(k * 1_000 + 1_000));
+                    engine.drain_outputs(&mut drained);
+                    assert_eq!(drained.len(), 3, "start, stop and the failure of the probe only");
+                    drained.clear();
+                }
+                start.elapsed().mul_f64(iters as f64 / done as f64)
+            });
+        });
+    }
+    group.finish();
+}
+
+fn snapshot(c: &mut Criterion) {
+    let engine = engine();
+    let call = CallId::new("19:meeting_c1");
+    engine.handle_call_established(fixtures::NOW, &call).unwrap();
+    for i in 0..11 {
+        engine.handle_request(fixtures::NOW, &call, fixtures::operation(i)).unwrap();
+    }
+    engine.drain_outputs(&mut Vec::new());
+    let bytes = engine.snapshot_call(&call).unwrap().to_json();
+    let mut group = c.benchmark_group("engine");
+    group
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(50);
+    group.bench_function("snapshot", |b| {
+        b.iter(|| black_box(engine.snapshot_call(&call).unwrap().to_json()));
+    });
+    group.bench_function("restore", |b| {
+        b.iter_batched(
+            self::engine,
+            |fresh| {
+                fresh.restore_call(CallSnapshot::from_json(&bytes).unwrap()).unwrap();
+                fresh
+            },
+            BatchSize::SmallInput,
+        );
+    });
+    group.finish();
+}
+
+criterion_group!(benches, ops, timeout, snapshot);
+criterion_main!(benches);
