@@ -2,8 +2,9 @@
 //! - `engine/ops/1thread`, `engine/ops/2threads`: the same number of mixed
 //!   operations on disjoint calls, from one thread and split over two (the
 //!   ratio of the two is the scaling);
-//! - `engine/timeout/1000`, `engine/timeout/100000`: a record started and
-//!   its due timer fired among that many calls, each with a timer pending;
+//! - `engine/timeout/1000`, `engine/timeout/100000`: one due timer fired
+//!   (and one record started) among that many calls, each with a timer
+//!   pending;
 //! - `engine/snapshot`, `engine/restore`: one call with 10 queued
 //!   operations, to JSON and back into an engine.
 
@@ -26,6 +27,7 @@ const CALLS_PER_THREAD: usize = 64;
 fn engine() -> Engine {
     Engine::new(EngineConfig {
         ids: IdSource::seeded(1),
+        max_pending_outputs: 1 << 22,
         ..EngineConfig::default()
     })
 }
@@ -66,7 +68,11 @@ fn ops(c: &mut Criterion) {
                         let id = CallId::new(&format!("t{t}-call-{i}"));
                         engine.handle_call_established(Instant::ZERO, &id).unwrap();
                         engine
-                            .handle_request(Instant::ZERO, &id, Request::new(ApiVersion::V1, Action::SubscribeToTone))
+                            .handle_request(
+                                Instant::ZERO,
+                                &id,
+                                Request::new(ApiVersion::V1, Action::SubscribeToTone),
+                            )
                             .unwrap();
                         id
                     })
@@ -86,7 +92,7 @@ fn ops(c: &mut Criterion) {
                             for _ in 0..iters {
                                 for k in 0..cycles {
                                     cycle(engine, &mine[k % mine.len()], Instant::ZERO);
-                                    if k % 64 == 0 {
+                                    if k % 64 == 63 {
                                         engine.drain_outputs(&mut drained);
                                         drained.clear();
                                     }
@@ -103,59 +109,85 @@ fn ops(c: &mut Criterion) {
     group.finish();
 }
 
+/// n calls, each recording with a timer 120 s away, and 1001 probe calls.
+fn timeout_engine(n: usize) -> Engine {
+    let engine = engine();
+    let long = Request::new(
+        ApiVersion::V1,
+        Action::Record(Record {
+            play_beep: false,
+            initial_silence_timeout_secs: 120,
+            max_record_duration_secs: 120,
+            ..Record::default()
+        }),
+    );
+    for i in 0..n {
+        let id = CallId::new(&format!("bg-{i}"));
+        engine.handle_call_established(Instant::ZERO, &id).unwrap();
+        engine
+            .handle_request(Instant::ZERO, &id, long.clone())
+            .unwrap();
+        if i % 1024 == 0 {
+            engine.drain_outputs(&mut Vec::new());
+        }
+    }
+    for p in 0..PROBES {
+        engine
+            .handle_call_established(Instant::ZERO, &probe(p))
+            .unwrap();
+    }
+    engine.drain_outputs(&mut Vec::new());
+    engine
+}
+
+const PROBES: u64 = 1_001;
+
+fn probe(p: u64) -> CallId {
+    CallId::new(&format!("probe-{p}"))
+}
+
 fn timeout(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine/timeout");
     group
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3))
         .sample_size(20);
+    let short = Request::new(
+        ApiVersion::V1,
+        Action::Record(Record {
+            play_beep: false,
+            initial_silence_timeout_secs: 1,
+            ..Record::default()
+        }),
+    );
+    let probes: Vec<CallId> = (0..PROBES).map(probe).collect();
     for n in [1_000usize, 100_000] {
+        // Steady state: each iteration is 1 ms of virtual time, starts a 1 s
+        // record on a probe call and fires the one started 1000 iterations
+        // before, the only timer due among all. The others stay 120 s away;
+        // the engine is rebuilt (untimed) before virtual time reaches them.
+        let mut engine = timeout_engine(n);
+        let mut k = 0u64;
+        let mut drained = Vec::with_capacity(64);
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {
             b.iter_custom(|iters| {
-                // n calls, each recording with a timer 120 s away; one more
-                // call takes a record whose timer is due 1 s later.
-                let engine = engine();
-                let long = Request::new(
-                    ApiVersion::V1,
-                    Action::Record(Record {
-                        play_beep: false,
-                        initial_silence_timeout_secs: 120,
-                        max_record_duration_secs: 120,
-                        ..Record::default()
-                    }),
-                );
-                for i in 0..n {
-                    let id = CallId::new(&format!("bg-{i}"));
-                    engine.handle_call_established(Instant::ZERO, &id).unwrap();
-                    engine.handle_request(Instant::ZERO, &id, long.clone()).unwrap();
-                    if i % 1024 == 0 {
-                        engine.drain_outputs(&mut Vec::new());
-                    }
+                // At most 100 000 iterations per engine; more are scaled.
+                let done = iters.min(100_000);
+                if k + done > 110_000 {
+                    engine = timeout_engine(n);
+                    k = 0;
                 }
-                let probe = CallId::new("probe");
-                engine.handle_call_established(Instant::ZERO, &probe).unwrap();
-                engine.drain_outputs(&mut Vec::new());
-                let short = Request::new(
-                    ApiVersion::V1,
-                    Action::Record(Record {
-                        play_beep: false,
-                        initial_silence_timeout_secs: 1,
-                        ..Record::default()
-                    }),
-                );
-                let mut drained = Vec::with_capacity(64);
-                // Each iteration takes 1 s of virtual time and the others'
-                // timers are 120 s away: measure up to 110 iterations of this
-                // engine and scale to `iters`.
-                let done = iters.clamp(1, 110);
                 let start = Clock::now();
-                for k in 0..done {
-                    let now = Instant::from_millis(k * 1_000);
-                    engine.handle_request(now, &probe, short.clone()).unwrap();
-                    engine.handle_timeout(Instant::from_millis(k * 1_000 + 1_000));
+                for _ in 0..done {
+                    let now = Instant::from_millis(k);
+                    engine.handle_timeout(now);
+                    engine
+                        .handle_request(now, &probes[(k % PROBES) as usize], short.clone())
+                        .unwrap();
                     engine.drain_outputs(&mut drained);
-                    assert_eq!(drained.len(), 3, "start, stop and the failure of the probe only");
+                    black_box(drained.len());
                     drained.clear();
+                    k += 1;
                 }
                 start.elapsed().mul_f64(iters as f64 / done as f64)
             });
@@ -167,9 +199,13 @@ fn timeout(c: &mut Criterion) {
 fn snapshot(c: &mut Criterion) {
     let engine = engine();
     let call = CallId::new("19:meeting_c1");
-    engine.handle_call_established(fixtures::NOW, &call).unwrap();
+    engine
+        .handle_call_established(fixtures::NOW, &call)
+        .unwrap();
     for i in 0..11 {
-        engine.handle_request(fixtures::NOW, &call, fixtures::operation(i)).unwrap();
+        engine
+            .handle_request(fixtures::NOW, &call, fixtures::operation(i))
+            .unwrap();
     }
     engine.drain_outputs(&mut Vec::new());
     let bytes = engine.snapshot_call(&call).unwrap().to_json();
@@ -185,7 +221,9 @@ fn snapshot(c: &mut Criterion) {
         b.iter_batched(
             self::engine,
             |fresh| {
-                fresh.restore_call(CallSnapshot::from_json(&bytes).unwrap()).unwrap();
+                fresh
+                    .restore_call(CallSnapshot::from_json(&bytes).unwrap())
+                    .unwrap();
                 fresh
             },
             BatchSize::SmallInput,

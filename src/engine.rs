@@ -1,12 +1,13 @@
 //! Many calls, driven from many threads: one lock per call, a sharded call
-//! map, one deadline heap and one output queue.
+//! map with an output queue per shard, and one ordered map of deadlines.
 
+use std::cell::Cell;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
 
@@ -19,8 +20,25 @@ use crate::model::{Operation, Request, ResultInfo};
 use crate::snapshot::{CallSnapshot, EngineSnapshot, SnapshotError};
 use crate::time::Instant;
 
-/// Room the output queue keeps after a drain.
-const KEPT_OUTPUT_ROOM: usize = 1024;
+thread_local! {
+    static STAMPS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Stamps order output batches of different shards when they are drained
+/// together. Counted per thread, not per engine: a shared counter was the
+/// one line every thread fought over. From one thread the stamps give the
+/// exact order things happened in; across threads only each call's order is
+/// promised, and each shard's queue keeps it.
+fn next_stamp() -> u64 {
+    STAMPS.with(|stamps| {
+        let stamp = stamps.get().wrapping_add(1);
+        stamps.set(stamp);
+        stamp
+    })
+}
+
+/// Room each shard's output queue keeps after a drain.
+const KEPT_OUTPUT_ROOM: usize = 16;
 
 /// An output of one call, with when it happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,18 +55,17 @@ pub struct EngineOutput {
 ///
 /// Every input locks its own call only (after a short look-up in one shard
 /// of the call map), so calls on different threads do not wait for each
-/// other. One deadline heap serves every call: [`Engine::poll_timeout`] is
-/// the earliest deadline of all, and [`Engine::handle_timeout`] fires the
-/// due ones in deadline order (ties in establishment order), each at its
-/// own deadline, at O(log n) per timer. Outputs of every call wait in one
-/// queue, each tagged with its call, in the order they happened; per call
-/// that order is exact.
+/// other; outputs wait in a queue per shard, stamped so that
+/// [`Engine::drain_outputs`] hands them over in the order they happened (per
+/// call that order is exact). One ordered map of deadlines serves every
+/// call: [`Engine::poll_timeout`] is the earliest of all, and
+/// [`Engine::handle_timeout`] fires the due ones in deadline order (ties in
+/// establishment order), each at its own deadline, at O(log n) per timer.
 ///
 /// Drive it like a [`Call`]: feed `handle_*` inputs with `now`, drain
-/// [`Engine::drain_outputs`] (or [`Engine::poll_output`]), and call
-/// [`Engine::handle_timeout`] when [`Engine::poll_timeout`] says so. An
-/// input only moves its own call's clock: timers of other calls fire when
-/// `handle_timeout` is called.
+/// [`Engine::drain_outputs`], and call [`Engine::handle_timeout`] when
+/// [`Engine::poll_timeout`] says so. An input only moves its own call's
+/// clock: timers of other calls fire when `handle_timeout` is called.
 ///
 /// A panic inside one call's processing (a bug) marks that call failed: its
 /// later requests get [`RequestError::CallFailed`] (500); the engine and the
@@ -57,10 +74,10 @@ pub struct EngineOutput {
 #[derive(Debug)]
 pub struct Engine {
     config: EngineConfig,
-    shards: Box<[Mutex<Shard>]>,
+    shards: Box<[Shard]>,
     hasher: std::collections::hash_map::RandomState,
-    timers: Mutex<Timers>,
-    outputs: Mutex<VecDeque<EngineOutput>>,
+    /// Every call's deadline, keyed by (deadline, establishment order).
+    timers: Mutex<BTreeMap<(Instant, u64), Arc<Slot>>>,
     /// Establishment order, for timer ties.
     next_seq: AtomicU64,
     calls: AtomicUsize,
@@ -69,6 +86,14 @@ pub struct Engine {
 
 #[derive(Debug, Default)]
 struct Shard {
+    calls: Mutex<CallMap>,
+    /// Outputs of this shard's calls in the order they happened, each with
+    /// its batch's stamp (see [`next_stamp`]).
+    outputs: Mutex<VecDeque<(u64, EngineOutput)>>,
+}
+
+#[derive(Debug, Default)]
+struct CallMap {
     calls: HashMap<CallId, Arc<Slot>>,
     /// Ids of calls that ended, oldest first (bounded).
     ended: VecDeque<CallId>,
@@ -78,6 +103,7 @@ struct Shard {
 struct Slot {
     id: CallId,
     seq: u64,
+    shard: usize,
     state: Mutex<SlotState>,
 }
 
@@ -85,60 +111,21 @@ struct Slot {
 struct SlotState {
     /// `None` once a bug stopped the call.
     call: Option<Call>,
-    /// The deadline this call has in the heap.
+    /// The deadline this call has in the timer map.
     scheduled: Option<Instant>,
-}
-
-/// Deadlines of every call. Entries go stale when a call's deadline moves
-/// or the call goes; they are skipped when popped, and the heap is rebuilt
-/// when they outnumber the live ones, so it stays within about twice the
-/// number of calls with a timer.
-#[derive(Debug, Default)]
-struct Timers {
-    heap: BinaryHeap<Reverse<Deadline>>,
-    live: usize,
-}
-
-/// One call's deadline; ordered by time, then establishment.
-#[derive(Debug)]
-struct Deadline {
-    at: Instant,
-    seq: u64,
-    slot: Weak<Slot>,
-}
-
-impl PartialEq for Deadline {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
-    }
-}
-
-impl Eq for Deadline {}
-
-impl PartialOrd for Deadline {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Deadline {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.at, self.seq).cmp(&(other.at, other.seq))
-    }
 }
 
 impl Engine {
     /// An engine with no calls.
     pub fn new(config: EngineConfig) -> Self {
         let shards = (0..config.shards.max(1))
-            .map(|_| Mutex::new(Shard::default()))
+            .map(|_| Shard::default())
             .collect();
         Self {
             config,
             shards,
             hasher: Default::default(),
-            timers: Mutex::new(Timers::default()),
-            outputs: Mutex::new(VecDeque::new()),
+            timers: Mutex::new(BTreeMap::new()),
             next_seq: AtomicU64::new(0),
             calls: AtomicUsize::new(0),
             last_now: AtomicU64::new(0),
@@ -153,11 +140,12 @@ impl Engine {
         call: &CallId,
     ) -> Result<(), EstablishError> {
         self.clock(now);
-        let mut shard = self.shard(call).lock();
-        if shard.calls.contains_key(call) {
+        let index = self.shard_index(call);
+        let mut map = self.shards[index].calls.lock();
+        if map.calls.contains_key(call) {
             return Err(EstablishError::AlreadyEstablished(call.clone()));
         }
-        if shard.ended.contains(call) {
+        if map.ended.contains(call) {
             return Err(EstablishError::CallTerminated(call.clone()));
         }
         let limit = self.config.max_calls;
@@ -172,7 +160,7 @@ impl Engine {
         }
         let ids = self.config.ids.for_call(call);
         let new = Call::new(call.clone(), self.config.call.clone(), ids, now);
-        shard.calls.insert(call.clone(), self.slot(call, new));
+        map.calls.insert(call.clone(), self.slot(index, new));
         Ok(())
     }
 
@@ -186,16 +174,14 @@ impl Engine {
     ) -> Result<Operation, RequestError> {
         self.config.call.validate(&request)?;
         self.clock(now);
-        let pending = self.outputs.lock().len();
         let slot = self.find(call).map_err(|ended| match ended {
             true => RequestError::CallTerminated(call.clone()),
             false => RequestError::CallNotFound(call.clone()),
         })?;
-        if pending >= self.config.max_pending_outputs {
-            return Err(RequestError::OutputsBacklogged {
-                pending,
-                limit: self.config.max_pending_outputs,
-            });
+        let pending = self.shards[slot.shard].outputs.lock().len();
+        let limit = self.shard_output_limit();
+        if pending >= limit {
+            return Err(RequestError::OutputsBacklogged { pending, limit });
         }
         self.run(&slot, now, |c| c.handle_valid_request(now, request))
             .unwrap_or_else(|| Err(RequestError::CallFailed(call.clone())))
@@ -253,55 +239,83 @@ impl Engine {
     pub fn handle_timeout(&self, now: Instant) {
         self.clock(now);
         loop {
-            let entry = {
+            let due = {
                 let mut timers = self.timers.lock();
-                match timers.heap.peek() {
-                    Some(Reverse(next)) if next.at <= now => timers.heap.pop(),
+                match timers.first_key_value() {
+                    Some(((at, _), _)) if *at <= now => timers.pop_first(),
                     _ => None,
                 }
             };
-            let Some(Reverse(Deadline { at, slot, .. })) = entry else {
-                return;
-            };
-            let Some(slot) = slot.upgrade() else { continue };
-            // A stale entry (the deadline moved) is skipped; the live one is
-            // in the heap too.
-            if slot.state.lock().scheduled != Some(at) {
-                continue;
+            let Some(((at, _), slot)) = due else { return };
+            {
+                let mut state = slot.state.lock();
+                // Another thread may have moved the deadline meanwhile: then
+                // its own entry stands and this one is done.
+                if state.scheduled != Some(at) {
+                    continue;
+                }
+                state.scheduled = None;
             }
             self.run(&slot, at, |c| c.handle_timeout(at));
         }
     }
 
-    /// The next output of any call, in the order things happened.
-    #[must_use]
-    pub fn poll_output(&self) -> Option<EngineOutput> {
-        self.outputs.lock().pop_front()
+    /// Moves every waiting output into `out`, in the order things happened.
+    /// Returns how many.
+    pub fn drain_outputs(&self, out: &mut Vec<EngineOutput>) -> usize {
+        let mut queues: Vec<VecDeque<(u64, EngineOutput)>> = Vec::new();
+        for shard in self.shards.iter() {
+            let mut outputs = shard.outputs.lock();
+            if !outputs.is_empty() {
+                queues.push(outputs.drain(..).collect());
+                // Keep room for a usual burst; give back what a rare one took.
+                outputs.shrink_to(KEPT_OUTPUT_ROOM);
+            }
+        }
+        let n = queues.iter().map(VecDeque::len).sum();
+        out.reserve(n);
+        // Merge the shards' queues by stamp, each queue kept in its order:
+        // a call's outputs stay in order whatever thread stamped them.
+        let mut fronts: BinaryHeap<Reverse<(u64, usize)>> = queues
+            .iter()
+            .enumerate()
+            .filter_map(|(i, queue)| Some(Reverse((queue.front()?.0, i))))
+            .collect();
+        while let Some(Reverse((_, i))) = fronts.pop() {
+            if let Some((_, output)) = queues[i].pop_front() {
+                out.push(output);
+            }
+            if let Some((stamp, _)) = queues[i].front() {
+                fronts.push(Reverse((*stamp, i)));
+            }
+        }
+        n
     }
 
-    /// Moves every waiting output into `out`, in the order things happened.
-    /// Returns how many. The queue keeps room for a usual burst and gives
-    /// back what a rare one took.
-    pub fn drain_outputs(&self, out: &mut Vec<EngineOutput>) -> usize {
-        let mut outputs = self.outputs.lock();
-        let n = outputs.len();
-        out.extend(outputs.drain(..));
-        outputs.shrink_to(KEPT_OUTPUT_ROOM);
-        n
+    /// The next output of any call, in the order things happened.
+    /// ([`Engine::drain_outputs`] takes them all at once, cheaper.)
+    #[must_use]
+    pub fn poll_output(&self) -> Option<EngineOutput> {
+        let first = self
+            .shards
+            .iter()
+            .enumerate()
+            .filter_map(|(i, shard)| Some((shard.outputs.lock().front()?.0, i)))
+            .min()?;
+        self.shards[first.1]
+            .outputs
+            .lock()
+            .pop_front()
+            .map(|(_, output)| output)
     }
 
     /// When [`Engine::handle_timeout`] must be called next: the earliest
     /// deadline of all calls, never earlier than the latest `now` seen.
-    /// (It may be a deadline that has since moved; calling
-    /// `handle_timeout` then does nothing but drop it.)
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         let timers = self.timers.lock();
-        let Reverse(next) = timers.heap.peek()?;
-        Some(
-            next.at
-                .max(Instant::from_millis(self.last_now.load(Ordering::Acquire))),
-        )
+        let ((at, _), _) = timers.first_key_value()?;
+        Some((*at).max(Instant::from_millis(self.last_now.load(Ordering::Acquire))))
     }
 
     /// An operation as `GET .../calls/{call}/operations/{id}` shows it.
@@ -337,7 +351,10 @@ impl Engine {
 
     /// Outputs waiting to be drained.
     pub fn pending_outputs(&self) -> usize {
-        self.outputs.lock().len()
+        self.shards
+            .iter()
+            .map(|shard| shard.outputs.lock().len())
+            .sum()
     }
 
     /// A call's whole state, to restore elsewhere; the call stays here.
@@ -350,15 +367,14 @@ impl Engine {
     /// Takes a call out of this engine (to move it to another): its
     /// snapshot, and it is gone from here, its id not remembered.
     pub fn take_call(&self, call: &CallId) -> Option<CallSnapshot> {
-        let slot = {
-            let mut shard = self.shard(call).lock();
-            shard.calls.remove(call)?
-        };
+        let slot = self.shards[self.shard_index(call)]
+            .calls
+            .lock()
+            .calls
+            .remove(call)?;
         self.calls.fetch_sub(1, Ordering::AcqRel);
         let mut state = slot.state.lock();
-        if state.scheduled.take().is_some() {
-            self.timers.lock().live -= 1;
-        }
+        self.unschedule(&slot, &mut state);
         state.call.as_ref().map(Call::snapshot)
     }
 
@@ -366,17 +382,17 @@ impl Engine {
     pub fn restore_call(&self, snapshot: CallSnapshot) -> Result<CallId, SnapshotError> {
         let call = Call::restore(snapshot);
         let id = call.id().clone();
-        {
-            let mut shard = self.shard(&id).lock();
-            if shard.calls.contains_key(&id) || shard.ended.contains(&id) {
+        let index = self.shard_index(&id);
+        let slot = {
+            let mut map = self.shards[index].calls.lock();
+            if map.calls.contains_key(&id) || map.ended.contains(&id) {
                 return Err(SnapshotError::CallExists(id));
             }
             self.calls.fetch_add(1, Ordering::AcqRel);
-            shard.calls.insert(id.clone(), self.slot(&id, call));
-        }
-        let slot = self
-            .find(&id)
-            .map_err(|_| SnapshotError::CallExists(id.clone()))?;
+            let slot = self.slot(index, call);
+            map.calls.insert(id.clone(), slot.clone());
+            slot
+        };
         self.schedule(&slot, &mut slot.state.lock());
         Ok(id)
     }
@@ -386,9 +402,12 @@ impl Engine {
         let mut calls: Vec<(u64, CallSnapshot)> = Vec::new();
         let mut ended = Vec::new();
         for shard in self.shards.iter() {
-            let shard = shard.lock();
-            ended.extend(shard.ended.iter().cloned());
-            for slot in shard.calls.values() {
+            let slots: Vec<Arc<Slot>> = {
+                let map = shard.calls.lock();
+                ended.extend(map.ended.iter().cloned());
+                map.calls.values().cloned().collect()
+            };
+            for slot in slots {
                 if let Some(call) = &slot.state.lock().call {
                     calls.push((slot.seq, call.snapshot()));
                 }
@@ -413,15 +432,23 @@ impl Engine {
         Ok(())
     }
 
-    fn shard(&self, call: &CallId) -> &Mutex<Shard> {
+    fn shard_index(&self, call: &CallId) -> usize {
         // The modulo keeps the index in range whatever the hash.
-        &self.shards[(self.hasher.hash_one(call) % self.shards.len() as u64) as usize]
+        (self.hasher.hash_one(call) % self.shards.len() as u64) as usize
     }
 
-    fn slot(&self, id: &CallId, call: Call) -> Arc<Slot> {
+    fn shard_output_limit(&self) -> usize {
+        self.config
+            .max_pending_outputs
+            .div_ceil(self.shards.len())
+            .max(1)
+    }
+
+    fn slot(&self, shard: usize, call: Call) -> Arc<Slot> {
         Arc::new(Slot {
-            id: id.clone(),
+            id: call.id().clone(),
             seq: self.next_seq.fetch_add(1, Ordering::AcqRel),
+            shard,
             state: Mutex::new(SlotState {
                 call: Some(call),
                 scheduled: None,
@@ -431,20 +458,34 @@ impl Engine {
 
     /// The call's slot; `Err(true)` when it ended, `Err(false)` when unknown.
     fn find(&self, call: &CallId) -> Result<Arc<Slot>, bool> {
-        let shard = self.shard(call).lock();
-        match shard.calls.get(call) {
+        let map = self.shards[self.shard_index(call)].calls.lock();
+        match map.calls.get(call) {
             Some(slot) => Ok(slot.clone()),
-            None => Err(shard.ended.contains(call)),
+            None => Err(map.ended.contains(call)),
         }
     }
 
     fn clock(&self, now: Instant) {
-        self.last_now.fetch_max(now.as_millis(), Ordering::AcqRel);
+        // Read first: the common case (time already seen) writes nothing, so
+        // threads do not fight over this line.
+        let now = now.as_millis();
+        let mut seen = self.last_now.load(Ordering::Acquire);
+        while now > seen {
+            match self.last_now.compare_exchange_weak(
+                seen,
+                now,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return,
+                Err(current) => seen = current,
+            }
+        }
     }
 
     /// Runs one input on one call under its lock: the input, then its
-    /// outputs into the queue, then its deadline into the heap. `None` when
-    /// the call failed (now or before).
+    /// outputs into its shard's queue, then its deadline into the map.
+    /// `None` when the call failed (now or before).
     fn run<T>(
         &self,
         slot: &Arc<Slot>,
@@ -455,76 +496,68 @@ impl Engine {
         let call = state.call.as_mut()?;
         match panic::catch_unwind(AssertUnwindSafe(|| input(call))) {
             Ok(result) => {
-                let mut outputs = self.outputs.lock();
-                while let Some(output) = call.poll_output() {
-                    outputs.push_back(EngineOutput {
-                        call: slot.id.clone(),
-                        at,
-                        output,
-                    });
+                if call.pending_outputs() > 0 {
+                    let stamp = next_stamp();
+                    let mut outputs = self.shards[slot.shard].outputs.lock();
+                    while let Some(output) = call.poll_output() {
+                        outputs.push_back((
+                            stamp,
+                            EngineOutput {
+                                call: slot.id.clone(),
+                                at,
+                                output,
+                            },
+                        ));
+                    }
                 }
-                drop(outputs);
                 self.schedule(slot, &mut state);
                 Some(result)
             }
             Err(_) => {
                 // The call may be half-changed: drop it, keep the others.
                 state.call = None;
-                if state.scheduled.take().is_some() {
-                    self.timers.lock().live -= 1;
-                }
+                self.unschedule(slot, &mut state);
                 None
             }
         }
     }
 
-    /// Puts the call's deadline into the heap if it moved.
+    /// Moves the call's entry in the deadline map to its current deadline.
     fn schedule(&self, slot: &Arc<Slot>, state: &mut SlotState) {
         let deadline = state.call.as_ref().and_then(Call::poll_timeout);
         if deadline == state.scheduled {
             return;
         }
         let mut timers = self.timers.lock();
-        match (state.scheduled.is_some(), deadline.is_some()) {
-            (false, true) => timers.live += 1,
-            (true, false) => timers.live -= 1,
-            _ => {}
+        if let Some(old) = state.scheduled {
+            timers.remove(&(old, slot.seq));
+        }
+        if let Some(new) = deadline {
+            timers.insert((new, slot.seq), slot.clone());
         }
         state.scheduled = deadline;
-        if let Some(at) = deadline {
-            timers.heap.push(Reverse(Deadline {
-                at,
-                seq: slot.seq,
-                slot: Arc::downgrade(slot),
-            }));
-        }
-        if timers.heap.len() > 2 * timers.live + 64 {
-            timers.compact(slot, deadline);
+    }
+
+    fn unschedule(&self, slot: &Slot, state: &mut SlotState) {
+        if let Some(old) = state.scheduled.take() {
+            self.timers.lock().remove(&(old, slot.seq));
         }
     }
 
-    /// Removes an ended call; its id is remembered. Memory goes back: the
-    /// shard's map shrinks when mostly empty, and stale deadlines (which
-    /// keep a removed call's allocation) are swept when they pile up.
+    /// Removes an ended call; its id is remembered. The shard's map shrinks
+    /// when mostly empty, so memory goes back.
     fn remove(&self, call: &CallId) {
         let removed = {
-            let mut shard = self.shard(call).lock();
-            let removed = shard.calls.remove(call);
-            if shard.calls.capacity() > 64 && shard.calls.len() < shard.calls.capacity() / 4 {
-                shard.calls.shrink_to_fit();
+            let mut map = self.shards[self.shard_index(call)].calls.lock();
+            let removed = map.calls.remove(call);
+            if map.calls.capacity() > 64 && map.calls.len() < map.calls.capacity() / 4 {
+                map.calls.shrink_to_fit();
             }
             removed
         };
         if let Some(slot) = removed {
             self.calls.fetch_sub(1, Ordering::AcqRel);
-            let mut state = slot.state.lock();
-            let mut timers = self.timers.lock();
-            if state.scheduled.take().is_some() {
-                timers.live -= 1;
-            }
-            if timers.heap.len() > 2 * timers.live + 64 {
-                timers.compact(&slot, None);
-            }
+            self.unschedule(&slot, &mut slot.state.lock());
         }
         self.remember_ended(call);
     }
@@ -534,37 +567,14 @@ impl Engine {
             .config
             .remembered_ended_calls
             .div_ceil(self.shards.len());
-        let mut shard = self.shard(call).lock();
         if per_shard == 0 {
             return;
         }
-        while shard.ended.len() >= per_shard {
-            shard.ended.pop_front();
+        let mut map = self.shards[self.shard_index(call)].calls.lock();
+        while map.ended.len() >= per_shard {
+            map.ended.pop_front();
         }
-        shard.ended.push_back(call.clone());
-    }
-}
-
-impl Timers {
-    /// Drops stale entries: calls gone, or whose deadline moved. `current`
-    /// is the call whose lock the caller holds, with its `deadline`; other
-    /// calls are only tried, and kept when busy.
-    fn compact(&mut self, current: &Arc<Slot>, deadline: Option<Instant>) {
-        let entries = std::mem::take(&mut self.heap).into_vec();
-        self.heap = entries
-            .into_iter()
-            .filter(|Reverse(entry)| {
-                let Some(slot) = entry.slot.upgrade() else {
-                    return false;
-                };
-                if Arc::ptr_eq(&slot, current) {
-                    return deadline == Some(entry.at);
-                }
-                slot.state
-                    .try_lock()
-                    .is_none_or(|state| state.scheduled == Some(entry.at))
-            })
-            .collect();
+        map.ended.push_back(call.clone());
     }
 }
 

@@ -1056,7 +1056,9 @@ impl Sut {
     /// the invariants that need no model.
     fn drain(&mut self) -> Vec<Out> {
         let mut out = Vec::new();
-        while let Some(output) = self.engine.poll_output() {
+        let mut drained = Vec::new();
+        self.engine.drain_outputs(&mut drained);
+        for output in drained {
             let c: usize = output.call.as_str()[1..].parse().expect("c0 or c1");
             let op_of = |sut: &Self, id: OperationId| {
                 assert!(

@@ -194,7 +194,9 @@ fuzz_target!(|data: &[u8]| {
             seen = seen.max(now);
         }
         let mut outputs = 0;
-        while let Some(out) = engine.poll_output() {
+        let mut drained = Vec::new();
+        engine.drain_outputs(&mut drained);
+        for out in drained {
             outputs += 1;
             let c = usize::from(out.call.as_str() == "c1");
             match out.output {

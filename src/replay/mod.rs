@@ -375,7 +375,9 @@ impl Replay {
     /// beep ends by itself, a recording is stored when stopped.
     fn drain(&mut self, out: &mut Vec<ReplayRecord>) {
         let mut reactions = Vec::new();
-        while let Some(output) = self.engine.poll_output() {
+        let mut drained = Vec::new();
+        self.engine.drain_outputs(&mut drained);
+        for output in drained {
             let (at, call) = (output.at, output.call);
             match output.output {
                 Output::Notification(notification) => out.push(ReplayRecord::Notification {
