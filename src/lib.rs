@@ -61,7 +61,9 @@
 //! ```
 //!
 //! ## Modules
-//! - [`Call`]: one call's state machine. [`Engine`]: many calls, one queue.
+//! - [`Call`]: one call's state machine. [`Engine`]: many calls, shared
+//!   between threads, with one timer loop; snapshots move calls between
+//!   engines ([`CallSnapshot`]).
 //! - [`wire`]: Graph HTTP requests in, Graph JSON out.
 //! - [`replay`]: the `ivr-replay` scenario runner.
 
