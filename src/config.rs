@@ -178,7 +178,8 @@ pub struct EngineConfig {
     /// [`crate::EstablishError::TooManyCalls`]. Default 1 000 000.
     pub max_calls: usize,
     /// Undrained outputs above which requests are refused with
-    /// [`crate::RequestError::OutputsBacklogged`] (503) until drained. Media
+    /// [`crate::RequestError::OutputsBacklogged`] (503) until drained,
+    /// shared evenly among the shards (each holds its calls' outputs). Media
     /// inputs and timers still run, each adding a bounded few. Default 65 536.
     pub max_pending_outputs: usize,
     /// Ended calls whose ids are remembered, so requests to them get

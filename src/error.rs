@@ -54,11 +54,13 @@ pub enum RequestError {
     #[error("call '{0}' failed: an internal error stopped it")]
     CallFailed(CallId),
     /// Outputs are piling up undrained (HTTP 503): drain them, then retry.
-    #[error("the engine holds {pending} undrained outputs, its limit is {limit}")]
+    #[error(
+        "{pending} undrained outputs wait in this call's shard of the engine, its share of the limit is {limit}"
+    )]
     OutputsBacklogged {
-        /// Outputs waiting.
+        /// Outputs waiting in the call's shard.
         pending: usize,
-        /// The configured limit.
+        /// The shard's share of [`crate::EngineConfig::max_pending_outputs`].
         limit: usize,
     },
     /// The call holds no operation with this id (HTTP 404).

@@ -1,0 +1,91 @@
+//! The engine's limits are configuration, and reaching one is a typed error
+//! that changes nothing: too many calls, and outputs left undrained (which
+//! the wire answers with 503 until they are drained).
+
+use ivr_media_queue::wire::{self, WireConfig};
+use ivr_media_queue::{
+    Action, ApiVersion, CallId, Engine, EngineConfig, EstablishError, IdSource, Instant,
+    MediaInput, Request, RequestError, Tone,
+};
+
+#[test]
+fn one_call_too_many_is_refused() {
+    let engine = Engine::new(EngineConfig {
+        max_calls: 2,
+        ..EngineConfig::default()
+    });
+    engine
+        .handle_call_established(Instant::ZERO, &CallId::new("a"))
+        .unwrap();
+    engine
+        .handle_call_established(Instant::ZERO, &CallId::new("b"))
+        .unwrap();
+    assert_eq!(
+        engine.handle_call_established(Instant::ZERO, &CallId::new("c")),
+        Err(EstablishError::TooManyCalls { limit: 2 })
+    );
+    assert_eq!(engine.call_count(), 2);
+    // Room again once a call ends.
+    engine
+        .handle_delete(Instant::ZERO, &CallId::new("a"))
+        .unwrap();
+    engine
+        .handle_call_established(Instant::ZERO, &CallId::new("c"))
+        .unwrap();
+    assert_eq!(engine.call_count(), 2);
+}
+
+#[test]
+fn undrained_outputs_hold_requests_back_until_drained() {
+    let engine = Engine::new(EngineConfig {
+        ids: IdSource::seeded(1),
+        max_pending_outputs: 4,
+        shards: 1,
+        ..EngineConfig::default()
+    });
+    let call = CallId::new("c1");
+    engine
+        .handle_call_established(Instant::ZERO, &call)
+        .unwrap();
+    let subscribe = || Request::new(ApiVersion::V1, Action::SubscribeToTone);
+    engine
+        .handle_request(Instant::ZERO, &call, subscribe())
+        .unwrap();
+    // Media inputs still run: the tones pile up as outputs.
+    for _ in 0..4 {
+        engine
+            .handle_media(Instant::ZERO, &call, None, MediaInput::Tone(Tone::Pound))
+            .unwrap();
+    }
+    assert_eq!(engine.pending_outputs(), 4);
+    assert_eq!(
+        engine.handle_request(Instant::ZERO, &call, subscribe()),
+        Err(RequestError::OutputsBacklogged {
+            pending: 4,
+            limit: 4
+        })
+    );
+    let url = "/communications/calls/c1/subscribeToTone";
+    let response = wire::handle_http(
+        &engine,
+        &WireConfig::default(),
+        Instant::ZERO,
+        "POST",
+        url,
+        b"{}",
+    );
+    assert_eq!(response.status, 503);
+    assert!(response.body.unwrap().contains("ServiceUnavailable"));
+
+    let mut drained = Vec::new();
+    assert_eq!(engine.drain_outputs(&mut drained), 4);
+    let response = wire::handle_http(
+        &engine,
+        &WireConfig::default(),
+        Instant::ZERO,
+        "POST",
+        url,
+        b"{}",
+    );
+    assert_eq!(response.status, 200);
+}
