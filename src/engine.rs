@@ -483,8 +483,9 @@ impl Engine {
         }
     }
 
-    /// Runs one input on one call under its lock: the input, then its
-    /// outputs into its shard's queue, then its deadline into the map.
+    /// Runs one input on one call under its lock: first the call's timers
+    /// due before `at` (their outputs carry their own deadlines), then the
+    /// input, its outputs into its shard's queue, its deadline into the map.
     /// `None` when the call failed (now or before).
     fn run<T>(
         &self,
@@ -494,22 +495,18 @@ impl Engine {
     ) -> Option<T> {
         let mut state = slot.state.lock();
         let call = state.call.as_mut()?;
-        match panic::catch_unwind(AssertUnwindSafe(|| input(call))) {
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+            // Each firing ends a recording, so this ends.
+            while let Some(deadline) = call.poll_timeout().filter(|d| *d < at) {
+                call.handle_timeout(deadline);
+                self.queue_outputs(slot, call, deadline);
+            }
+            let result = input(call);
+            self.queue_outputs(slot, call, at);
+            result
+        }));
+        match outcome {
             Ok(result) => {
-                if call.pending_outputs() > 0 {
-                    let stamp = next_stamp();
-                    let mut outputs = self.shards[slot.shard].outputs.lock();
-                    while let Some(output) = call.poll_output() {
-                        outputs.push_back((
-                            stamp,
-                            EngineOutput {
-                                call: slot.id.clone(),
-                                at,
-                                output,
-                            },
-                        ));
-                    }
-                }
                 self.schedule(slot, &mut state);
                 Some(result)
             }
@@ -519,6 +516,23 @@ impl Engine {
                 self.unschedule(slot, &mut state);
                 None
             }
+        }
+    }
+
+    /// Moves a call's outputs into its shard's queue, as one stamped batch.
+    fn queue_outputs(&self, slot: &Slot, call: &mut Call, at: Instant) {
+        if call.pending_outputs() == 0 {
+            return;
+        }
+        let stamp = next_stamp();
+        let mut outputs = self.shards[slot.shard].outputs.lock();
+        while let Some(output) = call.poll_output() {
+            let output = EngineOutput {
+                call: slot.id.clone(),
+                at,
+                output,
+            };
+            outputs.push_back((stamp, output));
         }
     }
 

@@ -142,3 +142,45 @@ fn ignored_inputs_still_move_the_engine_clock() {
         .unwrap_err();
     assert_eq!(engine.poll_timeout(), Some(later));
 }
+
+/// A timer nobody fired on time fires before the next input of its call,
+/// and its outputs say when it was due, not when the input came.
+#[test]
+fn late_timer_outputs_carry_their_deadline() {
+    use ivr_media_queue::{Engine, EngineConfig};
+    let engine = Engine::new(EngineConfig::default());
+    let call = CallId::new("c1");
+    engine
+        .handle_call_established(Instant::ZERO, &call)
+        .unwrap();
+    let record = Record {
+        play_beep: false,
+        initial_silence_timeout_secs: 3,
+        ..Record::default()
+    };
+    engine
+        .handle_request(
+            Instant::ZERO,
+            &call,
+            Request::new(ApiVersion::V1, Action::Record(record)),
+        )
+        .unwrap();
+    let mut outputs = Vec::new();
+    engine.drain_outputs(&mut outputs);
+    outputs.clear();
+    engine
+        .handle_media(
+            Instant::from_millis(9_000),
+            &call,
+            None,
+            MediaInput::SpeechStarted,
+        )
+        .unwrap_err();
+    engine.drain_outputs(&mut outputs);
+    let times: Vec<u64> = outputs.iter().map(|o| o.at.as_millis()).collect();
+    assert_eq!(
+        times,
+        vec![3_000, 3_000],
+        "stop recording and the 8510 failure, at the deadline"
+    );
+}
