@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
 
-use crate::call::{Call, CallView};
+use crate::call::{Call, CallView, CancelReceipt};
 use crate::config::EngineConfig;
 use crate::error::{EstablishError, InputIgnored, RequestError};
 use crate::id::{CallId, OperationId};
@@ -184,6 +184,24 @@ impl Engine {
             return Err(RequestError::OutputsBacklogged { pending, limit });
         }
         self.run(&slot, now, |c| c.handle_valid_request(now, request))
+            .unwrap_or_else(|| Err(RequestError::CallFailed(call.clone())))
+    }
+
+    /// cancelMediaProcessing on `call`, with a receipt of what it ended
+    /// (extension; see [`Call::cancel_with_receipt`]).
+    pub fn cancel_with_receipt(
+        &self,
+        now: Instant,
+        call: &CallId,
+        request: Request,
+    ) -> Result<CancelReceipt, RequestError> {
+        self.config.call.validate(&request)?;
+        self.clock(now);
+        let slot = self.find(call).map_err(|ended| match ended {
+            true => RequestError::CallTerminated(call.clone()),
+            false => RequestError::CallNotFound(call.clone()),
+        })?;
+        self.run(&slot, now, |c| c.cancel_with_receipt(now, request))
             .unwrap_or_else(|| Err(RequestError::CallFailed(call.clone())))
     }
 

@@ -83,7 +83,9 @@ mod snapshot;
 mod time;
 pub mod wire;
 
-pub use call::{Call, CallView};
+pub use call::{
+    ActiveView, Call, CallView, CancelReceipt, CancelledAt, CancelledOperation, MediaPhase,
+};
 pub use config::{
     CallConfig, EngineConfig, MAX_CLIENT_CONTEXT_CHARS, MAX_PLAY_PROMPTS, RECORD_TIMEOUT_SECS,
     record_timeout,

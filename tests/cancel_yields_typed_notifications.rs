@@ -136,3 +136,84 @@ fn ended_operation_hands_back_its_request() {
         other => panic!("expected the playPrompt back, got {other:?}"),
     }
 }
+
+/// Extension: the receipt names what a cancel ended and where each was,
+/// and the outputs are the same as a plain cancel's.
+#[test]
+fn cancel_receipt_names_running_and_queued_operations() {
+    use ivr_media_queue::{CancelledAt, MediaInput, MediaPhase, RequestError};
+    let new_call = || {
+        let mut call = Call::new(
+            CallId::new("c1"),
+            Arc::new(CallConfig::default()),
+            IdSource::seeded(3),
+            Instant::ZERO,
+        );
+        let two = Request::new(
+            ApiVersion::V1,
+            Action::PlayPrompt(PlayPrompt {
+                prompts: vec![
+                    MediaPrompt::new("https://x.test/1.wav"),
+                    MediaPrompt::new("https://x.test/2.wav"),
+                ],
+                loop_forever: false,
+            }),
+        );
+        let first = call.handle_request(Instant::ZERO, two).unwrap();
+        let second = call
+            .handle_request(Instant::ZERO, play("https://x.test/3.wav"))
+            .unwrap();
+        call.handle_media(
+            Instant::from_millis(800),
+            None,
+            MediaInput::PlaybackFinished,
+        )
+        .unwrap();
+        while call.poll_output().is_some() {}
+        (call, first.id, second.id)
+    };
+    let cancel = || Request::new(ApiVersion::V1, Action::CancelMediaProcessing);
+
+    let (mut with_receipt, first, second) = new_call();
+    let receipt = with_receipt
+        .cancel_with_receipt(Instant::from_millis(1_100), cancel())
+        .unwrap();
+    let ended: Vec<_> = receipt
+        .ended
+        .iter()
+        .map(|e| (e.operation.id, e.operation.status, e.was))
+        .collect();
+    assert_eq!(
+        ended,
+        vec![
+            (
+                first,
+                OperationStatus::Failed,
+                CancelledAt::Running {
+                    phase: MediaPhase::Prompt { index: 1, count: 2 },
+                    position_ms: 300
+                }
+            ),
+            (
+                second,
+                OperationStatus::Failed,
+                CancelledAt::Queued { position: 1 }
+            ),
+        ]
+    );
+
+    let (mut plain, ..) = new_call();
+    plain
+        .handle_request(Instant::from_millis(1_100), cancel())
+        .unwrap();
+    let outputs = |call: &mut Call| std::iter::from_fn(|| call.poll_output()).collect::<Vec<_>>();
+    assert_eq!(
+        outputs(&mut with_receipt),
+        outputs(&mut plain),
+        "the receipt adds nothing to the outputs"
+    );
+
+    let not_a_cancel =
+        with_receipt.cancel_with_receipt(Instant::from_millis(1_200), play("https://x.test/4.wav"));
+    assert!(matches!(not_a_cancel, Err(RequestError::Invalid(_))));
+}

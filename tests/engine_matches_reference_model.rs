@@ -1207,7 +1207,11 @@ impl StateMachineTest for EngineTest {
             } => {
                 let now = sut.at(*dt);
                 let id = call_id(*call);
-                let active = sut.engine.view(&id).and_then(|v| v.active).map(|op| op.id);
+                let active = sut
+                    .engine
+                    .view(&id)
+                    .and_then(|v| v.active)
+                    .map(|a| a.operation.id);
                 let named = match token {
                     Token::None => None,
                     Token::Active => active.or(sut.ops[*call].last().copied()),
@@ -1305,7 +1309,7 @@ impl StateMachineTest for EngineTest {
             let active = view
                 .as_ref()
                 .and_then(|v| v.active.as_ref())
-                .map(|op| sut.index[&op.id].1);
+                .map(|a| sut.index[&a.operation.id].1);
             let queued: Vec<usize> = view
                 .as_ref()
                 .map(|v| v.queued.iter().map(|op| sut.index[&op.id].1).collect())

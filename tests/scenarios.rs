@@ -34,6 +34,8 @@ scenarios! {
     cancel_keeps_tone_subscription,
     cancel_with_empty_queue_succeeds_silently,
     delete_call_terminates_with_5001,
+    ext_cancel_receipt_names_what_ended,
+    ext_inspect_shows_the_queue,
     get_operation_reads_current_state,
     hang_up_ends_call_silently_by_default,
     late_media_input_for_ended_operation_is_ignored,

@@ -162,7 +162,13 @@ fn a_taken_call_goes_on_in_another_engine() {
                 MediaInput::Tone(Tone::Pound),
             )
             .unwrap();
-        let op = engine.view(&call).unwrap().active.expect("storing").id;
+        let op = engine
+            .view(&call)
+            .unwrap()
+            .active
+            .expect("storing")
+            .operation
+            .id;
         let stored = ivr_media_queue::Recording {
             location: "https://r.test/1.wav".into(),
             access_token: "t".into(),

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use super::Ledger;
+use super::{ActiveView, Ledger, MediaPhase};
 use crate::error::InputIgnored;
 use crate::id::{CallId, OperationId};
 use crate::io::{MediaCommand, MediaInput, Notification, Output};
@@ -22,6 +22,8 @@ pub(super) struct Queued {
 struct Active {
     queued: Queued,
     phase: Phase,
+    /// When the current phase began (for positions: ms played or recorded).
+    since: Instant,
 }
 
 /// Where the active operation is. A playPrompt only ever plays prompts; a
@@ -114,6 +116,30 @@ impl Media {
 
     pub(super) fn subscribe_to_tones(&mut self) {
         self.tones_subscribed = true;
+    }
+
+    /// The active operation, what it has the media layer doing, and since
+    /// when.
+    pub(super) fn active_view(&self) -> Option<ActiveView> {
+        let active = self.active.as_deref()?;
+        let phase = match (&active.phase, &active.queued.request) {
+            (Phase::Prompt { index }, MediaRequest::PlayPrompt(play)) => MediaPhase::Prompt {
+                index: *index,
+                count: play.prompts.len(),
+            },
+            (Phase::Prompt { index }, MediaRequest::Record(_)) => MediaPhase::Prompt {
+                index: *index,
+                count: 1,
+            },
+            (Phase::Beep, _) => MediaPhase::Beep,
+            (Phase::Recording(_), _) => MediaPhase::Recording,
+            (Phase::Storing { .. }, _) => MediaPhase::Storing,
+        };
+        Some(ActiveView {
+            operation: active.queued.op.clone(),
+            phase,
+            phase_since: active.since,
+        })
     }
 
     pub(super) fn active_operation(&self) -> Option<&Operation> {
@@ -220,6 +246,7 @@ impl Media {
                         };
                         if let Some(prompt) = play.prompts.get(next) {
                             *index = next;
+                            active.since = now;
                             ledger.emit(Output::Media(MediaCommand::Play {
                                 operation: active.queued.op.id,
                                 index: next,
@@ -324,11 +351,13 @@ impl Media {
                 self.active = Some(Box::new(Active {
                     queued,
                     phase: Phase::Prompt { index: 0 },
+                    since: now,
                 }));
             } else if matches!(queued.request, MediaRequest::Record(_)) {
                 self.active = Some(Box::new(Active {
                     queued,
                     phase: Phase::Beep,
+                    since: now,
                 }));
                 self.beep_or_record(ledger, now);
             } else {
@@ -349,6 +378,7 @@ impl Media {
         };
         if record.play_beep {
             active.phase = Phase::Beep;
+            active.since = now;
             ledger.emit(Output::Media(MediaCommand::PlayBeep {
                 operation: active.queued.op.id,
             }));
@@ -365,6 +395,7 @@ impl Media {
             return;
         };
         active.phase = Phase::Recording(Recording::start(record, now));
+        active.since = now;
         ledger.emit(Output::Media(MediaCommand::StartRecording {
             operation: active.queued.op.id,
         }));
@@ -387,6 +418,7 @@ impl Media {
             self.end_active(ledger, now, EndReason::RecordingStoreFailed);
         } else {
             active.phase = Phase::Storing { reason };
+            active.since = now;
         }
     }
 

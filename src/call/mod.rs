@@ -9,7 +9,7 @@ use std::mem;
 use std::sync::Arc;
 
 use crate::config::CallConfig;
-use crate::error::{InputIgnored, RequestError};
+use crate::error::{InputIgnored, RequestError, ValidationError};
 use crate::id::{CallId, IdSource, OperationId};
 use crate::io::{MediaInput, Notification, OperationEnded, Output};
 use crate::model::{
@@ -50,7 +50,75 @@ enum CallState {
     Terminated,
 }
 
-/// A read-only picture of a call: what plays, what waits, the tones.
+/// What the active operation has the media layer doing (extension: Graph
+/// shows none of this).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MediaPhase {
+    /// Playing prompt `index` (0-based) of its `count`.
+    Prompt {
+        /// Which prompt.
+        index: usize,
+        /// How many the operation has.
+        count: usize,
+    },
+    /// Playing the record beep.
+    Beep,
+    /// Recording the caller.
+    Recording,
+    /// Recording stopped, waiting for the media layer to store it.
+    Storing,
+}
+
+/// The active operation in a [`CallView`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActiveView {
+    /// The operation.
+    pub operation: Operation,
+    /// What it is doing.
+    pub phase: MediaPhase,
+    /// Since when (the position in the phase is `now - phase_since`).
+    pub phase_since: Instant,
+}
+
+/// What a cancel ended (extension: Graph's response says nothing of it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CancelReceipt {
+    /// The cancelMediaProcessing operation itself, as its POST shows it.
+    pub cancel: Operation,
+    /// Every operation the cancel ended: the active one first, then the
+    /// queued ones in order.
+    pub ended: Vec<CancelledOperation>,
+}
+
+/// One operation a cancel ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CancelledOperation {
+    /// The operation in its final state (failed, 400/8508).
+    pub operation: Operation,
+    /// Where it was when the cancel came.
+    pub was: CancelledAt,
+}
+
+/// Where a cancelled operation was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CancelledAt {
+    /// Running, in this phase, this far into it: ms of the prompt played,
+    /// of the beep, of recording, or of waiting for the store.
+    Running {
+        /// The phase.
+        phase: MediaPhase,
+        /// Milliseconds into it, on the embedder's clock.
+        position_ms: u64,
+    },
+    /// Waiting in the queue at this place (1: it would have started next).
+    Queued {
+        /// Its place.
+        position: usize,
+    },
+}
+
+/// A read-only picture of a call: what plays, what waits, the tones
+/// (extension: queue introspection Graph does not offer).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallView {
     /// The call.
@@ -58,7 +126,7 @@ pub struct CallView {
     /// Whether it has ended.
     pub terminated: bool,
     /// The operation playing or recording now.
-    pub active: Option<Operation>,
+    pub active: Option<ActiveView>,
     /// The operations waiting, in the order they will start.
     pub queued: Vec<Operation>,
     /// Whether the bot subscribed to tones.
@@ -107,6 +175,61 @@ impl Call {
     ) -> Result<Operation, RequestError> {
         self.config.validate(&request)?;
         self.handle_valid_request(now, request)
+    }
+
+    /// cancelMediaProcessing that also says what it ended, and where each
+    /// operation was (extension). The response and the notifications are
+    /// exactly those of [`Call::handle_request`] with the same request; this
+    /// only adds the receipt (and allocates it).
+    pub fn cancel_with_receipt(
+        &mut self,
+        now: Instant,
+        request: Request,
+    ) -> Result<CancelReceipt, RequestError> {
+        if request.action != Action::CancelMediaProcessing {
+            let rule = "a cancel receipt comes only from cancelMediaProcessing";
+            return Err(ValidationError::new("action", rule).into());
+        }
+        self.config.validate(&request)?;
+        // Timers due by now fire first: the receipt names what the cancel
+        // itself ended.
+        let now = self.advance(now);
+        let (active, queued) = match &self.state {
+            CallState::Established(media) => (
+                media.active_view(),
+                media.queued().map(|op| op.id).collect::<Vec<_>>(),
+            ),
+            CallState::Terminated => return Err(RequestError::CallTerminated(self.id.clone())),
+        };
+        let cancel = self.handle_valid_request(now, request)?;
+        let running = active.map(|view| {
+            let position_ms =
+                u64::try_from(now.saturating_duration_since(view.phase_since).as_millis())
+                    .unwrap_or(u64::MAX);
+            (
+                view.operation.id,
+                CancelledAt::Running {
+                    phase: view.phase,
+                    position_ms,
+                },
+            )
+        });
+        let waiting = queued
+            .into_iter()
+            .enumerate()
+            .map(|(i, id)| (id, CancelledAt::Queued { position: i + 1 }));
+        // The ended operations' final states wait in the outputs, unpolled.
+        let ended = running
+            .into_iter()
+            .chain(waiting)
+            .filter_map(|(id, was)| {
+                Some(CancelledOperation {
+                    operation: self.operation(id)?,
+                    was,
+                })
+            })
+            .collect();
+        Ok(CancelReceipt { cancel, ended })
     }
 
     /// The bot ended the call (`DELETE`) or the caller hung up: every pending
@@ -209,7 +332,7 @@ impl Call {
     pub fn view(&self) -> CallView {
         let (active, tone_subscription, tones_delivered) = match &self.state {
             CallState::Established(media) => (
-                media.active_operation().cloned(),
+                media.active_view(),
                 media.tones_subscribed(),
                 media.tones_delivered(),
             ),

@@ -7,8 +7,12 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::ReplayRecord;
+use serde_json::{Value, json};
+
+use crate::call::{CallView, CancelReceipt, CancelledAt, MediaPhase};
+use crate::id::CallId;
 use crate::io::{MediaCommand, Notification};
-use crate::model::{OperationKind, OperationStatus};
+use crate::model::{Operation, OperationKind, OperationStatus};
 use crate::wire::{self, WireConfig};
 
 #[derive(Serialize)]
@@ -57,6 +61,8 @@ pub fn write_jsonl(
             | ReplayRecord::Notification { at, .. }
             | ReplayRecord::Media { at, .. }
             | ReplayRecord::Abandoned { at, .. }
+            | ReplayRecord::Inspect { at, .. }
+            | ReplayRecord::CancelReceipt { at, .. }
             | ReplayRecord::Trace { at, .. } => at.as_millis(),
         };
         write!(line, "{{\"at_ms\":{at},")?;
@@ -100,6 +106,14 @@ pub fn write_jsonl(
                 line.extend_from_slice(b"\"trace\":");
                 serde_json::to_writer(&mut line, text)?;
             }
+            ReplayRecord::Inspect { call, view, .. } => {
+                line.extend_from_slice(b"\"inspect\":");
+                serde_json::to_writer(&mut line, &inspect_json(call, view.as_ref()))?;
+            }
+            ReplayRecord::CancelReceipt { call, receipt, .. } => {
+                line.extend_from_slice(b"\"cancelReceipt\":");
+                serde_json::to_writer(&mut line, &receipt_json(call, receipt))?;
+            }
             ReplayRecord::Request { .. } | ReplayRecord::Event { .. } => {}
         }
         line.push(b'}');
@@ -111,6 +125,80 @@ pub fn write_jsonl(
         out.write_all(b"\n")?;
     }
     Ok(())
+}
+
+/// An operation in extension records: id, kind, clientContext, status.
+fn operation_brief(op: &Operation) -> Value {
+    json!({
+        "id": op.id.to_string(),
+        "kind": kind_name(op.kind),
+        "clientContext": op.client_context.as_deref(),
+        "status": op.status.as_str(),
+    })
+}
+
+fn phase_json(phase: MediaPhase) -> Value {
+    match phase {
+        MediaPhase::Prompt { index, count } => {
+            json!({"phase": "prompt", "prompt": index, "prompts": count})
+        }
+        MediaPhase::Beep => json!({"phase": "beep"}),
+        MediaPhase::Recording => json!({"phase": "recording"}),
+        MediaPhase::Storing => json!({"phase": "storing"}),
+    }
+}
+
+fn merge(mut into: Value, from: Value) -> Value {
+    if let (Value::Object(into), Value::Object(from)) = (&mut into, from) {
+        into.extend(from);
+    }
+    into
+}
+
+/// The `inspect` record (extension): the call's queue as the engine holds it.
+fn inspect_json(call: &CallId, view: Option<&CallView>) -> Value {
+    let Some(view) = view else {
+        return json!({"call": call.as_str(), "found": false});
+    };
+    let active = view.active.as_ref().map(|active| {
+        let mut entry = merge(operation_brief(&active.operation), phase_json(active.phase));
+        entry["phaseSinceMs"] = json!(active.phase_since.as_millis());
+        entry
+    });
+    let queued: Vec<Value> = view
+        .queued
+        .iter()
+        .enumerate()
+        .map(|(i, op)| merge(json!({"position": i + 1}), operation_brief(op)))
+        .collect();
+    json!({
+        "call": call.as_str(),
+        "found": true,
+        "active": active,
+        "queued": queued,
+        "toneSubscription": view.tone_subscription,
+        "tonesDelivered": view.tones_delivered,
+        "nextDeadlineMs": view.next_deadline.map(|d| d.as_millis()),
+    })
+}
+
+/// The `cancelReceipt` record (extension): what a cancel ended.
+fn receipt_json(call: &CallId, receipt: &CancelReceipt) -> Value {
+    let ended: Vec<Value> = receipt
+        .ended
+        .iter()
+        .map(|ended| {
+            let was = match ended.was {
+                CancelledAt::Running { phase, position_ms } => merge(
+                    json!({"was": "running", "positionMs": position_ms}),
+                    phase_json(phase),
+                ),
+                CancelledAt::Queued { position } => json!({"was": "queued", "position": position}),
+            };
+            merge(operation_brief(&ended.operation), was)
+        })
+        .collect();
+    json!({"call": call.as_str(), "cancel": receipt.cancel.id.to_string(), "ended": ended})
 }
 
 fn media_json<'a>(call: &'a str, command: &'a MediaCommand) -> MediaJson<'a> {
@@ -257,6 +345,32 @@ pub fn write_timeline(out: &mut impl Write, records: &[ReplayRecord]) -> io::Res
                 ),
             ),
             ReplayRecord::Trace { at, text } => (*at, String::new(), "trace", text.clone()),
+            ReplayRecord::Inspect { at, call, view } => (
+                *at,
+                call.to_string(),
+                "inspect",
+                describe_view(view.as_ref()),
+            ),
+            ReplayRecord::CancelReceipt { at, call, receipt } => {
+                let ended: Vec<String> = receipt
+                    .ended
+                    .iter()
+                    .map(|e| match e.was {
+                        CancelledAt::Running { position_ms, .. } => {
+                            format!("{} (running, {position_ms} ms in)", short(e.operation.id))
+                        }
+                        CancelledAt::Queued { position } => {
+                            format!("{} (queued #{position})", short(e.operation.id))
+                        }
+                    })
+                    .collect();
+                (
+                    *at,
+                    call.to_string(),
+                    "receipt",
+                    format!("cancel ended {}", ended.join(", ")),
+                )
+            }
         };
         let ms = at.as_millis();
         writeln!(
@@ -268,6 +382,32 @@ pub fn write_timeline(out: &mut impl Write, records: &[ReplayRecord]) -> io::Res
         )?;
     }
     Ok(())
+}
+
+fn describe_view(view: Option<&CallView>) -> String {
+    let Some(view) = view else {
+        return "no such call".to_owned();
+    };
+    let active = view.active.as_ref().map_or("idle".to_owned(), |a| {
+        format!(
+            "{} {} {:?} since {}",
+            kind_name(a.operation.kind),
+            short(a.operation.id),
+            a.phase,
+            a.phase_since
+        )
+    });
+    let queued: Vec<String> = view
+        .queued
+        .iter()
+        .map(|op| format!("{} {}", kind_name(op.kind), short(op.id)))
+        .collect();
+    format!(
+        "{active}; queued [{}]; tones {} ({} delivered)",
+        queued.join(", "),
+        if view.tone_subscription { "on" } else { "off" },
+        view.tones_delivered
+    )
 }
 
 fn summarize_body(body: &str) -> String {

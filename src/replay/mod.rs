@@ -13,15 +13,17 @@ mod scenario;
 
 use std::sync::Arc;
 
+use crate::call::{CallView, CancelReceipt};
 use crate::config::EngineConfig;
 use crate::engine::Engine;
 use crate::error::InputIgnored;
 use crate::id::{CallId, IdSource, OperationId};
 use crate::io::{MediaCommand, MediaInput, Notification, OperationEnded, Output};
+use crate::model::Action;
 use crate::model::{Recording, ResultInfo};
 use crate::snapshot::EngineSnapshot;
 use crate::time::Instant;
-use crate::wire::{self, GraphResponse};
+use crate::wire::{self, GraphResponse, ParsedRequest};
 
 pub use format::{write_jsonl, write_timeline};
 pub use scenario::ReplayConfig;
@@ -89,6 +91,25 @@ pub enum ReplayRecord {
         call: CallId,
         /// Which.
         ended: OperationEnded,
+    },
+    /// Extension: a picture of a call's queue (`inspect` lines); `None`
+    /// when the engine holds no such call.
+    Inspect {
+        /// When.
+        at: Instant,
+        /// The call asked for.
+        call: CallId,
+        /// What it holds.
+        view: Option<CallView>,
+    },
+    /// Extension: what a cancel ended (with `cancelReceipts`).
+    CancelReceipt {
+        /// When.
+        at: Instant,
+        /// The call.
+        call: CallId,
+        /// The receipt.
+        receipt: CancelReceipt,
     },
     /// A note for humans (an ignored input).
     Trace {
@@ -274,6 +295,7 @@ impl Replay {
                 event,
             },
             Step::Advance => Step::Advance,
+            Step::Inspect { call } => Step::Inspect { call },
         };
         if let Some(move_at) = self.snapshot_at.filter(|t| *t <= at) {
             self.run_until(move_at, out);
@@ -284,6 +306,10 @@ impl Replay {
         self.clock = at;
         match step {
             Step::Advance => {}
+            Step::Inspect { call } => {
+                let view = self.engine.view(&call);
+                out.push(ReplayRecord::Inspect { at, call, view });
+            }
             Step::Request { method, url, body } => {
                 out.push(ReplayRecord::Request {
                     at,
@@ -291,12 +317,14 @@ impl Replay {
                     url: url.clone(),
                     body: body.clone(),
                 });
-                let response =
-                    wire::handle_http(&self.engine, &self.config.wire, at, &method, &url, &body);
+                let (response, receipt) = self.request(at, &method, &url, &body);
                 if let Some(id) = response.created {
                     self.created.push(id);
                 }
                 out.push(ReplayRecord::Response { at, response });
+                if let Some((call, receipt)) = receipt {
+                    out.push(ReplayRecord::CancelReceipt { at, call, receipt });
+                }
                 self.drain(out);
             }
             Step::Event {
@@ -343,6 +371,37 @@ impl Replay {
             }
         }
         Ok(())
+    }
+
+    /// Serves a request; with `cancelReceipts`, a cancel goes through
+    /// [`Engine::cancel_with_receipt`] (same response and notifications) and
+    /// its receipt comes back too.
+    fn request(
+        &self,
+        at: Instant,
+        method: &str,
+        url: &str,
+        body: &[u8],
+    ) -> (GraphResponse, Option<(CallId, CancelReceipt)>) {
+        if self.config.cancel_receipts {
+            if let Ok(ParsedRequest::Action { call, request }) =
+                wire::parse_request(&self.config.wire, method, url, body)
+            {
+                if request.action == Action::CancelMediaProcessing {
+                    return match self.engine.cancel_with_receipt(at, &call, request) {
+                        Ok(receipt) => (
+                            wire::created_response(&call, &receipt.cancel),
+                            Some((call, receipt)),
+                        ),
+                        Err(error) => (GraphResponse::error(&error.into()), None),
+                    };
+                }
+            }
+        }
+        (
+            wire::handle_http(&self.engine, &self.config.wire, at, method, url, body),
+            None,
+        )
     }
 
     /// Fires engine timers and finishes beeps due at or before `until`, in

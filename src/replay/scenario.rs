@@ -18,6 +18,9 @@ pub struct ReplayConfig {
     pub wire: WireConfig,
     /// How long the simulated beep plays, in ms (0: it finishes at once).
     pub beep_ms: u64,
+    /// Extension: after each cancelMediaProcessing, print a `cancelReceipt`
+    /// record naming what it ended and where each operation was.
+    pub cancel_receipts: bool,
 }
 
 /// One scenario line.
@@ -42,6 +45,8 @@ pub(super) enum Step {
         url: String,
         body: Vec<u8>,
     },
+    /// Extension: print a picture of the call's queue.
+    Inspect { call: CallId },
     /// A caller or media-layer event.
     Event {
         call: CallId,
@@ -66,10 +71,11 @@ pub(super) enum OpRef {
     Id(OperationId),
 }
 
-const LINE_KEYS: [&str; 9] = [
+const LINE_KEYS: [&str; 10] = [
     "at_ms",
     "request",
     "event",
+    "inspect",
     "call",
     "tone",
     "reason",
@@ -99,7 +105,7 @@ pub(super) fn parse_line(text: &str) -> Result<Line, String> {
     }
     if let Some(key) = object.keys().find(|k| !LINE_KEYS.contains(&k.as_str())) {
         return Err(format!(
-            "unknown key \"{key}\" (a line has at_ms and one request or event)"
+            "unknown key \"{key}\" (a line has at_ms and one request, event or inspect)"
         ));
     }
     let at_ms = match object.get("at_ms") {
@@ -109,11 +115,19 @@ pub(super) fn parse_line(text: &str) -> Result<Line, String> {
         Some(other) => return Err(format!("at_ms: must be a number, got {other}")),
         None => return Err("at_ms: is required".to_owned()),
     };
-    let step = match (object.get("request"), object.get("event")) {
-        (Some(_), Some(_)) => return Err("a line holds a request or an event, not both".to_owned()),
-        (Some(request), None) => parse_request(request)?,
-        (None, Some(event)) => parse_event(event, &object)?,
-        (None, None) => Step::Advance,
+    let step = match (
+        object.get("request"),
+        object.get("event"),
+        object.get("inspect"),
+    ) {
+        (Some(request), None, None) => parse_request(request)?,
+        (None, Some(event), None) => parse_event(event, &object)?,
+        (None, None, Some(Value::String(call))) if !call.is_empty() => Step::Inspect {
+            call: CallId::new(call),
+        },
+        (None, None, Some(other)) => return Err(format!("inspect: must name a call, got {other}")),
+        (None, None, None) => Step::Advance,
+        _ => return Err("a line holds one request, event or inspect, not more".to_owned()),
     };
     Ok(Line::Step { at_ms, step })
 }
@@ -265,6 +279,7 @@ pub(super) fn apply_config(
             "retainedOperations" => config.call.retained_operations = as_usize()?,
             "notifyOnTermination" => config.call.notify_on_termination = as_bool()?,
             "notStartedForQueued" => config.call.not_started_for_queued = as_bool()?,
+            "cancelReceipts" => config.cancel_receipts = as_bool()?,
             "legacyResourceField" => config.wire.legacy_resource_field = as_bool()?,
             "maxBodyBytes" => config.wire.max_body_bytes = as_usize()?,
             "allowedUriSchemes" => {

@@ -212,10 +212,7 @@ pub fn handle_http(
     let result = parse_request(config, method, url, body).and_then(|parsed| match parsed {
         ParsedRequest::Action { call, request } => {
             let op = engine.handle_request(now, &call, request)?;
-            let mut response = operation_response(&call, &op, OperationStyle::Response);
-            response.location = Some(operation_location(op.api, &call, op.id));
-            response.created = Some(op.id);
-            Ok(response)
+            Ok(created_response(&call, &op))
         }
         ParsedRequest::GetOperation { call, operation } => {
             let op = engine.operation(&call, operation)?;
@@ -294,6 +291,15 @@ pub fn operation_location(api: ApiVersion, call: &CallId, op: OperationId) -> St
         "https://graph.microsoft.com/{}/communications/calls/{call}/operations/{op}",
         api.segment()
     )
+}
+
+/// The 200 response to a POST that created `op`: `Location` and the
+/// operation, as the Graph docs show it.
+pub fn created_response(call: &CallId, op: &Operation) -> GraphResponse {
+    let mut response = operation_response(call, op, OperationStyle::Response);
+    response.location = Some(operation_location(op.api, call, op.id));
+    response.created = Some(op.id);
+    response
 }
 
 fn operation_response(call: &CallId, op: &Operation, style: OperationStyle) -> GraphResponse {

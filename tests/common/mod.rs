@@ -3,7 +3,8 @@
 //! Lines of a `tests/scenarios/*.jsonl` file are `ivr-replay` input, except
 //! lines starting with `//>`, which are expectations: one JSON object each,
 //! `{KIND: PATTERN, "at_ms"?: N}` with KIND `response`, `note` (one
-//! notification item; envelopes are flattened), `media` or `trace`. Only
+//! notification item; envelopes are flattened), `media`, `trace`, or the
+//! extension records `inspect` and `cancelReceipt`. Only
 //! the kinds that appear are compared, and the sequence of those kinds in
 //! the output must match the expectations exactly, in order.
 //!
@@ -124,6 +125,13 @@ fn flatten<'a>(output: &'a [Value], kinds: &[&str]) -> Vec<(&'static str, &'a Va
             out.push(("media", at, m));
         } else if let Some(t) = record.get("trace").filter(|_| kinds.contains(&"trace")) {
             out.push(("trace", at, t));
+        } else if let Some(i) = record.get("inspect").filter(|_| kinds.contains(&"inspect")) {
+            out.push(("inspect", at, i));
+        } else if let Some(r) = record
+            .get("cancelReceipt")
+            .filter(|_| kinds.contains(&"cancelReceipt"))
+        {
+            out.push(("cancelReceipt", at, r));
         }
     }
     out
