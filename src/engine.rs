@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
 
-use crate::call::{Call, CallView, CancelReceipt};
+use crate::call::{Call, CallView, CancelReceipt, CancelScope};
 use crate::config::EngineConfig;
 use crate::error::{EstablishError, InputIgnored, RequestError};
 use crate::id::{CallId, OperationId};
@@ -195,13 +195,25 @@ impl Engine {
         call: &CallId,
         request: Request,
     ) -> Result<CancelReceipt, RequestError> {
+        self.cancel_scoped(now, call, request, CancelScope::All)
+    }
+
+    /// A cancel of only some operations of `call` (extension; see
+    /// [`Call::cancel_scoped`]).
+    pub fn cancel_scoped(
+        &self,
+        now: Instant,
+        call: &CallId,
+        request: Request,
+        scope: CancelScope,
+    ) -> Result<CancelReceipt, RequestError> {
         self.config.call.validate(&request)?;
         self.clock(now);
         let slot = self.find(call).map_err(|ended| match ended {
             true => RequestError::CallTerminated(call.clone()),
             false => RequestError::CallNotFound(call.clone()),
         })?;
-        self.run(&slot, now, |c| c.cancel_with_receipt(now, request))
+        self.run(&slot, now, |c| c.cancel_scoped(now, request, scope))
             .unwrap_or_else(|| Err(RequestError::CallFailed(call.clone())))
     }
 

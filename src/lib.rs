@@ -84,7 +84,8 @@ mod time;
 pub mod wire;
 
 pub use call::{
-    ActiveView, Call, CallView, CancelReceipt, CancelledAt, CancelledOperation, MediaPhase,
+    ActiveView, Call, CallView, CancelReceipt, CancelScope, CancelledAt, CancelledOperation,
+    MediaPhase,
 };
 pub use config::{
     CallConfig, EngineConfig, MAX_CLIENT_CONTEXT_CHARS, MAX_PLAY_PROMPTS, RECORD_TIMEOUT_SECS,

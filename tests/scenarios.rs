@@ -35,6 +35,7 @@ scenarios! {
     cancel_with_empty_queue_succeeds_silently,
     delete_call_terminates_with_5001,
     ext_cancel_receipt_names_what_ended,
+    ext_cancel_scopes_end_only_what_they_name,
     ext_inspect_shows_the_queue,
     get_operation_reads_current_state,
     hang_up_ends_call_silently_by_default,

@@ -11,9 +11,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use ivr_media_queue::{
-    Action, ApiVersion, CallConfig, CallId, Engine, EngineConfig, IdSource, Instant, MediaInput,
-    MediaPrompt, Notification, OperationId, Output, PlayPrompt, PromptFailure, Record, Recording,
-    Request, RequestError, ResultInfo, Tone, ToneSet,
+    Action, ApiVersion, CallConfig, CallId, CancelScope, Engine, EngineConfig, IdSource, Instant,
+    MediaInput, MediaPrompt, Notification, OperationId, Output, PlayPrompt, PromptFailure, Record,
+    Recording, Request, RequestError, ResultInfo, Tone, ToneSet,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -116,11 +116,21 @@ fuzz_target!(|data: &[u8]| {
                 );
             }
             4 => {
-                let _ = engine.handle_request(
-                    at,
-                    &input.call(),
-                    Request::new(api, Action::CancelMediaProcessing),
-                );
+                // Graph's cancel, or an extension cancel of some operations.
+                let call = input.call();
+                let request = Request::new(api, Action::CancelMediaProcessing);
+                let scope = match input.byte() % 5 {
+                    0 | 1 => None,
+                    2 => Some(CancelScope::Current),
+                    3 => ops
+                        .get(usize::from(input.byte()) % ops.len().max(1))
+                        .map(|op| CancelScope::Operation(*op)),
+                    _ => Some(CancelScope::ClientContextPrefix("x".into())),
+                };
+                let _ = match scope {
+                    None => engine.handle_request(at, &call, request).map(drop),
+                    Some(scope) => engine.cancel_scoped(at, &call, request, scope).map(drop),
+                };
             }
             5..=9 => {
                 let call = input.call();

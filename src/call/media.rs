@@ -189,6 +189,28 @@ impl Media {
         ledger.finish_all(self.queue.drain(..), queued, on_wire);
     }
 
+    /// Cancels the operations `wanted` picks (extension: Graph cancels all),
+    /// each reported as a Graph cancel reports it; the queue then goes on
+    /// with what is left.
+    pub(super) fn cancel_where(
+        &mut self,
+        ledger: &mut Ledger,
+        now: Instant,
+        wanted: impl Fn(&Operation) -> bool,
+    ) {
+        if self.active.as_deref().is_some_and(|a| wanted(&a.queued.op)) {
+            if let Some(active) = self.active.take() {
+                stop_media(ledger, &active);
+                ledger.finish(active.queued, EndReason::CancelledWhileRunning, true);
+            }
+        }
+        let (cancelled, kept): (VecDeque<Queued>, VecDeque<Queued>) =
+            self.queue.drain(..).partition(|q| wanted(&q.op));
+        self.queue = kept;
+        ledger.finish_all(cancelled.into_iter(), EndReason::CancelledWhileQueued, true);
+        self.start_next(ledger, now);
+    }
+
     /// Fires the earliest recording timer, at `deadline`.
     pub(super) fn fire_timer(&mut self, ledger: &mut Ledger, deadline: Instant) {
         let Some(Phase::Recording(rec)) = self.active.as_ref().map(|a| &a.phase) else {

@@ -80,6 +80,19 @@ pub struct ActiveView {
     pub phase_since: Instant,
 }
 
+/// Which operations a cancel ends (extension: Graph's cancel ends all).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CancelScope {
+    /// The active operation and every queued one, as Graph does.
+    All,
+    /// Only the active operation; the queue goes on.
+    Current,
+    /// This one operation, active or queued.
+    Operation(OperationId),
+    /// Every operation (active or queued) whose clientContext starts so.
+    ClientContextPrefix(Arc<str>),
+}
+
 /// What a cancel ended (extension: Graph's response says nothing of it).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CancelReceipt {
@@ -186,11 +199,35 @@ impl Call {
         now: Instant,
         request: Request,
     ) -> Result<CancelReceipt, RequestError> {
+        self.cancel_scoped(now, request, CancelScope::All)
+    }
+
+    /// A cancel of only some operations (extension): each one ended reports
+    /// exactly as Graph's cancel reports it, and the queue goes on with the
+    /// rest. [`CancelScope::All`] is Graph's own cancel. Naming an operation
+    /// the call does not hold (active or queued) is refused and changes
+    /// nothing.
+    pub fn cancel_scoped(
+        &mut self,
+        now: Instant,
+        request: Request,
+        scope: CancelScope,
+    ) -> Result<CancelReceipt, RequestError> {
         if request.action != Action::CancelMediaProcessing {
             let rule = "a cancel receipt comes only from cancelMediaProcessing";
             return Err(ValidationError::new("action", rule).into());
         }
         self.config.validate(&request)?;
+        if let CancelScope::Operation(id) = &scope {
+            let held =
+                matches!(&self.state, CallState::Established(media) if media.find(*id).is_some());
+            if !held {
+                return Err(RequestError::OperationNotFound {
+                    call: self.id.clone(),
+                    operation: *id,
+                });
+            }
+        }
         // Timers due by now fire first: the receipt names what the cancel
         // itself ended.
         let now = self.advance(now);
@@ -201,7 +238,37 @@ impl Call {
             ),
             CallState::Terminated => return Err(RequestError::CallTerminated(self.id.clone())),
         };
-        let cancel = self.handle_valid_request(now, request)?;
+        let cancel = match scope {
+            CancelScope::All => self.handle_valid_request(now, request)?,
+            scope => {
+                let CallState::Established(media) = &mut self.state else {
+                    return Err(RequestError::CallTerminated(self.id.clone()));
+                };
+                let op = Operation {
+                    id: self.ids.next_id(),
+                    kind: OperationKind::CancelMediaProcessing,
+                    api: request.api,
+                    client_context: request.client_context,
+                    status: OperationStatus::Completed,
+                    end: None,
+                    recording: None,
+                    etag: self.ledger.next_etag(),
+                };
+                media.cancel_where(&mut self.ledger, now, |candidate| match &scope {
+                    CancelScope::All => true,
+                    CancelScope::Current => active
+                        .as_ref()
+                        .is_some_and(|a| a.operation.id == candidate.id),
+                    CancelScope::Operation(id) => candidate.id == *id,
+                    CancelScope::ClientContextPrefix(prefix) => candidate
+                        .client_context
+                        .as_deref()
+                        .is_some_and(|c| c.starts_with(&**prefix)),
+                });
+                self.ledger.remember(op.clone());
+                op
+            }
+        };
         let running = active.map(|view| {
             let position_ms =
                 u64::try_from(now.saturating_duration_since(view.phase_since).as_millis())
@@ -218,15 +285,16 @@ impl Call {
             .into_iter()
             .enumerate()
             .map(|(i, id)| (id, CancelledAt::Queued { position: i + 1 }));
-        // The ended operations' final states wait in the outputs, unpolled.
+        // The ended operations' final states wait in the outputs, unpolled;
+        // those the scope spared are still running.
         let ended = running
             .into_iter()
             .chain(waiting)
             .filter_map(|(id, was)| {
-                Some(CancelledOperation {
-                    operation: self.operation(id)?,
-                    was,
-                })
+                let operation = self
+                    .operation(id)
+                    .filter(|op| op.end.is_some_and(EndReason::is_cancellation))?;
+                Some(CancelledOperation { operation, was })
             })
             .collect();
         Ok(CancelReceipt { cancel, ended })

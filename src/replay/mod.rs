@@ -13,13 +13,13 @@ mod scenario;
 
 use std::sync::Arc;
 
-use crate::call::{CallView, CancelReceipt};
+use crate::call::{CallView, CancelReceipt, CancelScope};
 use crate::config::EngineConfig;
 use crate::engine::Engine;
 use crate::error::InputIgnored;
 use crate::id::{CallId, IdSource, OperationId};
 use crate::io::{MediaCommand, MediaInput, Notification, OperationEnded, Output};
-use crate::model::Action;
+use crate::model::{Action, ApiVersion, Request};
 use crate::model::{Recording, ResultInfo};
 use crate::snapshot::EngineSnapshot;
 use crate::time::Instant;
@@ -28,7 +28,7 @@ use crate::wire::{self, GraphResponse, ParsedRequest};
 pub use format::{write_jsonl, write_timeline};
 pub use scenario::ReplayConfig;
 
-use scenario::{Event, Line, OpRef, Step};
+use scenario::{Event, Line, OpRef, ScopeRef, Step};
 
 /// The built-in demo: a caller leaves a message, then uses a menu.
 pub const DEMO: &str = include_str!("demo.jsonl");
@@ -296,6 +296,18 @@ impl Replay {
             },
             Step::Advance => Step::Advance,
             Step::Inspect { call } => Step::Inspect { call },
+            Step::Cancel {
+                call,
+                scope,
+                client_context,
+            } => Step::Cancel {
+                call,
+                scope: match scope {
+                    ScopeRef::Operation(op) => ScopeRef::Operation(OpRef::Id(self.resolve(op)?)),
+                    other => other,
+                },
+                client_context,
+            },
         };
         if let Some(move_at) = self.snapshot_at.filter(|t| *t <= at) {
             self.run_until(move_at, out);
@@ -309,6 +321,33 @@ impl Replay {
             Step::Inspect { call } => {
                 let view = self.engine.view(&call);
                 out.push(ReplayRecord::Inspect { at, call, view });
+            }
+            Step::Cancel {
+                call,
+                scope,
+                client_context,
+            } => {
+                let scope = match scope {
+                    ScopeRef::All => CancelScope::All,
+                    ScopeRef::Current => CancelScope::Current,
+                    ScopeRef::Operation(op) => CancelScope::Operation(self.resolve(op)?),
+                    ScopeRef::ClientContextPrefix(prefix) => {
+                        CancelScope::ClientContextPrefix(Arc::from(prefix))
+                    }
+                };
+                let mut request = Request::new(ApiVersion::V1, Action::CancelMediaProcessing);
+                request.client_context = client_context.map(Arc::from);
+                match self.engine.cancel_scoped(at, &call, request, scope) {
+                    Ok(receipt) => {
+                        self.created.push(receipt.cancel.id);
+                        out.push(ReplayRecord::CancelReceipt { at, call, receipt });
+                    }
+                    Err(error) => out.push(ReplayRecord::Trace {
+                        at,
+                        text: format!("cancel refused: {error}"),
+                    }),
+                }
+                self.drain(out);
             }
             Step::Request { method, url, body } => {
                 out.push(ReplayRecord::Request {

@@ -47,6 +47,12 @@ pub(super) enum Step {
     },
     /// Extension: print a picture of the call's queue.
     Inspect { call: CallId },
+    /// Extension: a cancel of only some operations, with its receipt.
+    Cancel {
+        call: CallId,
+        scope: ScopeRef,
+        client_context: Option<String>,
+    },
     /// A caller or media-layer event.
     Event {
         call: CallId,
@@ -62,6 +68,15 @@ pub(super) enum Event {
     Media(MediaInput),
 }
 
+/// Which operations a scenario's extension cancel ends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum ScopeRef {
+    All,
+    Current,
+    Operation(OpRef),
+    ClientContextPrefix(String),
+}
+
 /// How a scenario names an operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum OpRef {
@@ -71,11 +86,12 @@ pub(super) enum OpRef {
     Id(OperationId),
 }
 
-const LINE_KEYS: [&str; 10] = [
+const LINE_KEYS: [&str; 11] = [
     "at_ms",
     "request",
     "event",
     "inspect",
+    "cancel",
     "call",
     "tone",
     "reason",
@@ -105,7 +121,7 @@ pub(super) fn parse_line(text: &str) -> Result<Line, String> {
     }
     if let Some(key) = object.keys().find(|k| !LINE_KEYS.contains(&k.as_str())) {
         return Err(format!(
-            "unknown key \"{key}\" (a line has at_ms and one request, event or inspect)"
+            "unknown key \"{key}\" (a line has at_ms and one request, event, inspect or cancel)"
         ));
     }
     let at_ms = match object.get("at_ms") {
@@ -115,19 +131,25 @@ pub(super) fn parse_line(text: &str) -> Result<Line, String> {
         Some(other) => return Err(format!("at_ms: must be a number, got {other}")),
         None => return Err("at_ms: is required".to_owned()),
     };
-    let step = match (
-        object.get("request"),
-        object.get("event"),
-        object.get("inspect"),
-    ) {
-        (Some(request), None, None) => parse_request(request)?,
-        (None, Some(event), None) => parse_event(event, &object)?,
-        (None, None, Some(Value::String(call))) if !call.is_empty() => Step::Inspect {
-            call: CallId::new(call),
-        },
-        (None, None, Some(other)) => return Err(format!("inspect: must name a call, got {other}")),
-        (None, None, None) => Step::Advance,
-        _ => return Err("a line holds one request, event or inspect, not more".to_owned()),
+    let kinds = ["request", "event", "inspect", "cancel"];
+    if kinds.iter().filter(|k| object.contains_key(**k)).count() > 1 {
+        return Err("a line holds one request, event, inspect or cancel, not more".to_owned());
+    }
+    let step = if let Some(request) = object.get("request") {
+        parse_request(request)?
+    } else if let Some(event) = object.get("event") {
+        parse_event(event, &object)?
+    } else if let Some(inspect) = object.get("inspect") {
+        match inspect {
+            Value::String(call) if !call.is_empty() => Step::Inspect {
+                call: CallId::new(call),
+            },
+            other => return Err(format!("inspect: must name a call, got {other}")),
+        }
+    } else if let Some(cancel) = object.get("cancel") {
+        parse_cancel(cancel)?
+    } else {
+        Step::Advance
     };
     Ok(Line::Step { at_ms, step })
 }
@@ -210,6 +232,58 @@ fn parse_event(event: &Value, line: &Map<String, Value>) -> Result<Step, String>
         call,
         event,
         operation,
+    })
+}
+
+/// `{"call": .., "scope": "all" | "current" | {"operation": ..} |
+/// {"clientContextPrefix": ..}, "clientContext"?: ..}`.
+fn parse_cancel(cancel: &Value) -> Result<Step, String> {
+    let Value::Object(cancel) = cancel else {
+        return Err("cancel: must be an object".to_owned());
+    };
+    let call = match cancel.get("call") {
+        Some(Value::String(call)) if !call.is_empty() => CallId::new(call),
+        other => {
+            return Err(format!(
+                "cancel.call: must name a call, got {}",
+                other.unwrap_or(&Value::Null)
+            ));
+        }
+    };
+    let scope = match cancel.get("scope") {
+        None => ScopeRef::All,
+        Some(Value::String(s)) if s == "all" => ScopeRef::All,
+        Some(Value::String(s)) if s == "current" => ScopeRef::Current,
+        Some(Value::Object(o)) if o.len() == 1 => match o.iter().next() {
+            Some((k, Value::String(op))) if k == "operation" => ScopeRef::Operation(op_ref(op)?),
+            Some((k, Value::String(prefix))) if k == "clientContextPrefix" => {
+                ScopeRef::ClientContextPrefix(prefix.clone())
+            }
+            _ => {
+                return Err(
+                    "cancel.scope: {\"operation\": ..} or {\"clientContextPrefix\": ..}".to_owned(),
+                );
+            }
+        },
+        Some(other) => {
+            return Err(format!(
+                "cancel.scope: \"all\", \"current\", {{\"operation\": ..}} or {{\"clientContextPrefix\": ..}}, got {other}"
+            ));
+        }
+    };
+    let client_context = match cancel.get("clientContext") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(c)) => Some(c.clone()),
+        Some(other) => {
+            return Err(format!(
+                "cancel.clientContext: must be a string, got {other}"
+            ));
+        }
+    };
+    Ok(Step::Cancel {
+        call,
+        scope,
+        client_context,
     })
 }
 
