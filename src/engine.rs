@@ -174,10 +174,7 @@ impl Engine {
     ) -> Result<Operation, RequestError> {
         self.config.call.validate(&request)?;
         self.clock(now);
-        let slot = self.find(call).map_err(|ended| match ended {
-            true => RequestError::CallTerminated(call.clone()),
-            false => RequestError::CallNotFound(call.clone()),
-        })?;
+        let slot = self.find_for_request(call)?;
         let pending = self.shards[slot.shard].outputs.lock().len();
         let limit = self.shard_output_limit();
         if pending >= limit {
@@ -209,10 +206,7 @@ impl Engine {
     ) -> Result<CancelReceipt, RequestError> {
         self.config.call.validate(&request)?;
         self.clock(now);
-        let slot = self.find(call).map_err(|ended| match ended {
-            true => RequestError::CallTerminated(call.clone()),
-            false => RequestError::CallNotFound(call.clone()),
-        })?;
+        let slot = self.find_for_request(call)?;
         self.run(&slot, now, |c| c.cancel_scoped(now, request, scope))
             .unwrap_or_else(|| Err(RequestError::CallFailed(call.clone())))
     }
@@ -236,10 +230,7 @@ impl Engine {
         result: ResultInfo,
     ) -> Result<(), InputIgnored> {
         self.clock(now);
-        let slot = self.find(call).map_err(|ended| match ended {
-            true => InputIgnored::CallTerminated(call.clone()),
-            false => InputIgnored::UnknownCall(call.clone()),
-        })?;
+        let slot = self.find_for_input(call)?;
         let outcome = self.run(&slot, now, |c| c.handle_terminated(now, result));
         // Ended or failed: either way the call is done.
         self.remove(call);
@@ -255,10 +246,7 @@ impl Engine {
         input: MediaInput,
     ) -> Result<(), InputIgnored> {
         self.clock(now);
-        let slot = self.find(call).map_err(|ended| match ended {
-            true => InputIgnored::CallTerminated(call.clone()),
-            false => InputIgnored::UnknownCall(call.clone()),
-        })?;
+        let slot = self.find_for_input(call)?;
         self.run(&slot, now, |c| c.handle_media(now, token, input))
             .unwrap_or_else(|| Err(InputIgnored::CallFailed(call.clone())))
     }
@@ -350,10 +338,7 @@ impl Engine {
 
     /// An operation as `GET .../calls/{call}/operations/{id}` shows it.
     pub fn operation(&self, call: &CallId, id: OperationId) -> Result<Operation, RequestError> {
-        let slot = self.find(call).map_err(|ended| match ended {
-            true => RequestError::CallTerminated(call.clone()),
-            false => RequestError::CallNotFound(call.clone()),
-        })?;
+        let slot = self.find_for_request(call)?;
         let state = slot.state.lock();
         let found = state
             .call
@@ -493,6 +478,20 @@ impl Engine {
             Some(slot) => Ok(slot.clone()),
             None => Err(map.ended.contains(call)),
         }
+    }
+
+    fn find_for_request(&self, call: &CallId) -> Result<Arc<Slot>, RequestError> {
+        self.find(call).map_err(|ended| match ended {
+            true => RequestError::CallTerminated(call.clone()),
+            false => RequestError::CallNotFound(call.clone()),
+        })
+    }
+
+    fn find_for_input(&self, call: &CallId) -> Result<Arc<Slot>, InputIgnored> {
+        self.find(call).map_err(|ended| match ended {
+            true => InputIgnored::CallTerminated(call.clone()),
+            false => InputIgnored::UnknownCall(call.clone()),
+        })
     }
 
     fn clock(&self, now: Instant) {
