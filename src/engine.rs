@@ -382,14 +382,8 @@ impl Engine {
     /// Takes a call out of this engine (to move it to another): its
     /// snapshot, and it is gone from here, its id not remembered.
     pub fn take_call(&self, call: &CallId) -> Option<CallSnapshot> {
-        let slot = self.shards[self.shard_index(call)]
-            .calls
-            .lock()
-            .calls
-            .remove(call)?;
-        self.calls.fetch_sub(1, Ordering::AcqRel);
-        let mut state = slot.state.lock();
-        self.unschedule(&slot, &mut state);
+        let slot = self.detach(call)?;
+        let state = slot.state.lock();
         state.call.as_ref().map(Call::snapshot)
     }
 
@@ -587,22 +581,26 @@ impl Engine {
         }
     }
 
-    /// Removes an ended call; its id is remembered. The shard's map shrinks
-    /// when mostly empty, so memory goes back.
+    /// Removes an ended call; its id is remembered.
     fn remove(&self, call: &CallId) {
-        let removed = {
+        self.detach(call);
+        self.remember_ended(call);
+    }
+
+    /// Takes a call out of the map and the deadlines. The shard's map
+    /// shrinks when mostly empty, so memory goes back.
+    fn detach(&self, call: &CallId) -> Option<Arc<Slot>> {
+        let slot = {
             let mut map = self.shards[self.shard_index(call)].calls.lock();
-            let removed = map.calls.remove(call);
+            let slot = map.calls.remove(call)?;
             if map.calls.capacity() > 64 && map.calls.len() < map.calls.capacity() / 4 {
                 map.calls.shrink_to_fit();
             }
-            removed
+            slot
         };
-        if let Some(slot) = removed {
-            self.calls.fetch_sub(1, Ordering::AcqRel);
-            self.unschedule(&slot, &mut slot.state.lock());
-        }
-        self.remember_ended(call);
+        self.calls.fetch_sub(1, Ordering::AcqRel);
+        self.unschedule(&slot, &mut slot.state.lock());
+        Some(slot)
     }
 
     fn remember_ended(&self, call: &CallId) {

@@ -123,7 +123,8 @@ pub struct OperationEnded {
 impl OperationEnded {
     /// Why it ended.
     pub fn reason(&self) -> EndReason {
-        // Set by the only constructor, `Call::finish`.
+        // The engine sets it on every operation it ends; a hand-made value
+        // without one reads as ended with its call.
         self.operation.end.unwrap_or(EndReason::CallTerminated)
     }
 }

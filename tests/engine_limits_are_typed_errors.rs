@@ -65,27 +65,22 @@ fn undrained_outputs_hold_requests_back_until_drained() {
             limit: 4
         })
     );
-    let url = "/communications/calls/c1/subscribeToTone";
-    let response = wire::handle_http(
-        &engine,
-        &WireConfig::default(),
-        Instant::ZERO,
-        "POST",
-        url,
-        b"{}",
-    );
+    let subscribe_over_http = || {
+        let url = "/communications/calls/c1/subscribeToTone";
+        wire::handle_http(
+            &engine,
+            &WireConfig::default(),
+            Instant::ZERO,
+            "POST",
+            url,
+            b"{}",
+        )
+    };
+    let response = subscribe_over_http();
     assert_eq!(response.status, 503);
     assert!(response.body.unwrap().contains("ServiceUnavailable"));
 
     let mut drained = Vec::new();
     assert_eq!(engine.drain_outputs(&mut drained), 4);
-    let response = wire::handle_http(
-        &engine,
-        &WireConfig::default(),
-        Instant::ZERO,
-        "POST",
-        url,
-        b"{}",
-    );
-    assert_eq!(response.status, 200);
+    assert_eq!(subscribe_over_http().status, 200);
 }

@@ -1163,27 +1163,16 @@ impl StateMachineTest for EngineTest {
                 let now = sut.at(*dt);
                 answer_of(sut.engine.handle_call_established(now, &call_id(*call)))
             }
-            Step::Play { call, dt, spec } => {
+            Step::Play { call, dt, .. } | Step::Record { call, dt, .. } => {
+                let request = match &step {
+                    Step::Play { spec, .. } => play_request(spec),
+                    Step::Record { spec, .. } => record_request(spec),
+                    _ => unreachable!("matched above"),
+                };
                 let now = sut.at(*dt);
                 before = format!("{:?}", sut.engine);
-                let (answer, op) = request_answer(sut.engine.handle_request(
-                    now,
-                    &call_id(*call),
-                    play_request(spec),
-                ));
-                if let Some(op) = op {
-                    sut.created(*call, op.id);
-                }
-                answer
-            }
-            Step::Record { call, dt, spec } => {
-                let now = sut.at(*dt);
-                before = format!("{:?}", sut.engine);
-                let (answer, op) = request_answer(sut.engine.handle_request(
-                    now,
-                    &call_id(*call),
-                    record_request(spec),
-                ));
+                let (answer, op) =
+                    request_answer(sut.engine.handle_request(now, &call_id(*call), request));
                 if let Some(op) = op {
                     sut.created(*call, op.id);
                 }

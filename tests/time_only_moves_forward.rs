@@ -99,10 +99,8 @@ fn late_timeout_fires_at_its_own_deadline_and_poll_timeout_never_lies_in_the_pas
     assert!(call.poll_timeout().is_none());
 }
 
-/// Found by fuzzing: an input the engine ignores (a call it does not know)
-/// still tells it the time, so `poll_timeout` never names a moment before it.
-#[test]
-fn ignored_inputs_still_move_the_engine_clock() {
+/// An engine with call c1 recording since 0, its initial silence `secs` long.
+fn engine_recording(secs: u32) -> (ivr_media_queue::Engine, CallId) {
     use ivr_media_queue::{Engine, EngineConfig};
     let engine = Engine::new(EngineConfig::default());
     let call = CallId::new("c1");
@@ -111,7 +109,7 @@ fn ignored_inputs_still_move_the_engine_clock() {
         .unwrap();
     let record = Record {
         play_beep: false,
-        initial_silence_timeout_secs: 4,
+        initial_silence_timeout_secs: secs,
         ..Record::default()
     };
     engine
@@ -121,6 +119,14 @@ fn ignored_inputs_still_move_the_engine_clock() {
             Request::new(ApiVersion::V1, Action::Record(record)),
         )
         .unwrap();
+    (engine, call)
+}
+
+/// Found by fuzzing: an input the engine ignores (a call it does not know)
+/// still tells it the time, so `poll_timeout` never names a moment before it.
+#[test]
+fn ignored_inputs_still_move_the_engine_clock() {
+    let (engine, _) = engine_recording(4);
     assert_eq!(engine.poll_timeout(), Some(Instant::from_millis(4000)));
     let late = Instant::from_millis(26_200);
     engine
@@ -147,24 +153,7 @@ fn ignored_inputs_still_move_the_engine_clock() {
 /// and its outputs say when it was due, not when the input came.
 #[test]
 fn late_timer_outputs_carry_their_deadline() {
-    use ivr_media_queue::{Engine, EngineConfig};
-    let engine = Engine::new(EngineConfig::default());
-    let call = CallId::new("c1");
-    engine
-        .handle_call_established(Instant::ZERO, &call)
-        .unwrap();
-    let record = Record {
-        play_beep: false,
-        initial_silence_timeout_secs: 3,
-        ..Record::default()
-    };
-    engine
-        .handle_request(
-            Instant::ZERO,
-            &call,
-            Request::new(ApiVersion::V1, Action::Record(record)),
-        )
-        .unwrap();
+    let (engine, call) = engine_recording(3);
     let mut outputs = Vec::new();
     engine.drain_outputs(&mut outputs);
     outputs.clear();
