@@ -208,7 +208,7 @@ fn replay_lines(c: &mut Criterion) {
             let run = replay::run(&text, IdSource::seeded(1));
             assert!(run.error.is_none());
             let mut out = Vec::new();
-            replay::write_jsonl(&mut out, &run.records, &run.config.wire, false).unwrap();
+            replay::write_jsonl(&mut out, &run.records, &run.config, false).unwrap();
             black_box(out.len())
         });
     });

@@ -47,6 +47,9 @@ pub struct EngineOutput {
     pub call: CallId,
     /// When it happened: the input's `now`, or a timer's own deadline.
     pub at: Instant,
+    /// Its place among the call's outputs: 1, 2, 3, ... with no gaps
+    /// (extension: total order, see [`Call::poll_sequenced`]).
+    pub seq: u64,
     /// What happened.
     pub output: Output,
 }
@@ -549,10 +552,11 @@ impl Engine {
         }
         let stamp = next_stamp();
         let mut outputs = self.shards[slot.shard].outputs.lock();
-        while let Some(output) = call.poll_output() {
+        while let Some((seq, output)) = call.poll_sequenced() {
             let output = EngineOutput {
                 call: slot.id.clone(),
                 at,
+                seq,
                 output,
             };
             outputs.push_back((stamp, output));

@@ -112,12 +112,35 @@ impl MediaCommand {
 }
 
 /// An operation that ended, with everything it was asked to do.
+///
+/// Only `operation` reaches the Graph wire; the other fields are for the
+/// embedder (extensions).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OperationEnded {
     /// The operation in its final state (`end` is set).
     pub operation: Operation,
     /// What it was asked to play or record, handed back to the embedder.
     pub request: MediaRequest,
+    /// Extension: the operation that ended it, when one did: the
+    /// cancelMediaProcessing (any scope) or the barge-in record.
+    #[serde(default)]
+    pub ended_by: Option<OperationId>,
+    /// Extension: a record that had started recording and ended without a
+    /// stored recording (cancelled, displaced, hung up on, failed).
+    #[serde(default)]
+    pub partial_recording: Option<PartialRecording>,
+}
+
+/// Extension: what a record had recorded when it ended unfinished.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct PartialRecording {
+    /// Milliseconds recorded, on the embedder's clock.
+    pub recorded_ms: u64,
+    /// Whether the media layer had been told to store it
+    /// ([`MediaCommand::StopRecording`] with `store`): the call ended while
+    /// it was storing, so the recording exists under the operation's id
+    /// though no notification will say where. Otherwise it was discarded.
+    pub kept: bool,
 }
 
 impl OperationEnded {

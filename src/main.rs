@@ -130,9 +130,7 @@ fn main() -> ExitCode {
     );
     let mut out = BufWriter::new(io::stdout().lock());
     let written = match options.format {
-        Format::Jsonl => {
-            replay::write_jsonl(&mut out, &run.records, &run.config.wire, options.pretty)
-        }
+        Format::Jsonl => replay::write_jsonl(&mut out, &run.records, &run.config, options.pretty),
         Format::Timeline => replay::write_timeline(&mut out, &run.records),
     };
     if let Err(e) = written.and_then(|()| out.flush()) {

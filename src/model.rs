@@ -352,6 +352,16 @@ pub enum PromptFailure {
     Format,
 }
 
+impl PromptFailure {
+    /// Its name in `ivr-replay` scenarios and records.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Download => "download",
+            Self::Format => "format",
+        }
+    }
+}
+
 /// Why an operation ended. Every ended media operation has exactly one; the
 /// wire layer maps it to Graph's status, `resultInfo` and `completionReason`
 /// (see [`EndReason::graph_result`]).
@@ -386,6 +396,25 @@ pub enum EndReason {
 }
 
 impl EndReason {
+    /// Its name in extension records (`ivr-replay` outcomes), camelCase.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Completed => "completed",
+            Self::StopToneDetected(_) => "stopToneDetected",
+            Self::MaxRecordDuration => "maxRecordDuration",
+            Self::InitialSilenceTimeout => "initialSilenceTimeout",
+            Self::MaxSilenceTimeout => "maxSilenceTimeout",
+            Self::CancelledWhileRunning => "cancelledWhileRunning",
+            Self::CancelledWhileQueued => "cancelledWhileQueued",
+            Self::DisplacedByBargeIn => "displacedByBargeIn",
+            Self::CallTerminated => "callTerminated",
+            Self::PromptFailed(_) => "promptFailed",
+            Self::BeepFailed => "beepFailed",
+            Self::MediaReceiveTimeout => "mediaReceiveTimeout",
+            Self::RecordingStoreFailed => "recordingStoreFailed",
+        }
+    }
+
     /// Whether a cancel (or a barge-in) ended the operation.
     pub const fn is_cancellation(self) -> bool {
         matches!(

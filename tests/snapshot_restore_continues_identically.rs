@@ -79,7 +79,7 @@ fn jsonl(scenario: &str, snapshot_at: Option<u64>) -> String {
     );
     assert!(run.error.is_none(), "{:?}", run.error);
     let mut out = Vec::new();
-    replay::write_jsonl(&mut out, &run.records, &run.config.wire, false).expect("writing to a Vec");
+    replay::write_jsonl(&mut out, &run.records, &run.config, false).expect("writing to a Vec");
     String::from_utf8(out).expect("UTF-8")
 }
 

@@ -179,7 +179,14 @@ fn notification() -> impl Strategy<Value = Notification> {
             };
             operation.end = Some(end);
             operation.status = end.status();
-            Notification::OperationEnded(OperationEnded { operation, request })
+            // The extension fields never reach the wire, so they cannot
+            // come back from it.
+            Notification::OperationEnded(OperationEnded {
+                operation,
+                request,
+                ended_by: None,
+                partial_recording: None,
+            })
         }),
         (1u64..u64::MAX, tone())
             .prop_map(|(sequence_id, tone)| Notification::Tone { sequence_id, tone }),

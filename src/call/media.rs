@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::{ActiveView, Ledger, MediaPhase};
 use crate::error::InputIgnored;
 use crate::id::{CallId, OperationId};
-use crate::io::{MediaCommand, MediaInput, Notification, Output};
+use crate::io::{MediaCommand, MediaInput, Notification, Output, PartialRecording};
 use crate::model::{ApiVersion, EndReason, MediaRequest, Operation, OperationStatus, Record, Tone};
 use crate::time::Instant;
 
@@ -36,8 +36,9 @@ enum Phase {
     Beep,
     /// Recording the caller.
     Recording(Recording),
-    /// Recording stopped; waiting for the media layer to store it.
-    Storing { reason: EndReason },
+    /// Recording stopped after `recorded_ms`; waiting for the media layer
+    /// to store it.
+    Storing { reason: EndReason, recorded_ms: u64 },
 }
 
 /// A recording in progress and its three timers.
@@ -89,6 +90,30 @@ impl Recording {
 
 fn secs(s: u32) -> Duration {
     Duration::from_secs(u64::from(s))
+}
+
+impl Active {
+    /// What an unfinished record had recorded when it ends this way.
+    fn partial_recording(&self, now: Instant, reason: EndReason) -> Option<PartialRecording> {
+        match &self.phase {
+            Phase::Recording(_) => Some(PartialRecording {
+                recorded_ms: elapsed_ms(self.since, now),
+                kept: false,
+            }),
+            Phase::Storing { recorded_ms, .. } if self.queued.op.recording.is_none() => {
+                Some(PartialRecording {
+                    recorded_ms: *recorded_ms,
+                    kept: reason != EndReason::RecordingStoreFailed,
+                })
+            }
+            Phase::Prompt { .. } | Phase::Beep | Phase::Storing { .. } => None,
+        }
+    }
+}
+
+/// Milliseconds from `since` to `now` (0 if `now` is earlier).
+pub(super) fn elapsed_ms(since: Instant, now: Instant) -> u64 {
+    u64::try_from(now.saturating_duration_since(since).as_millis()).unwrap_or(u64::MAX)
 }
 
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -173,20 +198,22 @@ impl Media {
         self.start_next(ledger, now);
     }
 
-    /// Ends the active operation, then every queued one in FIFO order. The
-    /// tone subscription is untouched.
+    /// Ends the active operation, then every queued one in FIFO order, on
+    /// account of operation `by` (if one). The tone subscription is
+    /// untouched.
     pub(super) fn end_all(
         &mut self,
         ledger: &mut Ledger,
-        running: EndReason,
-        queued: EndReason,
+        now: Instant,
+        (running, queued): (EndReason, EndReason),
+        by: Option<OperationId>,
         on_wire: bool,
     ) {
         if let Some(active) = self.active.take() {
             stop_media(ledger, &active);
-            ledger.finish(active.queued, running, on_wire);
+            finish_active(ledger, *active, now, running, by, on_wire);
         }
-        ledger.finish_all(self.queue.drain(..), queued, on_wire);
+        ledger.finish_all(self.queue.drain(..), queued, by, on_wire);
     }
 
     /// Cancels the operations `wanted` picks (extension: Graph cancels all),
@@ -196,18 +223,21 @@ impl Media {
         &mut self,
         ledger: &mut Ledger,
         now: Instant,
+        by: OperationId,
         wanted: impl Fn(&Operation) -> bool,
     ) {
         if self.active.as_deref().is_some_and(|a| wanted(&a.queued.op)) {
             if let Some(active) = self.active.take() {
                 stop_media(ledger, &active);
-                ledger.finish(active.queued, EndReason::CancelledWhileRunning, true);
+                let reason = EndReason::CancelledWhileRunning;
+                finish_active(ledger, *active, now, reason, Some(by), true);
             }
         }
         let (cancelled, kept): (VecDeque<Queued>, VecDeque<Queued>) =
             self.queue.drain(..).partition(|q| wanted(&q.op));
         self.queue = kept;
-        ledger.finish_all(cancelled.into_iter(), EndReason::CancelledWhileQueued, true);
+        let reason = EndReason::CancelledWhileQueued;
+        ledger.finish_all(cancelled.into_iter(), reason, Some(by), true);
         self.start_next(ledger, now);
     }
 
@@ -308,7 +338,7 @@ impl Media {
             (MediaInput::RecordingFailed, Phase::Storing { .. }) => {
                 self.end_active(ledger, now, EndReason::RecordingStoreFailed);
             }
-            (MediaInput::RecordingStored(recording), Phase::Storing { reason }) => {
+            (MediaInput::RecordingStored(recording), Phase::Storing { reason, .. }) => {
                 let reason = *reason;
                 active.queued.op.recording = Some(recording);
                 self.end_active(ledger, now, reason);
@@ -385,7 +415,7 @@ impl Media {
             } else {
                 // A playPrompt without prompts (validation refuses those) has
                 // nothing to play: it is done.
-                ledger.finish(queued, EndReason::Completed, true);
+                ledger.finish_all(std::iter::once(queued), EndReason::Completed, None, true);
             }
         }
     }
@@ -439,7 +469,11 @@ impl Media {
         if store_failed {
             self.end_active(ledger, now, EndReason::RecordingStoreFailed);
         } else {
-            active.phase = Phase::Storing { reason };
+            let recorded_ms = elapsed_ms(active.since, now);
+            active.phase = Phase::Storing {
+                reason,
+                recorded_ms,
+            };
             active.since = now;
         }
     }
@@ -458,10 +492,23 @@ impl Media {
     /// Reports the active operation ended and starts the next one.
     fn end_active(&mut self, ledger: &mut Ledger, now: Instant, reason: EndReason) {
         if let Some(active) = self.active.take() {
-            ledger.finish(active.queued, reason, true);
+            finish_active(ledger, *active, now, reason, None, true);
         }
         self.start_next(ledger, now);
     }
+}
+
+/// Ends the operation that was active, with what it had recorded.
+fn finish_active(
+    ledger: &mut Ledger,
+    active: Active,
+    now: Instant,
+    reason: EndReason,
+    by: Option<OperationId>,
+    on_wire: bool,
+) {
+    let partial_recording = active.partial_recording(now, reason);
+    ledger.finish(active.queued, reason, by, partial_recording, on_wire);
 }
 
 /// The command that stops whatever the active operation has the media layer

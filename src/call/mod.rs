@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::config::CallConfig;
 use crate::error::{InputIgnored, RequestError, ValidationError};
 use crate::id::{CallId, IdSource, OperationId};
-use crate::io::{MediaInput, Notification, OperationEnded, Output};
+use crate::io::{MediaInput, Notification, OperationEnded, Output, PartialRecording};
 use crate::model::{
     Action, EndReason, MediaRequest, Operation, OperationKind, OperationStatus, Request, ResultInfo,
 };
@@ -157,6 +157,9 @@ struct Ledger {
     /// Ended operations kept for `GET`.
     retained: usize,
     outputs: VecDeque<Output>,
+    /// Outputs polled so far: the next one's sequence number is this + 1.
+    #[serde(default)]
+    polled: u64,
     finished: VecDeque<Operation>,
 }
 
@@ -172,6 +175,7 @@ impl Call {
                 etag: 0,
                 retained: config.retained_operations,
                 outputs: VecDeque::new(),
+                polled: 0,
                 finished: VecDeque::new(),
             },
             state: CallState::Established(Media::default()),
@@ -254,7 +258,7 @@ impl Call {
                     recording: None,
                     etag: self.ledger.next_etag(),
                 };
-                media.cancel_where(&mut self.ledger, now, |candidate| match &scope {
+                media.cancel_where(&mut self.ledger, now, op.id, |candidate| match &scope {
                     CancelScope::All => true,
                     CancelScope::Current => active
                         .as_ref()
@@ -270,9 +274,7 @@ impl Call {
             }
         };
         let running = active.map(|view| {
-            let position_ms =
-                u64::try_from(now.saturating_duration_since(view.phase_since).as_millis())
-                    .unwrap_or(u64::MAX);
+            let position_ms = media::elapsed_ms(view.phase_since, now);
             (
                 view.operation.id,
                 CancelledAt::Running {
@@ -307,19 +309,15 @@ impl Call {
         now: Instant,
         result: ResultInfo,
     ) -> Result<(), InputIgnored> {
-        self.advance(now);
+        let now = self.advance(now);
         let CallState::Established(mut media) =
             mem::replace(&mut self.state, CallState::Terminated)
         else {
             return Err(InputIgnored::CallTerminated(self.id.clone()));
         };
         let on_wire = self.config.notify_on_termination;
-        media.end_all(
-            &mut self.ledger,
-            EndReason::CallTerminated,
-            EndReason::CallTerminated,
-            on_wire,
-        );
+        let reasons = (EndReason::CallTerminated, EndReason::CallTerminated);
+        media.end_all(&mut self.ledger, now, reasons, None, on_wire);
         self.ledger
             .emit(Output::Notification(Notification::CallTerminating));
         self.ledger
@@ -364,13 +362,23 @@ impl Call {
     /// The next output, in the order things happened.
     #[must_use]
     pub fn poll_output(&mut self) -> Option<Output> {
+        self.poll_sequenced().map(|(_, output)| output)
+    }
+
+    /// The next output with its sequence number in the call (extension:
+    /// total order): 1, 2, 3, ... over every output of the call, media
+    /// commands and silent ends included, with no gaps. A snapshot keeps
+    /// the count.
+    #[must_use]
+    pub fn poll_sequenced(&mut self) -> Option<(u64, Output)> {
         let output = self.ledger.outputs.pop_front()?;
+        self.ledger.polled = self.ledger.polled.wrapping_add(1);
         if let Output::Notification(Notification::OperationEnded(ended)) = &output {
             // Ended operations enter the GET memory as they leave, which
             // keeps that bookkeeping off the path that ends them (cancel).
             self.ledger.remember(ended.operation.clone());
         }
-        Some(output)
+        Some((self.ledger.polled, output))
     }
 
     /// When [`Call::handle_timeout`] must be called next; never earlier than
@@ -531,19 +539,20 @@ impl Call {
         let Some(media_request) = media_request else {
             match kind {
                 OperationKind::SubscribeToTone => media.subscribe_to_tones(),
-                _ => media.end_all(
-                    &mut self.ledger,
-                    EndReason::CancelledWhileRunning,
-                    EndReason::CancelledWhileQueued,
-                    true,
-                ),
+                _ => {
+                    let reasons = (
+                        EndReason::CancelledWhileRunning,
+                        EndReason::CancelledWhileQueued,
+                    );
+                    media.end_all(&mut self.ledger, now, reasons, Some(op.id), true);
+                }
             }
             self.ledger.remember(op.clone());
             return Ok(op);
         };
         if barge_in {
             let reason = EndReason::DisplacedByBargeIn;
-            media.end_all(&mut self.ledger, reason, reason, true);
+            media.end_all(&mut self.ledger, now, (reason, reason), Some(op.id), true);
         }
         let starts_now = media.len() == 0;
         op.status = if starts_now || !self.config.not_started_for_queued {
@@ -590,39 +599,64 @@ impl Ledger {
         self.outputs.push_back(output);
     }
 
-    /// Ends a media operation: one notification (or, for a silent call end,
-    /// one abandoned report). It enters the `GET` memory when polled.
-    fn finish(&mut self, queued: Queued, reason: EndReason, on_wire: bool) {
-        self.finish_all(std::iter::once(queued), reason, on_wire);
+    /// Ends a media operation (on account of operation `by`, if one): one
+    /// notification, or for a silent call end one abandoned report. It
+    /// enters the `GET` memory when polled.
+    fn finish(
+        &mut self,
+        queued: Queued,
+        reason: EndReason,
+        by: Option<OperationId>,
+        partial_recording: Option<PartialRecording>,
+        on_wire: bool,
+    ) {
+        let ended = self.ended(queued, reason, by, partial_recording);
+        self.push_ended(ended, on_wire);
     }
 
-    /// [`Ledger::finish`] for many: one reservation, then each ended
-    /// operation moves into its output once (the cancel hot path).
+    /// [`Ledger::finish`] for many that never recorded: one reservation,
+    /// then each ended operation moves into its output once (the cancel hot
+    /// path).
     fn finish_all(
         &mut self,
         queued: impl ExactSizeIterator<Item = Queued>,
         reason: EndReason,
+        by: Option<OperationId>,
         on_wire: bool,
     ) {
         self.outputs.reserve(queued.len());
-        let status = reason.status();
-        for Queued { op, request } in queued {
-            self.etag = self.etag.wrapping_add(1);
-            let ended = OperationEnded {
-                operation: Operation {
-                    status,
-                    end: Some(reason),
-                    etag: self.etag,
-                    ..op
-                },
-                request,
-            };
-            self.outputs.push_back(if on_wire {
-                Output::Notification(Notification::OperationEnded(ended))
-            } else {
-                Output::Abandoned(ended)
-            });
+        for queued in queued {
+            let ended = self.ended(queued, reason, by, None);
+            self.push_ended(ended, on_wire);
         }
+    }
+
+    fn ended(
+        &mut self,
+        Queued { op, request }: Queued,
+        reason: EndReason,
+        ended_by: Option<OperationId>,
+        partial_recording: Option<PartialRecording>,
+    ) -> OperationEnded {
+        OperationEnded {
+            operation: Operation {
+                status: reason.status(),
+                end: Some(reason),
+                etag: self.next_etag(),
+                ..op
+            },
+            request,
+            ended_by,
+            partial_recording,
+        }
+    }
+
+    fn push_ended(&mut self, ended: OperationEnded, on_wire: bool) {
+        self.outputs.push_back(if on_wire {
+            Output::Notification(Notification::OperationEnded(ended))
+        } else {
+            Output::Abandoned(ended)
+        });
     }
 
     fn remember(&mut self, op: Operation) {

@@ -9,11 +9,12 @@ use serde_json::value::RawValue;
 use super::ReplayRecord;
 use serde_json::{Value, json};
 
+use super::ReplayConfig;
 use crate::call::{CallView, CancelReceipt, CancelledAt, MediaPhase};
 use crate::id::CallId;
-use crate::io::{MediaCommand, Notification};
-use crate::model::{Operation, OperationKind, OperationStatus};
-use crate::wire::{self, WireConfig};
+use crate::io::{MediaCommand, Notification, OperationEnded};
+use crate::model::{EndReason, Operation, OperationKind, OperationStatus};
+use crate::wire;
 
 #[derive(Serialize)]
 struct ResponseJson<'a> {
@@ -49,7 +50,7 @@ struct MediaJson<'a> {
 pub fn write_jsonl(
     out: &mut impl Write,
     records: &[ReplayRecord],
-    wire_config: &WireConfig,
+    config: &ReplayConfig,
     pretty: bool,
 ) -> io::Result<()> {
     let mut line = Vec::with_capacity(1024);
@@ -66,6 +67,17 @@ pub fn write_jsonl(
             | ReplayRecord::Trace { at, .. } => at.as_millis(),
         };
         write!(line, "{{\"at_ms\":{at},")?;
+        match record {
+            ReplayRecord::Notification { seq, .. }
+            | ReplayRecord::Media { seq, .. }
+            | ReplayRecord::Abandoned { seq, .. }
+                if config.sequence_numbers =>
+            {
+                write!(line, "\"seq\":{seq},")?;
+            }
+            _ => {}
+        }
+        let mut outcome = None;
         match record {
             ReplayRecord::Response { response, .. } => {
                 let body = response
@@ -88,7 +100,10 @@ pub fn write_jsonl(
                 call, notification, ..
             } => {
                 line.extend_from_slice(b"\"notification\":");
-                wire::write_notifications(&mut line, call, [notification], wire_config);
+                wire::write_notifications(&mut line, call, [notification], &config.wire);
+                if let Notification::OperationEnded(ended) = notification {
+                    outcome = Some(ended);
+                }
             }
             ReplayRecord::Media { call, command, .. } => {
                 line.extend_from_slice(b"\"media\":");
@@ -101,6 +116,7 @@ pub fn write_jsonl(
                 );
                 line.extend_from_slice(b"\"trace\":");
                 serde_json::to_writer(&mut line, &text)?;
+                outcome = Some(ended);
             }
             ReplayRecord::Trace { text, .. } => {
                 line.extend_from_slice(b"\"trace\":");
@@ -116,6 +132,10 @@ pub fn write_jsonl(
             }
             ReplayRecord::Request { .. } | ReplayRecord::Event { .. } => {}
         }
+        if let Some(ended) = outcome.filter(|_| config.outcomes) {
+            line.extend_from_slice(b",\"outcome\":");
+            serde_json::to_writer(&mut line, &outcome_json(ended))?;
+        }
         line.push(b'}');
         if pretty {
             out.write_all(indent(&line).as_bytes())?;
@@ -125,6 +145,25 @@ pub fn write_jsonl(
         out.write_all(b"\n")?;
     }
     Ok(())
+}
+
+/// The `outcome` of an ended operation (extension): its typed end reason,
+/// what ended it, and what it had recorded if it ended unfinished.
+fn outcome_json(ended: &OperationEnded) -> Value {
+    let mut outcome = json!({"reason": ended.reason().name()});
+    match ended.reason() {
+        EndReason::StopToneDetected(tone) => outcome["tone"] = json!(tone.as_str()),
+        EndReason::PromptFailed(failure) => outcome["failure"] = json!(failure.name()),
+        _ => {}
+    }
+    if let Some(by) = ended.ended_by {
+        outcome["endedBy"] = json!(by.to_string());
+    }
+    if let Some(partial) = ended.partial_recording {
+        outcome["partialRecording"] =
+            json!({"recordedMs": partial.recorded_ms, "kept": partial.kept});
+    }
+    outcome
 }
 
 /// An operation in extension records: id, kind, clientContext, status.
@@ -325,16 +364,19 @@ pub fn write_timeline(out: &mut impl Write, records: &[ReplayRecord]) -> io::Res
                 at,
                 call,
                 notification,
+                ..
             } => (
                 *at,
                 call.to_string(),
                 "notify",
                 describe_notification(notification),
             ),
-            ReplayRecord::Media { at, call, command } => {
-                (*at, call.to_string(), "media", describe_command(command))
-            }
-            ReplayRecord::Abandoned { at, call, ended } => (
+            ReplayRecord::Media {
+                at, call, command, ..
+            } => (*at, call.to_string(), "media", describe_command(command)),
+            ReplayRecord::Abandoned {
+                at, call, ended, ..
+            } => (
                 *at,
                 call.to_string(),
                 "abandoned",

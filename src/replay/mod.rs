@@ -12,6 +12,7 @@ mod format;
 mod scenario;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::call::{CallView, CancelReceipt, CancelScope};
 use crate::config::EngineConfig;
@@ -71,6 +72,8 @@ pub enum ReplayRecord {
         at: Instant,
         /// The call.
         call: CallId,
+        /// Its place among the call's outputs.
+        seq: u64,
         /// What.
         notification: Notification,
     },
@@ -80,6 +83,8 @@ pub enum ReplayRecord {
         at: Instant,
         /// The call.
         call: CallId,
+        /// Its place among the call's outputs.
+        seq: u64,
         /// What.
         command: MediaCommand,
     },
@@ -89,6 +94,8 @@ pub enum ReplayRecord {
         at: Instant,
         /// The call.
         call: CallId,
+        /// Its place among the call's outputs.
+        seq: u64,
         /// Which.
         ended: OperationEnded,
     },
@@ -228,8 +235,9 @@ struct Replay {
     clock: Instant,
     /// Operations created so far, for `$opN`.
     created: Vec<OperationId>,
-    /// Beeps playing: when each finishes.
-    beeps: Vec<(Instant, CallId, OperationId)>,
+    /// What the simulated media layer will report, and when: beeps that
+    /// finish, recordings stored (with `beepMs`, `storeMs`).
+    pending: Vec<(Instant, CallId, OperationId, MediaInput)>,
 }
 
 impl Replay {
@@ -242,7 +250,7 @@ impl Replay {
             snapshot_at,
             clock: Instant::ZERO,
             created: Vec::new(),
-            beeps: Vec::new(),
+            pending: Vec::new(),
         }
     }
 
@@ -443,26 +451,26 @@ impl Replay {
         )
     }
 
-    /// Fires engine timers and finishes beeps due at or before `until`, in
-    /// deadline order, each at its own time.
+    /// Fires engine timers and the media layer's pending reports due at or
+    /// before `until`, in deadline order, each at its own time.
     fn run_until(&mut self, until: Instant, out: &mut Vec<ReplayRecord>) {
         loop {
             let timer = self.engine.poll_timeout().filter(|t| *t <= until);
-            let beep = self
-                .beeps
+            let report = self
+                .pending
                 .iter()
                 .map(|(t, ..)| *t)
                 .min()
                 .filter(|t| *t <= until);
-            match (timer, beep) {
-                (Some(t), b) if b.is_none_or(|b| t <= b) => {
+            match (timer, report) {
+                (Some(t), r) if r.is_none_or(|r| t <= r) => {
                     self.engine.handle_timeout(t);
                     self.drain(out);
                 }
-                (_, Some(b)) => {
-                    let index = self.beeps.iter().position(|(t, ..)| *t == b).unwrap_or(0);
-                    let (at, call, op) = self.beeps.remove(index);
-                    self.feed(at, &call, op, MediaInput::BeepFinished, out);
+                (_, Some(r)) => {
+                    let index = self.pending.iter().position(|(t, ..)| *t == r).unwrap_or(0);
+                    let (at, call, op, input) = self.pending.remove(index);
+                    self.feed(at, &call, op, input, out);
                 }
                 _ => return,
             }
@@ -476,14 +484,20 @@ impl Replay {
         let mut drained = Vec::new();
         self.engine.drain_outputs(&mut drained);
         for output in drained {
-            let (at, call) = (output.at, output.call);
+            let (at, call, seq) = (output.at, output.call, output.seq);
             match output.output {
                 Output::Notification(notification) => out.push(ReplayRecord::Notification {
                     at,
                     call,
+                    seq,
                     notification,
                 }),
-                Output::Abandoned(ended) => out.push(ReplayRecord::Abandoned { at, call, ended }),
+                Output::Abandoned(ended) => out.push(ReplayRecord::Abandoned {
+                    at,
+                    call,
+                    seq,
+                    ended,
+                }),
                 Output::Media(command) => {
                     match &command {
                         MediaCommand::PlayBeep { operation } if self.config.beep_ms == 0 => {
@@ -495,13 +509,13 @@ impl Replay {
                             ));
                         }
                         MediaCommand::PlayBeep { operation } => {
-                            let ends = at.saturating_add(std::time::Duration::from_millis(
-                                self.config.beep_ms,
-                            ));
-                            self.beeps.push((ends, call.clone(), *operation));
+                            let ends =
+                                at.saturating_add(Duration::from_millis(self.config.beep_ms));
+                            let input = MediaInput::BeepFinished;
+                            self.pending.push((ends, call.clone(), *operation, input));
                         }
                         MediaCommand::StopPlayback { operation } => {
-                            self.beeps.retain(|(_, _, op)| op != operation);
+                            self.pending.retain(|(_, _, op, _)| op != operation);
                         }
                         MediaCommand::StopRecording {
                             operation,
@@ -513,16 +527,23 @@ impl Replay {
                                 )),
                                 access_token: Arc::from(format!("token-{operation}")),
                             };
-                            reactions.push((
-                                at,
-                                call.clone(),
-                                *operation,
-                                MediaInput::RecordingStored(stored),
-                            ));
+                            let input = MediaInput::RecordingStored(stored);
+                            if self.config.store_ms == 0 {
+                                reactions.push((at, call.clone(), *operation, input));
+                            } else {
+                                let ends =
+                                    at.saturating_add(Duration::from_millis(self.config.store_ms));
+                                self.pending.push((ends, call.clone(), *operation, input));
+                            }
                         }
                         _ => {}
                     }
-                    out.push(ReplayRecord::Media { at, call, command });
+                    out.push(ReplayRecord::Media {
+                        at,
+                        call,
+                        seq,
+                        command,
+                    });
                 }
             }
         }
@@ -543,7 +564,7 @@ impl Replay {
         out: &mut Vec<ReplayRecord>,
     ) {
         match self.engine.handle_media(at, call, Some(op), input) {
-            Ok(()) | Err(InputIgnored::StaleToken { .. }) => {}
+            Ok(()) | Err(InputIgnored::StaleToken { .. } | InputIgnored::CallTerminated(_)) => {}
             Err(other) => out.push(ReplayRecord::Trace {
                 at,
                 text: format!("media layer input ignored: {other}"),

@@ -18,9 +18,18 @@ pub struct ReplayConfig {
     pub wire: WireConfig,
     /// How long the simulated beep plays, in ms (0: it finishes at once).
     pub beep_ms: u64,
+    /// How long the simulated media layer takes to store a recording, in
+    /// ms (0: stored at once).
+    pub store_ms: u64,
     /// Extension: after each cancelMediaProcessing, print a `cancelReceipt`
     /// record naming what it ended and where each operation was.
     pub cancel_receipts: bool,
+    /// Extension: give every engine output (notification, media command,
+    /// silent end) its per-call sequence number, `"seq"`.
+    pub sequence_numbers: bool,
+    /// Extension: give every ended operation an `"outcome"`: its typed end
+    /// reason, what ended it, and any partial recording.
+    pub outcomes: bool,
 }
 
 /// One scenario line.
@@ -349,11 +358,14 @@ pub(super) fn apply_config(
         let as_usize = || as_u64().map(|n| usize::try_from(n).unwrap_or(usize::MAX));
         match key.as_str() {
             "beepMs" => config.beep_ms = as_u64()?,
+            "storeMs" => config.store_ms = as_u64()?,
             "queueCapacity" => config.call.queue_capacity = as_usize()?,
             "retainedOperations" => config.call.retained_operations = as_usize()?,
             "notifyOnTermination" => config.call.notify_on_termination = as_bool()?,
             "notStartedForQueued" => config.call.not_started_for_queued = as_bool()?,
             "cancelReceipts" => config.cancel_receipts = as_bool()?,
+            "sequenceNumbers" => config.sequence_numbers = as_bool()?,
+            "outcomes" => config.outcomes = as_bool()?,
             "legacyResourceField" => config.wire.legacy_resource_field = as_bool()?,
             "maxBodyBytes" => config.wire.max_body_bytes = as_usize()?,
             "allowedUriSchemes" => {

@@ -3,8 +3,10 @@
 //! Lines of a `tests/scenarios/*.jsonl` file are `ivr-replay` input, except
 //! lines starting with `//>`, which are expectations: one JSON object each,
 //! `{KIND: PATTERN, "at_ms"?: N}` with KIND `response`, `note` (one
-//! notification item; envelopes are flattened), `media`, `trace`, or the
-//! extension records `inspect` and `cancelReceipt`. Only
+//! notification item; envelopes are flattened), `media`, `trace`, the
+//! extension records `inspect` and `cancelReceipt`, `outcome` (the extension
+//! field of a record that ends an operation), or `record` (every output
+//! record whole, for the extension `seq`). Only
 //! the kinds that appear are compared, and the sequence of those kinds in
 //! the output must match the expectations exactly, in order.
 //!
@@ -28,7 +30,7 @@ use serde_json::Value;
 pub fn replay_jsonl(scenario: &str) -> (ReplayRun, Vec<Value>) {
     let run = replay::run(scenario, IdSource::seeded(1));
     let mut out = Vec::new();
-    replay::write_jsonl(&mut out, &run.records, &run.config.wire, false).expect("writing to a Vec");
+    replay::write_jsonl(&mut out, &run.records, &run.config, false).expect("writing to a Vec");
     let text = String::from_utf8(out).expect("JSON output is UTF-8");
     let lines = text
         .lines()
@@ -109,6 +111,9 @@ fn flatten<'a>(output: &'a [Value], kinds: &[&str]) -> Vec<(&'static str, &'a Va
     let mut out = Vec::new();
     for record in output {
         let at = &record["at_ms"];
+        if kinds.contains(&"record") {
+            out.push(("record", at, record));
+        }
         if let Some(r) = record
             .get("response")
             .filter(|_| kinds.contains(&"response"))
@@ -132,6 +137,9 @@ fn flatten<'a>(output: &'a [Value], kinds: &[&str]) -> Vec<(&'static str, &'a Va
             .filter(|_| kinds.contains(&"cancelReceipt"))
         {
             out.push(("cancelReceipt", at, r));
+        }
+        if let Some(o) = record.get("outcome").filter(|_| kinds.contains(&"outcome")) {
+            out.push(("outcome", at, o));
         }
     }
     out
