@@ -4,12 +4,16 @@ use std::sync::Arc;
 
 use crate::error::ValidationError;
 use crate::id::IdSource;
-use crate::model::{Action, MediaPrompt, Record, Request};
+use crate::model::{Action, CollectDigits, MediaPrompt, Record, Request};
 
 /// Graph's limit on `clientContext`, in characters.
 pub const MAX_CLIENT_CONTEXT_CHARS: usize = 256;
 /// Graph's limit on prompts per playPrompt.
 pub const MAX_PLAY_PROMPTS: usize = 20;
+/// Extension: the most keys one collect-digits operation may ask for.
+pub const MAX_COLLECT_DIGITS: u8 = 64;
+/// Extension: the longest first-digit or inter-digit timeout, in ms.
+pub const MAX_DIGIT_TIMEOUT_MS: u32 = 120_000;
 /// Graph's range for the three record timeouts, in seconds.
 pub const RECORD_TIMEOUT_SECS: std::ops::RangeInclusive<i64> = 1..=120;
 
@@ -66,15 +70,7 @@ impl CallConfig {
 
     /// Checks a request against Graph's rules and these settings.
     pub fn validate(&self, request: &Request) -> Result<(), ValidationError> {
-        if let Some(context) = &request.client_context {
-            let chars = context.chars().count();
-            if chars > MAX_CLIENT_CONTEXT_CHARS {
-                return Err(ValidationError::new(
-                    "clientContext",
-                    format!("must be at most {MAX_CLIENT_CONTEXT_CHARS} characters, got {chars}"),
-                ));
-            }
-        }
+        validate_client_context(request.client_context.as_deref())?;
         match &request.action {
             Action::PlayPrompt(play) => {
                 match play.prompts.len() {
@@ -100,6 +96,58 @@ impl CallConfig {
             Action::Record(record) => self.validate_record(record),
             Action::SubscribeToTone | Action::CancelMediaProcessing => Ok(()),
         }
+    }
+
+    /// Checks a collect-digits operation (extension) against its rules and
+    /// these settings.
+    pub fn validate_collect_digits(
+        &self,
+        client_context: Option<&str>,
+        collect: &CollectDigits,
+    ) -> Result<(), ValidationError> {
+        validate_client_context(client_context)?;
+        if collect.prompts.len() > MAX_PLAY_PROMPTS {
+            return Err(ValidationError::new(
+                "prompts",
+                format!(
+                    "at most {MAX_PLAY_PROMPTS} prompts are allowed, got {}",
+                    collect.prompts.len()
+                ),
+            ));
+        }
+        for (i, prompt) in collect.prompts.iter().enumerate() {
+            self.validate_prompt(i, prompt)?;
+        }
+        if !(1..=MAX_COLLECT_DIGITS).contains(&collect.max_digits) {
+            return Err(ValidationError::new(
+                "maxDigits",
+                format!(
+                    "must be 1 to {MAX_COLLECT_DIGITS}, got {}",
+                    collect.max_digits
+                ),
+            ));
+        }
+        if collect.min_digits > collect.max_digits {
+            return Err(ValidationError::new(
+                "minDigits",
+                format!(
+                    "must be at most maxDigits ({}), got {}",
+                    collect.max_digits, collect.min_digits
+                ),
+            ));
+        }
+        for (field, ms) in [
+            ("firstDigitTimeoutMs", collect.first_digit_timeout_ms),
+            ("interDigitTimeoutMs", collect.inter_digit_timeout_ms),
+        ] {
+            if !(1..=MAX_DIGIT_TIMEOUT_MS).contains(&ms) {
+                return Err(ValidationError::new(
+                    field,
+                    format!("must be 1 to {MAX_DIGIT_TIMEOUT_MS} ms, got {ms}"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn validate_record(&self, record: &Record) -> Result<(), ValidationError> {
@@ -211,4 +259,15 @@ impl EngineConfig {
             ..Self::default()
         }
     }
+}
+
+fn validate_client_context(client_context: Option<&str>) -> Result<(), ValidationError> {
+    let chars = client_context.map_or(0, |c| c.chars().count());
+    if chars > MAX_CLIENT_CONTEXT_CHARS {
+        return Err(ValidationError::new(
+            "clientContext",
+            format!("must be at most {MAX_CLIENT_CONTEXT_CHARS} characters, got {chars}"),
+        ));
+    }
+    Ok(())
 }

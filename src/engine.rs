@@ -16,7 +16,7 @@ use crate::config::EngineConfig;
 use crate::error::{EstablishError, InputIgnored, RequestError};
 use crate::id::{CallId, OperationId};
 use crate::io::{MediaInput, Output};
-use crate::model::{Operation, Request, ResultInfo};
+use crate::model::{CollectDigits, Operation, Request, ResultInfo};
 use crate::snapshot::{CallSnapshot, EngineSnapshot, SnapshotError};
 use crate::time::Instant;
 
@@ -212,6 +212,26 @@ impl Engine {
         let slot = self.find_for_request(call)?;
         self.run(&slot, now, |c| c.cancel_scoped(now, request, scope))
             .unwrap_or_else(|| Err(RequestError::CallFailed(call.clone())))
+    }
+
+    /// Extension: queues a collect-digits operation on `call` (see
+    /// [`Call::handle_collect_digits`]).
+    pub fn handle_collect_digits(
+        &self,
+        now: Instant,
+        call: &CallId,
+        client_context: Option<Arc<str>>,
+        collect: CollectDigits,
+    ) -> Result<Operation, RequestError> {
+        self.config
+            .call
+            .validate_collect_digits(client_context.as_deref(), &collect)?;
+        self.clock(now);
+        let slot = self.find_for_request(call)?;
+        self.run(&slot, now, |c| {
+            c.handle_collect_digits(now, client_context, collect)
+        })
+        .unwrap_or_else(|| Err(RequestError::CallFailed(call.clone())))
     }
 
     /// The bot deletes the call (`DELETE /communications/calls/{id}`).

@@ -2,7 +2,8 @@
 
 use crate::id::OperationId;
 use crate::model::{
-    EndReason, MediaPrompt, MediaRequest, Operation, PromptFailure, Recording, ResultInfo, Tone,
+    Digits, EndReason, MediaPrompt, MediaRequest, Operation, PromptFailure, Recording, ResultInfo,
+    Tone,
 };
 
 /// What the media layer (or a scripted caller) reports about a call.
@@ -129,6 +130,10 @@ pub struct OperationEnded {
     /// stored recording (cancelled, displaced, hung up on, failed).
     #[serde(default)]
     pub partial_recording: Option<PartialRecording>,
+    /// Extension: the keys a collect-digits operation had collected when it
+    /// ended (`None` for other operations and queued ones).
+    #[serde(default)]
+    pub digits: Option<Digits>,
 }
 
 /// Extension: what a record had recorded when it ended unfinished.
@@ -172,6 +177,17 @@ pub enum Notification {
         /// Why.
         result: ResultInfo,
     },
+}
+
+impl Notification {
+    /// Whether it is one Graph sends: all are but the end of an extension
+    /// operation (collect digits), which the Graph wire never carries.
+    pub fn is_graph(&self) -> bool {
+        match self {
+            Self::OperationEnded(ended) => ended.operation.kind.is_graph(),
+            Self::Tone { .. } | Self::CallTerminating | Self::CallTerminated { .. } => true,
+        }
+    }
 }
 
 /// Everything a call emits, in the order it happened.

@@ -88,17 +88,17 @@ pub use call::{
     MediaPhase,
 };
 pub use config::{
-    CallConfig, EngineConfig, MAX_CLIENT_CONTEXT_CHARS, MAX_PLAY_PROMPTS, RECORD_TIMEOUT_SECS,
-    record_timeout,
+    CallConfig, EngineConfig, MAX_CLIENT_CONTEXT_CHARS, MAX_COLLECT_DIGITS, MAX_DIGIT_TIMEOUT_MS,
+    MAX_PLAY_PROMPTS, RECORD_TIMEOUT_SECS, record_timeout,
 };
 pub use engine::{Engine, EngineOutput};
 pub use error::{EstablishError, InputIgnored, RequestError, ValidationError};
 pub use id::{CallId, IdSource, OperationId};
-pub use io::{MediaCommand, MediaInput, Notification, OperationEnded, Output};
+pub use io::{MediaCommand, MediaInput, Notification, OperationEnded, Output, PartialRecording};
 pub use model::{
-    Action, ApiVersion, EndReason, GraphResult, MediaPrompt, MediaRequest, Operation,
-    OperationKind, OperationStatus, PlayPrompt, PromptFailure, Record, Recording, Request,
-    ResultInfo, Tone, ToneSet,
+    Action, ApiVersion, CollectDigits, Digits, DigitsEnd, EndReason, GraphResult, MediaPrompt,
+    MediaRequest, Operation, OperationKind, OperationStatus, PlayPrompt, PromptFailure, Record,
+    Recording, Request, ResultInfo, Tone, ToneSet,
 };
 pub use snapshot::{CALL_FORMAT, CallSnapshot, ENGINE_FORMAT, EngineSnapshot, SnapshotError};
 pub use time::Instant;

@@ -114,6 +114,29 @@ impl Tone {
             .find(|tone| tone.as_str().eq_ignore_ascii_case(text))
     }
 
+    /// The key on the keypad (`0-9 * # A-D`; `F` for a hook flash).
+    pub const fn key(self) -> char {
+        match self {
+            Self::Tone0 => '0',
+            Self::Tone1 => '1',
+            Self::Tone2 => '2',
+            Self::Tone3 => '3',
+            Self::Tone4 => '4',
+            Self::Tone5 => '5',
+            Self::Tone6 => '6',
+            Self::Tone7 => '7',
+            Self::Tone8 => '8',
+            Self::Tone9 => '9',
+            Self::Star => '*',
+            Self::Pound => '#',
+            Self::A => 'A',
+            Self::B => 'B',
+            Self::C => 'C',
+            Self::D => 'D',
+            Self::Flash => 'F',
+        }
+    }
+
     /// The Graph enum name (`tone5`, `pound`, ...).
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -296,6 +319,65 @@ impl Request {
     }
 }
 
+/// Extension: collect digits, as peers offer it (Twilio `<Gather>`,
+/// FreeSWITCH `play_and_get_digits`, ACS recognize). Not a Graph action: it
+/// is queued with playPrompt and record, in order, and ends with a
+/// non-Graph notification (see [`crate::wire::extension_notification_json`]).
+///
+/// The prompts play first. Keys pressed while they play are not collected,
+/// unless `barge_in`: then the first key stops the prompt and counts. Once
+/// the prompts are over (or barged), the first key must come within
+/// `first_digit_timeout_ms`, and each further key within
+/// `inter_digit_timeout_ms` of the one before. A terminator ends it and is
+/// not collected; so does the `max_digits`-th key. It completes with at
+/// least `min_digits` keys, else it fails.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CollectDigits {
+    /// Played in order before collecting (0 to 20).
+    pub prompts: Vec<MediaPrompt>,
+    /// Fewest keys for success (0 to `max_digits`).
+    pub min_digits: u8,
+    /// Keys that end the collection at once (1 to 64).
+    pub max_digits: u8,
+    /// Keys that end the collection and are not collected.
+    pub terminators: ToneSet,
+    /// How long to wait for the first key after the prompts (1 to 120000).
+    pub first_digit_timeout_ms: u32,
+    /// How long to wait for each further key (1 to 120000).
+    pub inter_digit_timeout_ms: u32,
+    /// Whether the first key stops the prompt (and counts).
+    pub barge_in: bool,
+}
+
+impl Default for CollectDigits {
+    /// One to 32 keys ended by `#`, 5 s for the first and 3 s between keys,
+    /// no prompt, barge-in on (what peers default to, roughly).
+    fn default() -> Self {
+        Self {
+            prompts: Vec::new(),
+            min_digits: 1,
+            max_digits: 32,
+            terminators: [Tone::Pound].into_iter().collect(),
+            first_digit_timeout_ms: 5000,
+            inter_digit_timeout_ms: 3000,
+            barge_in: true,
+        }
+    }
+}
+
+/// Extension: the keys a collect-digits operation collected, in order
+/// (terminator excluded). Displays as the keys, `"1234"`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Digits(pub Vec<Tone>);
+
+impl fmt::Display for Digits {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0
+            .iter()
+            .try_for_each(|tone| fmt::Write::write_char(f, tone.key()))
+    }
+}
+
 /// The queued part of a media operation: what it plays and records.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum MediaRequest {
@@ -303,6 +385,8 @@ pub enum MediaRequest {
     PlayPrompt(PlayPrompt),
     /// A recordResponse.
     Record(Record),
+    /// Extension: a collect-digits operation.
+    CollectDigits(CollectDigits),
 }
 
 /// Which Graph operation type an operation is.
@@ -316,6 +400,15 @@ pub enum OperationKind {
     SubscribeToTone,
     /// `cancelMediaProcessingOperation`.
     CancelMediaProcessing,
+    /// Extension: a collect-digits operation (no Graph type).
+    CollectDigits,
+}
+
+impl OperationKind {
+    /// Whether Graph has it (all but the extension collect-digits).
+    pub const fn is_graph(self) -> bool {
+        !matches!(self, Self::CollectDigits)
+    }
 }
 
 /// Graph's `operationStatus`.
@@ -393,6 +486,36 @@ pub enum EndReason {
     MediaReceiveTimeout,
     /// The media layer could not store the recording.
     RecordingStoreFailed,
+    /// Extension: a collect-digits operation got at least `min_digits`.
+    DigitsCollected(DigitsEnd),
+    /// Extension: a collect-digits operation ended with fewer than
+    /// `min_digits`.
+    TooFewDigits(DigitsEnd),
+}
+
+/// Extension: what ended a collect-digits operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum DigitsEnd {
+    /// The `max_digits`-th key.
+    MaxDigits,
+    /// A terminator key (not collected).
+    Terminator(Tone),
+    /// No further key within the inter-digit timeout.
+    InterDigitTimeout,
+    /// No key at all within the first-digit timeout.
+    FirstDigitTimeout,
+}
+
+impl DigitsEnd {
+    /// Its name in extension records, camelCase.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::MaxDigits => "maxDigits",
+            Self::Terminator(_) => "terminator",
+            Self::InterDigitTimeout => "interDigitTimeout",
+            Self::FirstDigitTimeout => "firstDigitTimeout",
+        }
+    }
 }
 
 impl EndReason {
@@ -412,6 +535,8 @@ impl EndReason {
             Self::BeepFailed => "beepFailed",
             Self::MediaReceiveTimeout => "mediaReceiveTimeout",
             Self::RecordingStoreFailed => "recordingStoreFailed",
+            Self::DigitsCollected(_) => "digitsCollected",
+            Self::TooFewDigits(_) => "tooFewDigits",
         }
     }
 
@@ -429,7 +554,8 @@ impl EndReason {
             Self::Completed
             | Self::StopToneDetected(_)
             | Self::MaxRecordDuration
-            | Self::MaxSilenceTimeout => OperationStatus::Completed,
+            | Self::MaxSilenceTimeout
+            | Self::DigitsCollected(_) => OperationStatus::Completed,
             _ => OperationStatus::Failed,
         }
     }
@@ -531,6 +657,54 @@ impl EndReason {
                     "unknown"
                 },
             ),
+            // Extension: ACS recognize's subcodes where it has one; the
+            // completion reason is the DigitsEnd name.
+            Self::DigitsCollected(end) => match end {
+                DigitsEnd::MaxDigits => G::completed(
+                    200,
+                    8531,
+                    "Action completed, max digits received.",
+                    end.name(),
+                ),
+                DigitsEnd::Terminator(_) => G::completed(
+                    200,
+                    8514,
+                    "Action completed as stop tone was detected.",
+                    end.name(),
+                ),
+                DigitsEnd::InterDigitTimeout => G::completed(
+                    200,
+                    8532,
+                    "Action completed, inter-digit timeout reached.",
+                    end.name(),
+                ),
+                DigitsEnd::FirstDigitTimeout => G::completed(
+                    200,
+                    8510,
+                    "Action completed, initial silence timeout reached.",
+                    end.name(),
+                ),
+            },
+            Self::TooFewDigits(end) => match end {
+                DigitsEnd::FirstDigitTimeout => G::failed(
+                    400,
+                    8510,
+                    "Action failed, initial silence timeout reached.",
+                    end.name(),
+                ),
+                DigitsEnd::InterDigitTimeout => G::failed(
+                    400,
+                    8532,
+                    "Action failed, inter-digit timeout reached.",
+                    end.name(),
+                ),
+                DigitsEnd::Terminator(_) | DigitsEnd::MaxDigits => G::failed(
+                    400,
+                    8534,
+                    "Action failed, fewer digits than required.",
+                    end.name(),
+                ),
+            },
         }
     }
 }

@@ -36,6 +36,8 @@ scenarios! {
     delete_call_terminates_with_5001,
     ext_cancel_receipt_names_what_ended,
     ext_cancel_scopes_end_only_what_they_name,
+    ext_collect_digits_ends_on_terminator_max_or_timeout,
+    ext_collect_digits_queues_plays_and_cancels_like_media,
     ext_inspect_shows_the_queue,
     ext_outcomes_name_reason_and_cause,
     ext_sequence_numbers_order_every_output,

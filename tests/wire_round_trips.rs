@@ -176,6 +176,7 @@ fn notification() -> impl Strategy<Value = Notification> {
             operation.kind = match request {
                 MediaRequest::PlayPrompt(_) => OperationKind::PlayPrompt,
                 MediaRequest::Record(_) => OperationKind::Record,
+                MediaRequest::CollectDigits(_) => unreachable!("media_request() makes Graph ones"),
             };
             operation.end = Some(end);
             operation.status = end.status();
@@ -186,6 +187,7 @@ fn notification() -> impl Strategy<Value = Notification> {
                 request,
                 ended_by: None,
                 partial_recording: None,
+                digits: None,
             })
         }),
         (1u64..u64::MAX, tone())

@@ -1,4 +1,5 @@
-//! The engine on arbitrary input sequences with time steps, on two calls:
+//! The engine on arbitrary input sequences with time steps, on two calls,
+//! extensions included (scoped cancels, collect digits, sequence numbers):
 //! never panics, never spins, ends each operation once and says nothing of
 //! it afterwards, keeps tone sequences whole and queues within capacity.
 //!
@@ -11,9 +12,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use ivr_media_queue::{
-    Action, ApiVersion, CallConfig, CallId, CancelScope, Engine, EngineConfig, IdSource, Instant,
-    MediaInput, MediaPrompt, Notification, OperationId, Output, PlayPrompt, PromptFailure, Record,
-    Recording, Request, RequestError, ResultInfo, Tone, ToneSet,
+    Action, ApiVersion, CallConfig, CallId, CancelScope, CollectDigits, Engine, EngineConfig,
+    IdSource, Instant, MediaInput, MediaPrompt, Notification, OperationId, Output, PlayPrompt,
+    PromptFailure, Record, Recording, Request, RequestError, ResultInfo, Tone, ToneSet,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -53,6 +54,7 @@ fuzz_target!(|data: &[u8]| {
     let mut ops: Vec<OperationId> = Vec::new();
     let mut ended: HashSet<OperationId> = HashSet::new();
     let mut tones = [0u64; 2];
+    let mut sequence = [0u64; 2];
     while !input.0.is_empty() {
         let tag = input.byte();
         let api = if tag & 0x80 != 0 {
@@ -108,12 +110,35 @@ fuzz_target!(|data: &[u8]| {
                     Err(_) => {}
                 }
             }
-            3 => {
+            3 if input.byte() % 2 == 0 => {
                 let _ = engine.handle_request(
                     at,
                     &input.call(),
                     Request::new(api, Action::SubscribeToTone),
                 );
+            }
+            3 => {
+                // Extension: collect digits, with settings valid or not.
+                let call = input.call();
+                let flags = input.byte();
+                let collect = CollectDigits {
+                    prompts: (0..flags % 3).map(|_| input.prompt()).collect(),
+                    min_digits: input.byte() % 6,
+                    max_digits: input.byte() % 6,
+                    terminators: [Tone::Pound, Tone::Star]
+                        .into_iter()
+                        .filter(|t| flags & (8 << (*t as u8 % 2)) != 0)
+                        .collect(),
+                    first_digit_timeout_ms: u32::from(input.byte()) * 40,
+                    inter_digit_timeout_ms: u32::from(input.byte()) * 40,
+                    barge_in: flags & 4 != 0,
+                };
+                let context = (flags & 32 != 0).then(|| Arc::from("x"));
+                match engine.handle_collect_digits(at, &call, context, collect) {
+                    Ok(op) => ops.push(op.id),
+                    Err(RequestError::Invalid(_)) => clock_seen = false,
+                    Err(_) => {}
+                }
             }
             4 => {
                 // Graph's cancel, or an extension cancel of some operations.
@@ -209,6 +234,15 @@ fuzz_target!(|data: &[u8]| {
         for out in drained {
             outputs += 1;
             let c = usize::from(out.call.as_str() == "c1");
+            // Per call, outputs count 1, 2, 3, ... (from 1 again for a call
+            // established anew under the same id).
+            assert!(
+                out.seq == sequence[c] + 1 || out.seq == 1,
+                "seq {} after {}",
+                out.seq,
+                sequence[c]
+            );
+            sequence[c] = out.seq;
             match out.output {
                 Output::Media(command) => assert!(
                     !ended.contains(&command.operation()),

@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
         );
     }
     let mut out = Vec::new();
-    replay::write_jsonl(&mut out, &run.records, &run.config.wire, false).expect("writing to a Vec");
+    replay::write_jsonl(&mut out, &run.records, &run.config, false).expect("writing to a Vec");
     for line in String::from_utf8(out).expect("UTF-8").lines() {
         let record: serde_json::Value =
             serde_json::from_str(line).expect("each output line is JSON");

@@ -4,11 +4,14 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use super::{ActiveView, Ledger, MediaPhase};
+use super::{ActiveView, Ledger, MediaPhase, MediaResults};
 use crate::error::InputIgnored;
 use crate::id::{CallId, OperationId};
 use crate::io::{MediaCommand, MediaInput, Notification, Output, PartialRecording};
-use crate::model::{ApiVersion, EndReason, MediaRequest, Operation, OperationStatus, Record, Tone};
+use crate::model::{
+    ApiVersion, CollectDigits, Digits, DigitsEnd, EndReason, MediaRequest, Operation,
+    OperationStatus, Record, Tone,
+};
 use crate::time::Instant;
 
 /// An accepted media operation and what it was asked to do.
@@ -27,7 +30,8 @@ struct Active {
 }
 
 /// Where the active operation is. A playPrompt only ever plays prompts; a
-/// record goes prompt → beep → recording → storing, skipping what it lacks.
+/// record goes prompt → beep → recording → storing, skipping what it lacks;
+/// a collect-digits goes prompts → collecting.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 enum Phase {
     /// Playing prompt `index` of the operation.
@@ -39,6 +43,12 @@ enum Phase {
     /// Recording stopped after `recorded_ms`; waiting for the media layer
     /// to store it.
     Storing { reason: EndReason, recorded_ms: u64 },
+    /// Extension: collecting keys until `deadline` (the first-digit or the
+    /// inter-digit timeout, whichever is running).
+    Collecting {
+        digits: Vec<Tone>,
+        deadline: Instant,
+    },
 }
 
 /// A recording in progress and its three timers.
@@ -93,6 +103,23 @@ fn secs(s: u32) -> Duration {
 }
 
 impl Active {
+    /// What the operation got before it ended this way.
+    fn into_results(self, now: Instant, reason: EndReason) -> (Queued, MediaResults) {
+        let partial_recording = self.partial_recording(now, reason);
+        let digits = match self.phase {
+            Phase::Collecting { digits, .. } => Some(Digits(digits)),
+            _ if matches!(self.queued.request, MediaRequest::CollectDigits(_)) => {
+                Some(Digits::default())
+            }
+            _ => None,
+        };
+        let results = MediaResults {
+            partial_recording,
+            digits,
+        };
+        (self.queued, results)
+    }
+
     /// What an unfinished record had recorded when it ends this way.
     fn partial_recording(&self, now: Instant, reason: EndReason) -> Option<PartialRecording> {
         match &self.phase {
@@ -106,7 +133,10 @@ impl Active {
                     kept: reason != EndReason::RecordingStoreFailed,
                 })
             }
-            Phase::Prompt { .. } | Phase::Beep | Phase::Storing { .. } => None,
+            Phase::Prompt { .. }
+            | Phase::Beep
+            | Phase::Storing { .. }
+            | Phase::Collecting { .. } => None,
         }
     }
 }
@@ -156,6 +186,13 @@ impl Media {
                 index: *index,
                 count: 1,
             },
+            (Phase::Prompt { index }, MediaRequest::CollectDigits(collect)) => MediaPhase::Prompt {
+                index: *index,
+                count: collect.prompts.len(),
+            },
+            (Phase::Collecting { digits, .. }, _) => MediaPhase::Collecting {
+                digits: digits.len(),
+            },
             (Phase::Beep, _) => MediaPhase::Beep,
             (Phase::Recording(_), _) => MediaPhase::Recording,
             (Phase::Storing { .. }, _) => MediaPhase::Storing,
@@ -188,6 +225,7 @@ impl Media {
     pub(super) fn deadline(&self) -> Option<Instant> {
         match &self.active.as_ref()?.phase {
             Phase::Recording(rec) => Some(rec.next_timer().0),
+            Phase::Collecting { deadline, .. } => Some(*deadline),
             _ => None,
         }
     }
@@ -241,10 +279,19 @@ impl Media {
         self.start_next(ledger, now);
     }
 
-    /// Fires the earliest recording timer, at `deadline`.
+    /// Fires the earliest timer, at `deadline`.
     pub(super) fn fire_timer(&mut self, ledger: &mut Ledger, deadline: Instant) {
-        let Some(Phase::Recording(rec)) = self.active.as_ref().map(|a| &a.phase) else {
-            return;
+        let rec = match self.active.as_ref().map(|a| &a.phase) {
+            Some(Phase::Recording(rec)) => rec,
+            Some(Phase::Collecting { digits, .. }) => {
+                let end = if digits.is_empty() {
+                    DigitsEnd::FirstDigitTimeout
+                } else {
+                    DigitsEnd::InterDigitTimeout
+                };
+                return self.end_collecting(ledger, deadline, end);
+            }
+            _ => return,
         };
         match rec.next_timer().1 {
             RecordTimer::InitialSilence => {
@@ -309,6 +356,19 @@ impl Media {
                         }
                     }
                     MediaRequest::Record(_) => self.beep_or_record(ledger, now),
+                    MediaRequest::CollectDigits(collect) => {
+                        if let Some(prompt) = collect.prompts.get(next) {
+                            *index = next;
+                            active.since = now;
+                            ledger.emit(Output::Media(MediaCommand::Play {
+                                operation: active.queued.op.id,
+                                index: next,
+                                prompt: prompt.clone(),
+                            }));
+                        } else {
+                            start_collecting(active, now);
+                        }
+                    }
                 }
             }
             (MediaInput::PlaybackFailed(failure), Phase::Prompt { .. }) => {
@@ -326,7 +386,7 @@ impl Media {
                 // The caller spoke: silence from here on completes the record.
                 let max_silence = match &active.queued.request {
                     MediaRequest::Record(record) => record.max_silence_timeout_secs,
-                    MediaRequest::PlayPrompt(_) => 0,
+                    MediaRequest::PlayPrompt(_) | MediaRequest::CollectDigits(_) => 0,
                 };
                 rec.initial_silence = None;
                 rec.max_silence = Some(now.saturating_add(secs(max_silence)));
@@ -373,7 +433,8 @@ impl Media {
         if stops {
             self.stop_recording(ledger, now, EndReason::StopToneDetected(tone));
         }
-        if delivered || stops {
+        let collected = self.collect_key(ledger, now, tone);
+        if delivered || stops || collected {
             Ok(())
         } else {
             Err(InputIgnored::NoToneSubscription(call.clone()))
@@ -393,6 +454,7 @@ impl Media {
             let first_prompt = match &queued.request {
                 MediaRequest::PlayPrompt(play) => play.prompts.first(),
                 MediaRequest::Record(record) => record.prompt.as_ref(),
+                MediaRequest::CollectDigits(collect) => collect.prompts.first(),
             };
             if let Some(prompt) = first_prompt {
                 ledger.emit(Output::Media(MediaCommand::Play {
@@ -412,6 +474,14 @@ impl Media {
                     since: now,
                 }));
                 self.beep_or_record(ledger, now);
+            } else if matches!(queued.request, MediaRequest::CollectDigits(_)) {
+                let mut active = Active {
+                    queued,
+                    phase: Phase::Beep,
+                    since: now,
+                };
+                start_collecting(&mut active, now);
+                self.active = Some(Box::new(active));
             } else {
                 // A playPrompt without prompts (validation refuses those) has
                 // nothing to play: it is done.
@@ -489,6 +559,66 @@ impl Media {
         self.end_active(ledger, now, reason);
     }
 
+    /// A key for a collect-digits operation, if one is active and listening:
+    /// collected, or ending it. Returns whether it was taken.
+    fn collect_key(&mut self, ledger: &mut Ledger, now: Instant, tone: Tone) -> bool {
+        let Some(active) = self.active.as_deref_mut() else {
+            return false;
+        };
+        let MediaRequest::CollectDigits(collect) = &active.queued.request else {
+            return false;
+        };
+        let (barge_in, max_digits, inter_digit, terminates) = (
+            collect.barge_in,
+            usize::from(collect.max_digits),
+            Duration::from_millis(u64::from(collect.inter_digit_timeout_ms)),
+            collect.terminators.contains(tone),
+        );
+        match &active.phase {
+            Phase::Prompt { .. } if barge_in => {
+                ledger.emit(Output::Media(MediaCommand::StopPlayback {
+                    operation: active.queued.op.id,
+                }));
+                start_collecting(active, now);
+            }
+            Phase::Collecting { .. } => {}
+            _ => return false,
+        }
+        let Phase::Collecting { digits, deadline } = &mut active.phase else {
+            return false;
+        };
+        if terminates {
+            self.end_collecting(ledger, now, DigitsEnd::Terminator(tone));
+        } else {
+            digits.push(tone);
+            if digits.len() >= max_digits {
+                self.end_collecting(ledger, now, DigitsEnd::MaxDigits);
+            } else {
+                *deadline = now.saturating_add(inter_digit);
+            }
+        }
+        true
+    }
+
+    /// Ends the active collect-digits operation: completed with enough keys,
+    /// failed with too few.
+    fn end_collecting(&mut self, ledger: &mut Ledger, now: Instant, end: DigitsEnd) {
+        let enough = self.active.as_deref().is_some_and(|active| {
+            match (&active.phase, &active.queued.request) {
+                (Phase::Collecting { digits, .. }, MediaRequest::CollectDigits(collect)) => {
+                    digits.len() >= usize::from(collect.min_digits)
+                }
+                _ => false,
+            }
+        });
+        let reason = if enough {
+            EndReason::DigitsCollected(end)
+        } else {
+            EndReason::TooFewDigits(end)
+        };
+        self.end_active(ledger, now, reason);
+    }
+
     /// Reports the active operation ended and starts the next one.
     fn end_active(&mut self, ledger: &mut Ledger, now: Instant, reason: EndReason) {
         if let Some(active) = self.active.take() {
@@ -498,7 +628,8 @@ impl Media {
     }
 }
 
-/// Ends the operation that was active, with what it had recorded.
+/// Ends the operation that was active, with what it had recorded or
+/// collected.
 fn finish_active(
     ledger: &mut Ledger,
     active: Active,
@@ -507,8 +638,27 @@ fn finish_active(
     by: Option<OperationId>,
     on_wire: bool,
 ) {
-    let partial_recording = active.partial_recording(now, reason);
-    ledger.finish(active.queued, reason, by, partial_recording, on_wire);
+    let (queued, results) = active.into_results(now, reason);
+    ledger.finish(queued, reason, by, results, on_wire);
+}
+
+/// A collect-digits operation's prompts are over: wait for the first key.
+fn start_collecting(active: &mut Active, now: Instant) {
+    let MediaRequest::CollectDigits(CollectDigits {
+        first_digit_timeout_ms,
+        max_digits,
+        ..
+    }) = &active.queued.request
+    else {
+        return;
+    };
+    let first_digit = Duration::from_millis(u64::from(*first_digit_timeout_ms));
+    active.phase = Phase::Collecting {
+        // Bounded by validation (at most 64 keys).
+        digits: Vec::with_capacity(usize::from(*max_digits)),
+        deadline: now.saturating_add(first_digit),
+    };
+    active.since = now;
 }
 
 /// The command that stops whatever the active operation has the media layer
@@ -521,7 +671,7 @@ fn stop_media(ledger: &mut Ledger, active: &Active) {
             operation,
             store: false,
         },
-        Phase::Storing { .. } => return,
+        Phase::Storing { .. } | Phase::Collecting { .. } => return,
     };
     ledger.emit(Output::Media(command));
 }

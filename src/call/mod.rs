@@ -13,7 +13,8 @@ use crate::error::{InputIgnored, RequestError, ValidationError};
 use crate::id::{CallId, IdSource, OperationId};
 use crate::io::{MediaInput, Notification, OperationEnded, Output, PartialRecording};
 use crate::model::{
-    Action, EndReason, MediaRequest, Operation, OperationKind, OperationStatus, Request, ResultInfo,
+    Action, ApiVersion, CollectDigits, Digits, EndReason, MediaRequest, Operation, OperationKind,
+    OperationStatus, Request, ResultInfo,
 };
 use crate::snapshot::CallSnapshot;
 use crate::time::Instant;
@@ -67,6 +68,11 @@ pub enum MediaPhase {
     Recording,
     /// Recording stopped, waiting for the media layer to store it.
     Storing,
+    /// Extension: collecting digits, this many so far.
+    Collecting {
+        /// Keys collected.
+        digits: usize,
+    },
 }
 
 /// The active operation in a [`CallView`].
@@ -148,6 +154,13 @@ pub struct CallView {
     pub tones_delivered: u64,
     /// The next timer deadline.
     pub next_deadline: Option<Instant>,
+}
+
+/// What the active operation got before it ended (extensions).
+#[derive(Debug, Default)]
+struct MediaResults {
+    partial_recording: Option<PartialRecording>,
+    digits: Option<Digits>,
 }
 
 /// Where ended operations and outputs go: shared by every transition.
@@ -499,10 +512,6 @@ impl Call {
         now: Instant,
         request: Request,
     ) -> Result<Operation, RequestError> {
-        let now = self.advance(now);
-        let CallState::Established(media) = &mut self.state else {
-            return Err(RequestError::CallTerminated(self.id.clone()));
-        };
         let Request {
             api,
             client_context,
@@ -516,6 +525,41 @@ impl Call {
             Action::Record(record) => (OperationKind::Record, Some(MediaRequest::Record(record))),
             Action::SubscribeToTone => (OperationKind::SubscribeToTone, None),
             Action::CancelMediaProcessing => (OperationKind::CancelMediaProcessing, None),
+        };
+        self.accept(now, (api, client_context), kind, media_request)
+    }
+
+    /// Extension: queues a collect-digits operation (see [`CollectDigits`]),
+    /// after the playPrompts and records already queued, as one of them. It
+    /// ends with one [`Notification::OperationEnded`] like them, whose
+    /// [`OperationEnded::digits`] holds the keys; a cancel or barge-in ends
+    /// it as it ends them. Refused (changing nothing) if a field breaks its
+    /// rule or the queue is full.
+    pub fn handle_collect_digits(
+        &mut self,
+        now: Instant,
+        client_context: Option<Arc<str>>,
+        collect: CollectDigits,
+    ) -> Result<Operation, RequestError> {
+        self.config
+            .validate_collect_digits(client_context.as_deref(), &collect)?;
+        let media_request = Some(MediaRequest::CollectDigits(collect));
+        let origin = (ApiVersion::V1, client_context);
+        self.accept(now, origin, OperationKind::CollectDigits, media_request)
+    }
+
+    /// Creates the operation of a valid request: a media one joins the
+    /// queue, the others act at once.
+    fn accept(
+        &mut self,
+        now: Instant,
+        (api, client_context): (ApiVersion, Option<Arc<str>>),
+        kind: OperationKind,
+        media_request: Option<MediaRequest>,
+    ) -> Result<Operation, RequestError> {
+        let now = self.advance(now);
+        let CallState::Established(media) = &mut self.state else {
+            return Err(RequestError::CallTerminated(self.id.clone()));
         };
         let barge_in =
             matches!(&media_request, Some(MediaRequest::Record(r)) if r.barge_in_allowed);
@@ -607,10 +651,10 @@ impl Ledger {
         queued: Queued,
         reason: EndReason,
         by: Option<OperationId>,
-        partial_recording: Option<PartialRecording>,
+        results: MediaResults,
         on_wire: bool,
     ) {
-        let ended = self.ended(queued, reason, by, partial_recording);
+        let ended = self.ended(queued, reason, by, results);
         self.push_ended(ended, on_wire);
     }
 
@@ -626,7 +670,7 @@ impl Ledger {
     ) {
         self.outputs.reserve(queued.len());
         for queued in queued {
-            let ended = self.ended(queued, reason, by, None);
+            let ended = self.ended(queued, reason, by, MediaResults::default());
             self.push_ended(ended, on_wire);
         }
     }
@@ -636,7 +680,10 @@ impl Ledger {
         Queued { op, request }: Queued,
         reason: EndReason,
         ended_by: Option<OperationId>,
-        partial_recording: Option<PartialRecording>,
+        MediaResults {
+            partial_recording,
+            digits,
+        }: MediaResults,
     ) -> OperationEnded {
         OperationEnded {
             operation: Operation {
@@ -648,6 +695,7 @@ impl Ledger {
             request,
             ended_by,
             partial_recording,
+            digits,
         }
     }
 

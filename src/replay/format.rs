@@ -64,6 +64,7 @@ pub fn write_jsonl(
             | ReplayRecord::Abandoned { at, .. }
             | ReplayRecord::Inspect { at, .. }
             | ReplayRecord::CancelReceipt { at, .. }
+            | ReplayRecord::CollectDigits { at, .. }
             | ReplayRecord::Trace { at, .. } => at.as_millis(),
         };
         write!(line, "{{\"at_ms\":{at},")?;
@@ -99,11 +100,23 @@ pub fn write_jsonl(
             ReplayRecord::Notification {
                 call, notification, ..
             } => {
-                line.extend_from_slice(b"\"notification\":");
-                wire::write_notifications(&mut line, call, [notification], &config.wire);
+                if let Some(json) = wire::extension_notification_json(call, notification) {
+                    line.extend_from_slice(b"\"extensionNotification\":");
+                    line.extend_from_slice(json.as_bytes());
+                } else {
+                    line.extend_from_slice(b"\"notification\":");
+                    wire::write_notifications(&mut line, call, [notification], &config.wire);
+                }
                 if let Notification::OperationEnded(ended) = notification {
                     outcome = Some(ended);
                 }
+            }
+            ReplayRecord::CollectDigits {
+                call, operation, ..
+            } => {
+                line.extend_from_slice(b"\"collectDigits\":");
+                let record = merge(json!({"call": call.as_str()}), operation_brief(operation));
+                serde_json::to_writer(&mut line, &record)?;
             }
             ReplayRecord::Media { call, command, .. } => {
                 line.extend_from_slice(b"\"media\":");
@@ -154,7 +167,13 @@ fn outcome_json(ended: &OperationEnded) -> Value {
     match ended.reason() {
         EndReason::StopToneDetected(tone) => outcome["tone"] = json!(tone.as_str()),
         EndReason::PromptFailed(failure) => outcome["failure"] = json!(failure.name()),
+        EndReason::DigitsCollected(end) | EndReason::TooFewDigits(end) => {
+            outcome["end"] = json!(end.name());
+        }
         _ => {}
+    }
+    if let Some(digits) = &ended.digits {
+        outcome["digits"] = json!(digits.to_string());
     }
     if let Some(by) = ended.ended_by {
         outcome["endedBy"] = json!(by.to_string());
@@ -184,6 +203,7 @@ fn phase_json(phase: MediaPhase) -> Value {
         MediaPhase::Beep => json!({"phase": "beep"}),
         MediaPhase::Recording => json!({"phase": "recording"}),
         MediaPhase::Storing => json!({"phase": "storing"}),
+        MediaPhase::Collecting { digits } => json!({"phase": "collecting", "digits": digits}),
     }
 }
 
@@ -387,6 +407,16 @@ pub fn write_timeline(out: &mut impl Write, records: &[ReplayRecord]) -> io::Res
                 ),
             ),
             ReplayRecord::Trace { at, text } => (*at, String::new(), "trace", text.clone()),
+            ReplayRecord::CollectDigits {
+                at,
+                call,
+                operation,
+            } => (
+                *at,
+                call.to_string(),
+                "bot",
+                format!("collectDigits {} queued (extension)", short(operation.id)),
+            ),
             ReplayRecord::Inspect { at, call, view } => (
                 *at,
                 call.to_string(),
@@ -480,6 +510,7 @@ fn kind_name(kind: OperationKind) -> &'static str {
         OperationKind::Record => "record",
         OperationKind::SubscribeToTone => "subscribeToTone",
         OperationKind::CancelMediaProcessing => "cancelMediaProcessing",
+        OperationKind::CollectDigits => "collectDigits",
     }
 }
 
@@ -506,6 +537,9 @@ fn describe_notification(note: &Notification) -> String {
             }
             if let Some(recording) = &op.recording {
                 text.push_str(&format!(" -> {}", recording.location));
+            }
+            if let Some(digits) = &ended.digits {
+                text.push_str(&format!(" digits \"{digits}\" (extension)"));
             }
             text
         }

@@ -20,7 +20,7 @@ use crate::engine::Engine;
 use crate::error::InputIgnored;
 use crate::id::{CallId, IdSource, OperationId};
 use crate::io::{MediaCommand, MediaInput, Notification, OperationEnded, Output};
-use crate::model::{Action, ApiVersion, Request};
+use crate::model::{Action, ApiVersion, Operation, Request};
 use crate::model::{Recording, ResultInfo};
 use crate::snapshot::EngineSnapshot;
 use crate::time::Instant;
@@ -117,6 +117,15 @@ pub enum ReplayRecord {
         call: CallId,
         /// The receipt.
         receipt: CancelReceipt,
+    },
+    /// Extension: a collect-digits operation was queued.
+    CollectDigits {
+        /// When.
+        at: Instant,
+        /// The call.
+        call: CallId,
+        /// The operation as created.
+        operation: Operation,
     },
     /// A note for humans (an ignored input).
     Trace {
@@ -302,8 +311,7 @@ impl Replay {
                 call,
                 event,
             },
-            Step::Advance => Step::Advance,
-            Step::Inspect { call } => Step::Inspect { call },
+            step @ (Step::Advance | Step::Inspect { .. } | Step::CollectDigits { .. }) => step,
             Step::Cancel {
                 call,
                 scope,
@@ -329,6 +337,31 @@ impl Replay {
             Step::Inspect { call } => {
                 let view = self.engine.view(&call);
                 out.push(ReplayRecord::Inspect { at, call, view });
+            }
+            Step::CollectDigits {
+                call,
+                client_context,
+                collect,
+            } => {
+                let client_context = client_context.map(Arc::from);
+                match self
+                    .engine
+                    .handle_collect_digits(at, &call, client_context, collect)
+                {
+                    Ok(operation) => {
+                        self.created.push(operation.id);
+                        out.push(ReplayRecord::CollectDigits {
+                            at,
+                            call,
+                            operation,
+                        });
+                    }
+                    Err(error) => out.push(ReplayRecord::Trace {
+                        at,
+                        text: format!("collectDigits refused: {error}"),
+                    }),
+                }
+                self.drain(out);
             }
             Step::Cancel {
                 call,

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use crate::config::CallConfig;
 use crate::id::{CallId, OperationId};
 use crate::io::MediaInput;
-use crate::model::{PromptFailure, ResultInfo, Tone};
+use crate::model::{CollectDigits, MediaPrompt, PromptFailure, ResultInfo, Tone};
 use crate::wire::WireConfig;
 
 /// Settings of one replay: the engine's, the wire's, and the simulated
@@ -62,6 +62,12 @@ pub(super) enum Step {
         scope: ScopeRef,
         client_context: Option<String>,
     },
+    /// Extension: queue a collect-digits operation.
+    CollectDigits {
+        call: CallId,
+        client_context: Option<String>,
+        collect: CollectDigits,
+    },
     /// A caller or media-layer event.
     Event {
         call: CallId,
@@ -95,12 +101,13 @@ pub(super) enum OpRef {
     Id(OperationId),
 }
 
-const LINE_KEYS: [&str; 11] = [
+const LINE_KEYS: [&str; 12] = [
     "at_ms",
     "request",
     "event",
     "inspect",
     "cancel",
+    "collectDigits",
     "call",
     "tone",
     "reason",
@@ -130,7 +137,7 @@ pub(super) fn parse_line(text: &str) -> Result<Line, String> {
     }
     if let Some(key) = object.keys().find(|k| !LINE_KEYS.contains(&k.as_str())) {
         return Err(format!(
-            "unknown key \"{key}\" (a line has at_ms and one request, event, inspect or cancel)"
+            "unknown key \"{key}\" (a line has at_ms and one request, event, inspect, cancel or collectDigits)"
         ));
     }
     let at_ms = match object.get("at_ms") {
@@ -140,9 +147,12 @@ pub(super) fn parse_line(text: &str) -> Result<Line, String> {
         Some(other) => return Err(format!("at_ms: must be a number, got {other}")),
         None => return Err("at_ms: is required".to_owned()),
     };
-    let kinds = ["request", "event", "inspect", "cancel"];
+    let kinds = ["request", "event", "inspect", "cancel", "collectDigits"];
     if kinds.iter().filter(|k| object.contains_key(**k)).count() > 1 {
-        return Err("a line holds one request, event, inspect or cancel, not more".to_owned());
+        return Err(
+            "a line holds one request, event, inspect, cancel or collectDigits, not more"
+                .to_owned(),
+        );
     }
     let step = if let Some(request) = object.get("request") {
         parse_request(request)?
@@ -157,6 +167,8 @@ pub(super) fn parse_line(text: &str) -> Result<Line, String> {
         }
     } else if let Some(cancel) = object.get("cancel") {
         parse_cancel(cancel)?
+    } else if let Some(collect) = object.get("collectDigits") {
+        parse_collect_digits(collect)?
     } else {
         Step::Advance
     };
@@ -293,6 +305,111 @@ fn parse_cancel(cancel: &Value) -> Result<Step, String> {
         call,
         scope,
         client_context,
+    })
+}
+
+/// `{"call": .., "clientContext"?, "prompts"?: [uri, ..], "minDigits"?,
+/// "maxDigits"?, "terminators"?: [key, ..], "firstDigitTimeoutMs"?,
+/// "interDigitTimeoutMs"?, "bargeIn"?}`; what is left out takes
+/// [`CollectDigits::default`]. The engine checks the ranges.
+fn parse_collect_digits(collect: &Value) -> Result<Step, String> {
+    const KEYS: [&str; 9] = [
+        "call",
+        "clientContext",
+        "prompts",
+        "minDigits",
+        "maxDigits",
+        "terminators",
+        "firstDigitTimeoutMs",
+        "interDigitTimeoutMs",
+        "bargeIn",
+    ];
+    let Value::Object(object) = collect else {
+        return Err("collectDigits: must be an object".to_owned());
+    };
+    if let Some(key) = object.keys().find(|k| !KEYS.contains(&k.as_str())) {
+        return Err(format!("collectDigits: unknown key \"{key}\""));
+    }
+    let call = match object.get("call") {
+        Some(Value::String(call)) if !call.is_empty() => CallId::new(call),
+        other => {
+            return Err(format!(
+                "collectDigits.call: must name a call, got {}",
+                other.unwrap_or(&Value::Null)
+            ));
+        }
+    };
+    let client_context = match object.get("clientContext") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(c)) => Some(c.clone()),
+        Some(other) => {
+            return Err(format!(
+                "collectDigits.clientContext: must be a string, got {other}"
+            ));
+        }
+    };
+    let strings = |key: &str| -> Result<Option<Vec<&str>>, String> {
+        object
+            .get(key)
+            .map(|v| {
+                v.as_array()
+                    .and_then(|items| items.iter().map(Value::as_str).collect())
+                    .ok_or_else(|| {
+                        format!("collectDigits.{key}: must be an array of strings, got {v}")
+                    })
+            })
+            .transpose()
+    };
+    let number = |key: &str, max: u64| -> Result<Option<u64>, String> {
+        object
+            .get(key)
+            .map(|v| {
+                v.as_u64().filter(|n| *n <= max).ok_or_else(|| {
+                    format!("collectDigits.{key}: must be a whole number 0 to {max}, got {v}")
+                })
+            })
+            .transpose()
+    };
+    let mut collect = CollectDigits::default();
+    if let Some(prompts) = strings("prompts")? {
+        collect.prompts = prompts.into_iter().map(MediaPrompt::new).collect();
+    }
+    if let Some(keys) = strings("terminators")? {
+        collect.terminators = keys
+            .into_iter()
+            .map(|k| {
+                Tone::parse(k)
+                    .ok_or_else(|| format!("collectDigits.terminators: \"{k}\" is not a key"))
+            })
+            .collect::<Result<_, _>>()?;
+    }
+    let byte = u64::from(u8::MAX);
+    let millis = u64::from(u32::MAX);
+    if let Some(n) = number("minDigits", byte)? {
+        collect.min_digits = u8::try_from(n).unwrap_or(u8::MAX);
+    }
+    if let Some(n) = number("maxDigits", byte)? {
+        collect.max_digits = u8::try_from(n).unwrap_or(u8::MAX);
+    }
+    if let Some(n) = number("firstDigitTimeoutMs", millis)? {
+        collect.first_digit_timeout_ms = u32::try_from(n).unwrap_or(u32::MAX);
+    }
+    if let Some(n) = number("interDigitTimeoutMs", millis)? {
+        collect.inter_digit_timeout_ms = u32::try_from(n).unwrap_or(u32::MAX);
+    }
+    match object.get("bargeIn") {
+        None => {}
+        Some(Value::Bool(b)) => collect.barge_in = *b,
+        Some(other) => {
+            return Err(format!(
+                "collectDigits.bargeIn: must be true or false, got {other}"
+            ));
+        }
+    }
+    Ok(Step::CollectDigits {
+        call,
+        client_context,
+        collect,
     })
 }
 

@@ -20,7 +20,7 @@ use crate::engine::Engine;
 use crate::error::{RequestError, ValidationError};
 use crate::id::{CallId, OperationId};
 use crate::io::Notification;
-use crate::model::{Action, ApiVersion, Operation, Request};
+use crate::model::{Action, ApiVersion, EndReason, Operation, Request};
 use crate::time::Instant;
 
 use resource::{CommsNotifications, OperationStyle};
@@ -216,6 +216,10 @@ pub fn handle_http(
         }
         ParsedRequest::GetOperation { call, operation } => {
             let op = engine.operation(&call, operation)?;
+            if !op.kind.is_graph() {
+                // Extension operations never show on a Graph path.
+                return Err(RequestError::OperationNotFound { call, operation }.into());
+            }
             Ok(operation_response(&call, &op, OperationStyle::Resource))
         }
         ParsedRequest::DeleteCall { call } => {
@@ -239,6 +243,73 @@ pub fn operation_json(call: &CallId, op: &Operation) -> String {
     into_string(out)
 }
 
+/// Extension: the JSON of a notification that is not Graph's (the end of a
+/// collect-digits operation), to deliver apart from Graph's
+/// `commsNotifications`; `None` for a Graph notification. Its shape is
+/// clearly not Graph's: `{"extension": "ivr-media-queue", "type":
+/// "collectDigitsEnded", "callId", "operationId", "clientContext",
+/// "status", "reason", "digits", "resultInfo": {code, subcode, message},
+/// "endedBy"?}`.
+pub fn extension_notification_json(call: &CallId, note: &Notification) -> Option<String> {
+    let Notification::OperationEnded(ended) = note else {
+        return None;
+    };
+    if ended.operation.kind.is_graph() {
+        return None;
+    }
+    let op = &ended.operation;
+    let reason = ended.reason();
+    let result = reason.graph_result(op.kind).result_info;
+    let json = ExtensionNotification {
+        extension: "ivr-media-queue",
+        kind: "collectDigitsEnded",
+        call_id: call.as_str(),
+        operation_id: op.id.to_string(),
+        client_context: op.client_context.as_deref(),
+        status: op.status.as_str(),
+        reason: match reason {
+            EndReason::DigitsCollected(end) | EndReason::TooFewDigits(end) => end.name(),
+            other => other.name(),
+        },
+        digits: ended
+            .digits
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        result_info: ExtensionResult {
+            code: result.code,
+            subcode: result.subcode,
+            message: &result.message,
+        },
+        ended_by: ended.ended_by.map(|id| id.to_string()),
+    };
+    serde_json::to_string(&json).ok()
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExtensionNotification<'a> {
+    extension: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    call_id: &'a str,
+    operation_id: String,
+    client_context: Option<&'a str>,
+    status: &'static str,
+    reason: &'static str,
+    digits: String,
+    result_info: ExtensionResult<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ended_by: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct ExtensionResult<'a> {
+    code: i32,
+    subcode: i32,
+    message: &'a str,
+}
+
 /// One `commsNotifications` envelope holding one notification.
 pub fn notification_json(call: &CallId, note: &Notification, config: &WireConfig) -> String {
     let mut out = Vec::new();
@@ -247,13 +318,17 @@ pub fn notification_json(call: &CallId, note: &Notification, config: &WireConfig
 }
 
 /// Appends one `commsNotifications` envelope holding `notes` to `out`.
+/// Only Graph notifications go in it: an extension one (see
+/// [`Notification::is_graph`]) is left out, for
+/// [`extension_notification_json`].
 pub fn write_notifications<'a>(
     out: &mut Vec<u8>,
     call: &'a CallId,
     notes: impl IntoIterator<Item = &'a Notification>,
     config: &WireConfig,
 ) {
-    json::write_envelope(out, call, notes, config.legacy_resource_field);
+    let graph = notes.into_iter().filter(|note| note.is_graph());
+    json::write_envelope(out, call, graph, config.legacy_resource_field);
 }
 
 /// Parses a `commsNotifications` POST body, as a bot receives it.

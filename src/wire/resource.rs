@@ -102,6 +102,10 @@ impl OperationKind {
             Self::Record => "#microsoft.graph.recordOperation",
             Self::SubscribeToTone => "#microsoft.graph.subscribeToToneOperation",
             Self::CancelMediaProcessing => "#microsoft.graph.cancelMediaProcessingOperation",
+            // Extension: never written by the Graph wire (see
+            // `wire::extension_notification_json`); named outside Graph's
+            // namespace so a stray one cannot pass for Graph.
+            Self::CollectDigits => "#ivrMediaQueue.collectDigitsOperation",
         }
     }
 }

@@ -4,7 +4,8 @@
 //! lines starting with `//>`, which are expectations: one JSON object each,
 //! `{KIND: PATTERN, "at_ms"?: N}` with KIND `response`, `note` (one
 //! notification item; envelopes are flattened), `media`, `trace`, the
-//! extension records `inspect` and `cancelReceipt`, `outcome` (the extension
+//! extension records `inspect`, `cancelReceipt`, `collectDigits` and
+//! `extensionNotification`, `outcome` (the extension
 //! field of a record that ends an operation), or `record` (every output
 //! record whole, for the extension `seq`). Only
 //! the kinds that appear are compared, and the sequence of those kinds in
@@ -137,6 +138,16 @@ fn flatten<'a>(output: &'a [Value], kinds: &[&str]) -> Vec<(&'static str, &'a Va
             .filter(|_| kinds.contains(&"cancelReceipt"))
         {
             out.push(("cancelReceipt", at, r));
+        } else if let Some(c) = record
+            .get("collectDigits")
+            .filter(|_| kinds.contains(&"collectDigits"))
+        {
+            out.push(("collectDigits", at, c));
+        } else if let Some(e) = record
+            .get("extensionNotification")
+            .filter(|_| kinds.contains(&"extensionNotification"))
+        {
+            out.push(("extensionNotification", at, e));
         }
         if let Some(o) = record.get("outcome").filter(|_| kinds.contains(&"outcome")) {
             out.push(("outcome", at, o));
