@@ -35,6 +35,14 @@ pub struct CallConfig {
     pub not_started_for_queued: bool,
     /// URI schemes a prompt may use (lowercase). Default `["https"]`.
     pub allowed_uri_schemes: Vec<String>,
+    /// Emit the call's `established` state notification (`updated`, `state:
+    /// established`) when the call is established, as the service does
+    /// before any media request. Default false: the engine starts from an
+    /// established call and says nothing of it (the output of earlier
+    /// versions). Turn it on to test a bot that starts its IVR on
+    /// `established`, or to duplicate it with [`crate::fault`].
+    #[serde(default)]
+    pub notify_established: bool,
 }
 
 impl Default for CallConfig {
@@ -45,6 +53,7 @@ impl Default for CallConfig {
             notify_on_termination: false,
             not_started_for_queued: false,
             allowed_uri_schemes: vec!["https".to_owned()],
+            notify_established: false,
         }
     }
 }

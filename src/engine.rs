@@ -163,7 +163,12 @@ impl Engine {
         }
         let ids = self.config.ids.for_call(call);
         let new = Call::new(call.clone(), self.config.call.clone(), ids, now);
-        map.calls.insert(call.clone(), self.slot(index, new));
+        let slot = self.slot(index, new);
+        // A new call has outputs only with `notify_established`.
+        if let Some(new) = slot.state.lock().call.as_mut() {
+            self.queue_outputs(&slot, new, now);
+        }
+        map.calls.insert(call.clone(), slot);
         Ok(())
     }
 

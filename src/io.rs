@@ -170,6 +170,9 @@ pub enum Notification {
         /// The key.
         tone: Tone,
     },
+    /// The call is established (`updated`, `state: established`; only with
+    /// [`crate::CallConfig::notify_established`]).
+    CallEstablished,
     /// The call is ending (`updated`, `state: terminating`).
     CallTerminating,
     /// The call has ended (`deleted`, `state: terminated`).
@@ -185,7 +188,10 @@ impl Notification {
     pub fn is_graph(&self) -> bool {
         match self {
             Self::OperationEnded(ended) => ended.operation.kind.is_graph(),
-            Self::Tone { .. } | Self::CallTerminating | Self::CallTerminated { .. } => true,
+            Self::Tone { .. }
+            | Self::CallEstablished
+            | Self::CallTerminating
+            | Self::CallTerminated { .. } => true,
         }
     }
 }

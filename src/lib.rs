@@ -75,6 +75,7 @@ mod call;
 mod config;
 mod engine;
 mod error;
+pub mod fault;
 mod id;
 mod io;
 mod model;

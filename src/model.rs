@@ -290,6 +290,18 @@ pub enum Action {
     CancelMediaProcessing,
 }
 
+impl Action {
+    /// The kind of operation it creates.
+    pub const fn kind(&self) -> OperationKind {
+        match self {
+            Self::PlayPrompt(_) => OperationKind::PlayPrompt,
+            Self::Record(_) => OperationKind::Record,
+            Self::SubscribeToTone => OperationKind::SubscribeToTone,
+            Self::CancelMediaProcessing => OperationKind::CancelMediaProcessing,
+        }
+    }
+}
+
 /// A bot's request on a call, as typed values.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {

@@ -1112,6 +1112,9 @@ impl Sut {
                         tone: *tone,
                     }
                 }
+                Output::Notification(Notification::CallEstablished) => {
+                    panic!("an established notification with notify_established off")
+                }
                 Output::Notification(Notification::CallTerminating) => Out::Terminating { call: c },
                 Output::Notification(Notification::CallTerminated { .. }) => {
                     Out::Terminated { call: c }

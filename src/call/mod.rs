@@ -180,7 +180,7 @@ impl Call {
     /// A call that was established at `now`. `ids` is used as given (see
     /// [`IdSource::for_call`] to split one seed across calls).
     pub fn new(id: CallId, config: Arc<CallConfig>, ids: IdSource, now: Instant) -> Self {
-        Self {
+        let mut call = Self {
             id,
             ids,
             last_now: now,
@@ -193,7 +193,12 @@ impl Call {
             },
             state: CallState::Established(Media::default()),
             config,
+        };
+        if call.config.notify_established {
+            call.ledger
+                .emit(Output::Notification(Notification::CallEstablished));
         }
+        call
     }
 
     /// A bot request. Returns the operation as the POST response shows it;

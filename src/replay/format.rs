@@ -546,6 +546,7 @@ fn describe_notification(note: &Notification) -> String {
         Notification::Tone { sequence_id, tone } => {
             format!("tone {tone} (sequenceId {sequence_id})")
         }
+        Notification::CallEstablished => "call established".to_owned(),
         Notification::CallTerminating => "call terminating".to_owned(),
         Notification::CallTerminated { result } => {
             format!(

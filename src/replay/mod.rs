@@ -14,10 +14,12 @@ mod scenario;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::call::{CallView, CancelReceipt, CancelScope};
+use crate::call::{CallView, CancelReceipt, CancelScope, MediaPhase};
 use crate::config::EngineConfig;
 use crate::engine::Engine;
+use crate::engine::EngineOutput;
 use crate::error::InputIgnored;
+use crate::fault::{FaultError, Faults, PromptFault};
 use crate::id::{CallId, IdSource, OperationId};
 use crate::io::{MediaCommand, MediaInput, Notification, OperationEnded, Output};
 use crate::model::{Action, ApiVersion, Operation, Request};
@@ -29,7 +31,7 @@ use crate::wire::{self, GraphResponse, ParsedRequest};
 pub use format::{write_jsonl, write_timeline};
 pub use scenario::ReplayConfig;
 
-use scenario::{Event, Line, OpRef, ScopeRef, Step};
+use scenario::{Event, FaultRule, Line, OpRef, ScopeRef, Step};
 
 /// The built-in demo: a caller leaves a message, then uses a menu.
 pub const DEMO: &str = include_str!("demo.jsonl");
@@ -219,6 +221,9 @@ pub fn run_with(scenario: &str, options: ReplayOptions) -> ReplayRun {
             }
         }
     }
+    if let Some(replay) = &mut replay {
+        replay.finish(&mut records);
+    }
     ReplayRun {
         records,
         error: None,
@@ -247,6 +252,11 @@ struct Replay {
     /// What the simulated media layer will report, and when: beeps that
     /// finish, recordings stored (with `beepMs`, `storeMs`).
     pending: Vec<(Instant, CallId, OperationId, MediaInput)>,
+    /// Extension: fault rules between the engine, the bot and the media
+    /// layer (`fault` lines).
+    faults: Faults,
+    /// Prompts a fault rule makes play twice: (call, operation, index).
+    plays_twice: Vec<(CallId, OperationId, usize)>,
 }
 
 impl Replay {
@@ -260,6 +270,8 @@ impl Replay {
             clock: Instant::ZERO,
             created: Vec::new(),
             pending: Vec::new(),
+            faults: Faults::default(),
+            plays_twice: Vec::new(),
         }
     }
 
@@ -311,7 +323,10 @@ impl Replay {
                 call,
                 event,
             },
-            step @ (Step::Advance | Step::Inspect { .. } | Step::CollectDigits { .. }) => step,
+            step @ (Step::Advance
+            | Step::Inspect { .. }
+            | Step::CollectDigits { .. }
+            | Step::Fault(_)) => step,
             Step::Cancel {
                 call,
                 scope,
@@ -334,6 +349,19 @@ impl Replay {
         self.clock = at;
         match step {
             Step::Advance => {}
+            Step::Fault(rule) => {
+                let text = format!("fault rule set (extension): {}", rule.describe());
+                let added = match rule {
+                    FaultRule::Notifications(rule) => self.faults.add_notification_rule(rule),
+                    FaultRule::Requests(rule) => self.faults.add_request_rule(rule),
+                    FaultRule::Prompts(rule) => self.faults.add_prompt_rule(rule),
+                };
+                let text = match added {
+                    Ok(()) => text,
+                    Err(error) => format!("fault rule refused: {error}"),
+                };
+                out.push(ReplayRecord::Trace { at, text });
+            }
             Step::Inspect { call } => {
                 let view = self.engine.view(&call);
                 out.push(ReplayRecord::Inspect { at, call, view });
@@ -423,6 +451,15 @@ impl Replay {
                     name: name.to_owned(),
                     detail,
                 });
+                if matches!(event, Event::Media(MediaInput::PlaybackFinished))
+                    && self.plays_again(&call, token)
+                {
+                    out.push(ReplayRecord::Trace {
+                        at,
+                        text: "playbackFinished not reported: the prompt plays again (fault: playTwice, comms-samples #411)".to_owned(),
+                    });
+                    return Ok(());
+                }
                 let result = match event {
                     Event::CallEstablished => self
                         .engine
@@ -457,12 +494,19 @@ impl Replay {
     /// [`Engine::cancel_with_receipt`] (same response and notifications) and
     /// its receipt comes back too.
     fn request(
-        &self,
+        &mut self,
         at: Instant,
         method: &str,
         url: &str,
         body: &[u8],
     ) -> (GraphResponse, Option<(CallId, CancelReceipt)>) {
+        if let Ok(ParsedRequest::Action { call, request }) =
+            wire::parse_request(&self.config.wire, method, url, body)
+        {
+            if let Some(error) = self.faults.intercept_request(&call, request.action.kind()) {
+                return (GraphResponse::error(&error), None);
+            }
+        }
         if self.config.cancel_receipts {
             if let Ok(ParsedRequest::Action { call, request }) =
                 wire::parse_request(&self.config.wire, method, url, body)
@@ -484,39 +528,106 @@ impl Replay {
         )
     }
 
-    /// Fires engine timers and the media layer's pending reports due at or
-    /// before `until`, in deadline order, each at its own time.
+    /// Whether the prompt that just finished on `call` plays a second time
+    /// (a `playTwice` fault): then this "finished" is the media layer's to
+    /// swallow, once.
+    fn plays_again(&mut self, call: &CallId, token: Option<OperationId>) -> bool {
+        let Some(active) = self.engine.view(call).and_then(|view| view.active) else {
+            return false;
+        };
+        let MediaPhase::Prompt { index, .. } = active.phase else {
+            return false;
+        };
+        let id = active.operation.id;
+        if token.is_some_and(|t| t != id) {
+            return false;
+        }
+        let marked = self
+            .plays_twice
+            .iter()
+            .position(|(c, op, i)| c == call && *op == id && *i == index);
+        marked.map(|i| self.plays_twice.swap_remove(i)).is_some()
+    }
+
+    /// Fires engine timers, the media layer's pending reports and the
+    /// notifications fault rules delayed, due at or before `until`, in
+    /// deadline order (on a tie in that order), each at its own time.
     fn run_until(&mut self, until: Instant, out: &mut Vec<ReplayRecord>) {
         loop {
-            let timer = self.engine.poll_timeout().filter(|t| *t <= until);
-            let report = self
-                .pending
-                .iter()
-                .map(|(t, ..)| *t)
+            let timer = self.engine.poll_timeout();
+            let report = self.pending.iter().map(|(t, ..)| *t).min();
+            let release = self.faults.poll_timeout();
+            let next = [timer, report, release]
+                .into_iter()
+                .flatten()
                 .min()
                 .filter(|t| *t <= until);
-            match (timer, report) {
-                (Some(t), r) if r.is_none_or(|r| t <= r) => {
+            match next {
+                Some(t) if timer == Some(t) => {
                     self.engine.handle_timeout(t);
                     self.drain(out);
                 }
-                (_, Some(r)) => {
-                    let index = self.pending.iter().position(|(t, ..)| *t == r).unwrap_or(0);
+                Some(t) if report == Some(t) => {
+                    let index = self
+                        .pending
+                        .iter()
+                        .position(|(at, ..)| *at == t)
+                        .unwrap_or(0);
                     let (at, call, op, input) = self.pending.remove(index);
                     self.feed(at, &call, op, input, out);
                 }
-                _ => return,
+                Some(t) => self.release_faults(t, out),
+                None => return,
             }
         }
     }
 
-    /// Records the engine's outputs and plays the media layer's part: the
-    /// beep ends by itself, a recording is stored when stopped.
+    /// The end of the scenario: what fault rules still hold (a reordered
+    /// notification nothing overtook) arrives now.
+    fn finish(&mut self, out: &mut Vec<ReplayRecord>) {
+        if self.faults.held() > 0 {
+            self.faults.flush(self.clock);
+            self.release_faults(self.clock, out);
+        }
+    }
+
+    /// Takes the engine's outputs through the fault rules, then delivers
+    /// what comes out of them.
     fn drain(&mut self, out: &mut Vec<ReplayRecord>) {
-        let mut reactions = Vec::new();
         let mut drained = Vec::new();
         self.engine.drain_outputs(&mut drained);
+        let mut delivered = Vec::with_capacity(drained.len());
         for output in drained {
+            let at = output.at;
+            if let Err(FaultError::Full { output, capacity }) =
+                self.faults.handle_output(at, output)
+            {
+                out.push(ReplayRecord::Trace {
+                    at,
+                    text: format!(
+                        "fault rules hold {capacity} notifications: this one is not faulted"
+                    ),
+                });
+                delivered.push(*output);
+            }
+            delivered.extend(std::iter::from_fn(|| self.faults.poll_output(at)));
+        }
+        self.deliver(delivered, out);
+    }
+
+    /// Delivers what the fault rules held until `at`.
+    fn release_faults(&mut self, at: Instant, out: &mut Vec<ReplayRecord>) {
+        let released: Vec<EngineOutput> =
+            std::iter::from_fn(|| self.faults.poll_output(at)).collect();
+        self.deliver(released, out);
+    }
+
+    /// Records outputs as the bot and media layer get them, and plays the
+    /// media layer's part: the beep ends by itself, a recording is stored
+    /// when stopped, a prompt a fault rule spoils fails or plays twice.
+    fn deliver(&mut self, delivered: Vec<EngineOutput>, out: &mut Vec<ReplayRecord>) {
+        let mut reactions = Vec::new();
+        for output in delivered {
             let (at, call, seq) = (output.at, output.call, output.seq);
             match output.output {
                 Output::Notification(notification) => out.push(ReplayRecord::Notification {
@@ -550,6 +661,20 @@ impl Replay {
                         MediaCommand::StopPlayback { operation } => {
                             self.pending.retain(|(_, _, op, _)| op != operation);
                         }
+                        MediaCommand::Play {
+                            operation,
+                            index,
+                            prompt,
+                        } => match self.faults.on_play(prompt) {
+                            Some(PromptFault::Fail(failure)) => {
+                                let input = MediaInput::PlaybackFailed(failure);
+                                reactions.push((at, call.clone(), *operation, input));
+                            }
+                            Some(PromptFault::PlayTwice) => {
+                                self.plays_twice.push((call.clone(), *operation, *index));
+                            }
+                            None => {}
+                        },
                         MediaCommand::StopRecording {
                             operation,
                             store: true,

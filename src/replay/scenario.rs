@@ -5,7 +5,12 @@ use serde_json::{Map, Value};
 use crate::config::CallConfig;
 use crate::id::{CallId, OperationId};
 use crate::io::MediaInput;
-use crate::model::{CollectDigits, MediaPrompt, PromptFailure, ResultInfo, Tone};
+use std::sync::Arc;
+
+use crate::fault::{
+    NotificationFault, NotificationKind, NotificationRule, PromptFault, PromptRule, RequestRule,
+};
+use crate::model::{CollectDigits, MediaPrompt, OperationKind, PromptFailure, ResultInfo, Tone};
 use crate::wire::WireConfig;
 
 /// Settings of one replay: the engine's, the wire's, and the simulated
@@ -68,6 +73,8 @@ pub(super) enum Step {
         client_context: Option<String>,
         collect: CollectDigits,
     },
+    /// Extension: a fault rule.
+    Fault(FaultRule),
     /// A caller or media-layer event.
     Event {
         call: CallId,
@@ -101,8 +108,9 @@ pub(super) enum OpRef {
     Id(OperationId),
 }
 
-const LINE_KEYS: [&str; 12] = [
+const LINE_KEYS: [&str; 13] = [
     "at_ms",
+    "fault",
     "request",
     "event",
     "inspect",
@@ -137,7 +145,7 @@ pub(super) fn parse_line(text: &str) -> Result<Line, String> {
     }
     if let Some(key) = object.keys().find(|k| !LINE_KEYS.contains(&k.as_str())) {
         return Err(format!(
-            "unknown key \"{key}\" (a line has at_ms and one request, event, inspect, cancel or collectDigits)"
+            "unknown key \"{key}\" (a line has at_ms and one request, event, inspect, cancel, collectDigits or fault)"
         ));
     }
     let at_ms = match object.get("at_ms") {
@@ -147,10 +155,17 @@ pub(super) fn parse_line(text: &str) -> Result<Line, String> {
         Some(other) => return Err(format!("at_ms: must be a number, got {other}")),
         None => return Err("at_ms: is required".to_owned()),
     };
-    let kinds = ["request", "event", "inspect", "cancel", "collectDigits"];
+    let kinds = [
+        "request",
+        "event",
+        "inspect",
+        "cancel",
+        "collectDigits",
+        "fault",
+    ];
     if kinds.iter().filter(|k| object.contains_key(**k)).count() > 1 {
         return Err(
-            "a line holds one request, event, inspect, cancel or collectDigits, not more"
+            "a line holds one request, event, inspect, cancel, collectDigits or fault, not more"
                 .to_owned(),
         );
     }
@@ -169,6 +184,8 @@ pub(super) fn parse_line(text: &str) -> Result<Line, String> {
         parse_cancel(cancel)?
     } else if let Some(collect) = object.get("collectDigits") {
         parse_collect_digits(collect)?
+    } else if let Some(fault) = object.get("fault") {
+        Step::Fault(parse_fault(fault)?)
     } else {
         Step::Advance
     };
@@ -413,6 +430,211 @@ fn parse_collect_digits(collect: &Value) -> Result<Step, String> {
     })
 }
 
+/// A fault rule of a `fault` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum FaultRule {
+    Notifications(NotificationRule),
+    Requests(RequestRule),
+    Prompts(PromptRule),
+}
+
+impl FaultRule {
+    /// The rule in words, for the trace that sets it.
+    pub(super) fn describe(&self) -> String {
+        let times = |times: Option<u32>| match times {
+            None => "every".to_owned(),
+            Some(n) => format!("the next {n}"),
+        };
+        let on_call = |call: &Option<CallId>| {
+            call.as_ref()
+                .map(|c| format!(" on call {c}"))
+                .unwrap_or_default()
+        };
+        match self {
+            Self::Notifications(rule) => {
+                let fault = match rule.fault {
+                    NotificationFault::Drop => "drop".to_owned(),
+                    NotificationFault::Duplicate => "duplicate".to_owned(),
+                    NotificationFault::Delay(by) => format!("delay by {} ms", by.as_millis()),
+                    NotificationFault::Reorder => "reorder".to_owned(),
+                };
+                let kind = match rule.kind {
+                    NotificationKind::Any => "",
+                    NotificationKind::OperationEnded => " operationEnded",
+                    NotificationKind::Tone => " tone",
+                    NotificationKind::CallState => " callState",
+                };
+                let context = rule
+                    .client_context
+                    .as_ref()
+                    .map(|c| format!(" with clientContext \"{c}\""))
+                    .unwrap_or_default();
+                format!(
+                    "{fault} {}{kind} notification(s){}{context}",
+                    times(rule.times),
+                    on_call(&rule.call)
+                )
+            }
+            Self::Requests(rule) => format!(
+                "answer {} {} request(s){} with 500/9999",
+                times(rule.times),
+                rule.action.map_or("media action", |kind| match kind {
+                    OperationKind::PlayPrompt => "playPrompt",
+                    OperationKind::Record => "recordResponse",
+                    OperationKind::SubscribeToTone => "subscribeToTone",
+                    OperationKind::CancelMediaProcessing => "cancelMediaProcessing",
+                    OperationKind::CollectDigits => "collectDigits",
+                }),
+                on_call(&rule.call)
+            ),
+            Self::Prompts(rule) => format!(
+                "{} for {} play(s) of prompts whose URI contains \"{}\"",
+                match rule.fault {
+                    PromptFault::Fail(PromptFailure::Download) => "fail the download",
+                    PromptFault::Fail(PromptFailure::Format) => "fail the format",
+                    PromptFault::PlayTwice => "play twice",
+                },
+                times(rule.times),
+                rule.uri_contains
+            ),
+        }
+    }
+}
+
+/// `{"notifications": "drop" | "duplicate" | "reorder" | "delay", "delayMs"?,
+/// "kind"?: "any" | "operationEnded" | "tone" | "callState", "call"?,
+/// "clientContext"?, "times"?}`, `{"requests": "serverError", "action"?,
+/// "call"?, "times"?}` or `{"prompts": "downloadFailed" | "formatInvalid" |
+/// "playTwice", "uriContains"?, "times"?}`. `times`: a number (default 1)
+/// or `"all"`.
+fn parse_fault(fault: &Value) -> Result<FaultRule, String> {
+    let Value::Object(object) = fault else {
+        return Err("fault: must be an object".to_owned());
+    };
+    let text = |key: &str| -> Result<Option<&str>, String> {
+        match object.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(format!("fault.{key}: must be a string, got {other}")),
+        }
+    };
+    let times = match object.get("times") {
+        None => Some(1),
+        Some(Value::String(all)) if all == "all" => None,
+        Some(Value::Number(n)) => Some(
+            n.as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| format!("fault.times: must be 1 or more, or \"all\", got {n}"))?,
+        ),
+        Some(other) => {
+            return Err(format!(
+                "fault.times: must be 1 or more, or \"all\", got {other}"
+            ));
+        }
+    };
+    let call = text("call")?.map(CallId::new);
+    if let Some(what) = text("notifications")? {
+        let fault = match what {
+            "drop" => NotificationFault::Drop,
+            "duplicate" => NotificationFault::Duplicate,
+            "reorder" => NotificationFault::Reorder,
+            "delay" => {
+                let ms = object
+                    .get("delayMs")
+                    .and_then(Value::as_u64)
+                    .ok_or("fault.delayMs: a delay needs a whole number of ms")?;
+                NotificationFault::Delay(std::time::Duration::from_millis(ms))
+            }
+            other => {
+                return Err(format!(
+                    "fault.notifications: \"drop\", \"duplicate\", \"reorder\" or \"delay\", got \"{other}\""
+                ));
+            }
+        };
+        let kind = match text("kind")?.unwrap_or("any") {
+            "any" => NotificationKind::Any,
+            "operationEnded" => NotificationKind::OperationEnded,
+            "tone" => NotificationKind::Tone,
+            "callState" => NotificationKind::CallState,
+            other => {
+                return Err(format!(
+                    "fault.kind: \"any\", \"operationEnded\", \"tone\" or \"callState\", got \"{other}\""
+                ));
+            }
+        };
+        check_keys(
+            object,
+            &[
+                "notifications",
+                "delayMs",
+                "kind",
+                "call",
+                "clientContext",
+                "times",
+            ],
+        )?;
+        return Ok(FaultRule::Notifications(NotificationRule {
+            fault,
+            kind,
+            call,
+            client_context: text("clientContext")?.map(Arc::from),
+            times,
+        }));
+    }
+    if let Some(what) = text("requests")? {
+        if what != "serverError" {
+            return Err(format!(
+                "fault.requests: \"serverError\" (HTTP 500, 9999), got \"{what}\""
+            ));
+        }
+        let action = match text("action")? {
+            None => None,
+            Some("playPrompt") => Some(OperationKind::PlayPrompt),
+            Some("recordResponse" | "record") => Some(OperationKind::Record),
+            Some("subscribeToTone") => Some(OperationKind::SubscribeToTone),
+            Some("cancelMediaProcessing") => Some(OperationKind::CancelMediaProcessing),
+            Some(other) => {
+                return Err(format!(
+                    "fault.action: not a Graph media action: \"{other}\""
+                ));
+            }
+        };
+        check_keys(object, &["requests", "action", "call", "times"])?;
+        return Ok(FaultRule::Requests(RequestRule {
+            action,
+            call,
+            times,
+        }));
+    }
+    if let Some(what) = text("prompts")? {
+        let fault = match what {
+            "downloadFailed" => PromptFault::Fail(PromptFailure::Download),
+            "formatInvalid" => PromptFault::Fail(PromptFailure::Format),
+            "playTwice" => PromptFault::PlayTwice,
+            other => {
+                return Err(format!(
+                    "fault.prompts: \"downloadFailed\", \"formatInvalid\" or \"playTwice\", got \"{other}\""
+                ));
+            }
+        };
+        check_keys(object, &["prompts", "uriContains", "times"])?;
+        return Ok(FaultRule::Prompts(PromptRule {
+            fault,
+            uri_contains: Arc::from(text("uriContains")?.unwrap_or("")),
+            times,
+        }));
+    }
+    Err("fault: give \"notifications\", \"requests\" or \"prompts\"".to_owned())
+}
+
+fn check_keys(object: &Map<String, Value>, allowed: &[&str]) -> Result<(), String> {
+    match object.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(key) => Err(format!("fault: unknown key \"{key}\" for this fault")),
+        None => Ok(()),
+    }
+}
+
 fn op_ref(text: &str) -> Result<OpRef, String> {
     if let Some(n) = text.strip_prefix("$op") {
         return match n.parse::<usize>() {
@@ -479,6 +701,7 @@ pub(super) fn apply_config(
             "queueCapacity" => config.call.queue_capacity = as_usize()?,
             "retainedOperations" => config.call.retained_operations = as_usize()?,
             "notifyOnTermination" => config.call.notify_on_termination = as_bool()?,
+            "notifyEstablished" => config.call.notify_established = as_bool()?,
             "notStartedForQueued" => config.call.not_started_for_queued = as_bool()?,
             "cancelReceipts" => config.cancel_receipts = as_bool()?,
             "sequenceNumbers" => config.sequence_numbers = as_bool()?,

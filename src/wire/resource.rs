@@ -561,6 +561,11 @@ impl<'a> CommsNotification<'a> {
                     ..CallResource::new(CallState::Established)
                 }),
             ),
+            Notification::CallEstablished => (
+                ChangeType::Updated,
+                None,
+                ResourceData::Call(CallResource::new(CallState::Established)),
+            ),
             Notification::CallTerminating => (
                 ChangeType::Updated,
                 None,
