@@ -131,7 +131,7 @@ pub struct OperationEnded {
     #[serde(default)]
     pub partial_recording: Option<PartialRecording>,
     /// Extension: the keys a collect-digits operation had collected when it
-    /// ended (`None` for other operations and queued ones).
+    /// ended (empty if it never collected); `None` for other operations.
     #[serde(default)]
     pub digits: Option<Digits>,
 }

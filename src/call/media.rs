@@ -108,9 +108,6 @@ impl Active {
         let partial_recording = self.partial_recording(now, reason);
         let digits = match self.phase {
             Phase::Collecting { digits, .. } => Some(Digits(digits)),
-            _ if matches!(self.queued.request, MediaRequest::CollectDigits(_)) => {
-                Some(Digits::default())
-            }
             _ => None,
         };
         let results = MediaResults {

@@ -690,6 +690,9 @@ impl Ledger {
             digits,
         }: MediaResults,
     ) -> OperationEnded {
+        // Every collect-digits end says what it collected, if only nothing.
+        let digits = digits
+            .or_else(|| matches!(request, MediaRequest::CollectDigits(_)).then(Digits::default));
         OperationEnded {
             operation: Operation {
                 status: reason.status(),
