@@ -66,6 +66,15 @@
 //!   engines ([`CallSnapshot`]).
 //! - [`wire`]: Graph HTTP requests in, Graph JSON out.
 //! - [`replay`]: the `ivr-replay` scenario runner.
+//! - [`fault`]: fault injection for testing bots (extension).
+//!
+//! ## Extensions
+//! Beyond Graph, and never on a Graph path or property: queue views
+//! ([`Call::view`]), cancel receipts and scopes ([`Call::cancel_scoped`]),
+//! causes and partial recordings on every end ([`OperationEnded`]), output
+//! sequence numbers ([`Call::poll_sequenced`]), digit collection
+//! ([`Call::handle_collect_digits`]) and [`fault`] injection. With none of
+//! them in use, the output is Graph's, byte for byte.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

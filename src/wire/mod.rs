@@ -310,8 +310,14 @@ struct ExtensionResult<'a> {
     message: &'a str,
 }
 
-/// One `commsNotifications` envelope holding one notification.
+/// One `commsNotifications` envelope holding one notification; for an
+/// extension notification (see [`Notification::is_graph`]), its own JSON
+/// instead ([`extension_notification_json`]), so a run loop can post
+/// whatever comes.
 pub fn notification_json(call: &CallId, note: &Notification, config: &WireConfig) -> String {
+    if let Some(json) = extension_notification_json(call, note) {
+        return json;
+    }
     let mut out = Vec::new();
     write_notifications(&mut out, call, [note], config);
     into_string(out)
