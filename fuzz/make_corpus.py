@@ -35,7 +35,28 @@ def call_inputs(lines):
             out += bytes([11, step])
             now += step * 100
         req, ev = line.get("request"), line.get("event")
-        if req:
+        cancel, collect = line.get("cancel"), line.get("collectDigits")
+        if isinstance(cancel, dict):
+            scope = cancel.get("scope", "all")
+            if scope == "current":
+                out += bytes([4, call(cancel.get("call", "c0")), 2])
+            elif isinstance(scope, dict) and "operation" in scope:
+                out += bytes([4, call(cancel.get("call", "c0")), 3, 0])
+            elif isinstance(scope, dict):
+                out += bytes([4, call(cancel.get("call", "c0")), 4])
+            else:
+                out += bytes([4, call(cancel.get("call", "c0")), 0])
+        elif isinstance(collect, dict):
+            prompts = collect.get("prompts") or []
+            terminators = collect.get("terminators", ["#"])
+            flags = min(len(prompts), 2) | (4 if collect.get("bargeIn", True) else 0)
+            flags |= (16 if "#" in terminators else 0) | (8 if "*" in terminators else 0)
+            flags |= 32 if collect.get("clientContext") else 0
+            ms = lambda key, default: min(int(collect.get(key, default)) // 40, 255)
+            out += bytes([3, 1, call(collect.get("call", "c0")), flags]) + bytes(range(flags % 3))
+            out += bytes([collect.get("minDigits", 1) % 256, collect.get("maxDigits", 32) % 256,
+                          ms("firstDigitTimeoutMs", 5000), ms("interDigitTimeoutMs", 3000)])
+        elif req:
             url = req.get("url", "")
             beta = 0x80 if "/beta/" in url else 0
             parts = url.split("?")[0].rstrip("/").split("/")
@@ -57,9 +78,9 @@ def call_inputs(lines):
                         ("initialSilenceTimeoutInSeconds", "maxSilenceTimeoutInSeconds", "maxRecordDurationInSeconds")]
                 out += bytes([2 | beta, target, flags]) + (bytes([7]) if flags & 1 else b"") + bytes(s % 256 for s in secs)
             elif action == "subscribeToTone":
-                out += bytes([3 | beta, target])
+                out += bytes([3 | beta, 0, target])
             elif action == "cancelMediaProcessing":
-                out += bytes([4 | beta, target])
+                out += bytes([4 | beta, target, 0])
         elif ev:
             target = call(line.get("call", "c0"))
             if ev == "callEstablished":

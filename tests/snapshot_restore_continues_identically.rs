@@ -50,13 +50,16 @@ fn line() -> impl Strategy<Value = (u64, String)> {
         2 => prop::sample::select(vec!["1", "#", "*"]).prop_map(|t| format!(r#""event":"tone","call":"{{call}}","tone":"{t}""#)),
         1 => Just(r#""event":"callTerminated","call":"{call}""#.to_owned()),
         1 => Just(r#""request":{"method":"GET","url":"/communications/calls/{call}/operations/$op1"}"#.to_owned()),
+        // Extension: a collection part-way through moves with its keys.
+        1 => Just(r#""collectDigits":{"call":"{call}","prompts":["https://x.test/pin.wav"],"minDigits":2,"maxDigits":3,"interDigitTimeoutMs":900}"#.to_owned()),
     ])
         .prop_map(|(dt, call, rest)| (dt, rest.replace("{call}", call)))
 }
 
 fn scenario() -> impl Strategy<Value = String> {
     (any::<bool>(), prop::collection::vec(line(), 1..60)).prop_map(|(notify, lines)| {
-        let mut text = format!("{{\"config\":{{\"beepMs\":300,\"notifyOnTermination\":{notify}}}}}\n");
+        // With the extensions' numbering and outcomes, which must move too.
+        let mut text = format!("{{\"config\":{{\"beepMs\":300,\"notifyOnTermination\":{notify},\"sequenceNumbers\":true,\"outcomes\":true}}}}\n");
         text.push_str("{\"at_ms\":0,\"event\":\"callEstablished\",\"call\":\"c1\"}\n");
         text.push_str("{\"at_ms\":0,\"event\":\"callEstablished\",\"call\":\"c2\"}\n");
         text.push_str("{\"at_ms\":0,\"request\":{\"url\":\"/communications/calls/c1/subscribeToTone\",\"body\":{}}}\n");

@@ -51,6 +51,19 @@ enum Phase {
     },
 }
 
+impl Phase {
+    /// A collect-digits operation's prompts are over: wait for the first
+    /// key.
+    fn collecting(collect: &CollectDigits, now: Instant) -> Self {
+        let first_digit = Duration::from_millis(u64::from(collect.first_digit_timeout_ms));
+        Self::Collecting {
+            // Bounded by validation (at most 64 keys).
+            digits: Vec::with_capacity(usize::from(collect.max_digits)),
+            deadline: now.saturating_add(first_digit),
+        }
+    }
+}
+
 /// A recording in progress and its three timers.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Recording {
@@ -363,7 +376,8 @@ impl Media {
                                 prompt: prompt.clone(),
                             }));
                         } else {
-                            start_collecting(active, now);
+                            active.phase = Phase::collecting(collect, now);
+                            active.since = now;
                         }
                     }
                 }
@@ -471,14 +485,13 @@ impl Media {
                     since: now,
                 }));
                 self.beep_or_record(ledger, now);
-            } else if matches!(queued.request, MediaRequest::CollectDigits(_)) {
-                let mut active = Active {
+            } else if let MediaRequest::CollectDigits(collect) = &queued.request {
+                let phase = Phase::collecting(collect, now);
+                self.active = Some(Box::new(Active {
                     queued,
-                    phase: Phase::Beep,
+                    phase,
                     since: now,
-                };
-                start_collecting(&mut active, now);
-                self.active = Some(Box::new(active));
+                }));
             } else {
                 // A playPrompt without prompts (validation refuses those) has
                 // nothing to play: it is done.
@@ -565,18 +578,18 @@ impl Media {
         let MediaRequest::CollectDigits(collect) = &active.queued.request else {
             return false;
         };
-        let (barge_in, max_digits, inter_digit, terminates) = (
-            collect.barge_in,
+        let (max_digits, inter_digit, terminates) = (
             usize::from(collect.max_digits),
             Duration::from_millis(u64::from(collect.inter_digit_timeout_ms)),
             collect.terminators.contains(tone),
         );
         match &active.phase {
-            Phase::Prompt { .. } if barge_in => {
+            Phase::Prompt { .. } if collect.barge_in => {
                 ledger.emit(Output::Media(MediaCommand::StopPlayback {
                     operation: active.queued.op.id,
                 }));
-                start_collecting(active, now);
+                active.phase = Phase::collecting(collect, now);
+                active.since = now;
             }
             Phase::Collecting { .. } => {}
             _ => return false,
@@ -637,25 +650,6 @@ fn finish_active(
 ) {
     let (queued, results) = active.into_results(now, reason);
     ledger.finish(queued, reason, by, results, on_wire);
-}
-
-/// A collect-digits operation's prompts are over: wait for the first key.
-fn start_collecting(active: &mut Active, now: Instant) {
-    let MediaRequest::CollectDigits(CollectDigits {
-        first_digit_timeout_ms,
-        max_digits,
-        ..
-    }) = &active.queued.request
-    else {
-        return;
-    };
-    let first_digit = Duration::from_millis(u64::from(*first_digit_timeout_ms));
-    active.phase = Phase::Collecting {
-        // Bounded by validation (at most 64 keys).
-        digits: Vec::with_capacity(usize::from(*max_digits)),
-        deadline: now.saturating_add(first_digit),
-    };
-    active.since = now;
 }
 
 /// The command that stops whatever the active operation has the media layer
