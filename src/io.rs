@@ -131,9 +131,10 @@ pub struct OperationEnded {
     #[serde(default)]
     pub partial_recording: Option<PartialRecording>,
     /// Extension: the keys a collect-digits operation had collected when it
-    /// ended (empty if it never collected); `None` for other operations.
+    /// ended; empty if it collected none, and for other operations. (Not an
+    /// `Option`: an empty `Vec` costs the cancel path nothing to write.)
     #[serde(default)]
-    pub digits: Option<Digits>,
+    pub digits: Digits,
 }
 
 /// Extension: what a record had recorded when it ended unfinished.

@@ -187,7 +187,7 @@ fn notification() -> impl Strategy<Value = Notification> {
                 request,
                 ended_by: None,
                 partial_recording: None,
-                digits: None,
+                digits: Default::default(),
             })
         }),
         (1u64..u64::MAX, tone())

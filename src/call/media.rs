@@ -120,8 +120,8 @@ impl Active {
     fn into_results(self, now: Instant, reason: EndReason) -> (Queued, MediaResults) {
         let partial_recording = self.partial_recording(now, reason);
         let digits = match self.phase {
-            Phase::Collecting { digits, .. } => Some(Digits(digits)),
-            _ => None,
+            Phase::Collecting { digits, .. } => Digits(digits),
+            _ => Digits::default(),
         };
         let results = MediaResults {
             partial_recording,

@@ -160,7 +160,7 @@ pub struct CallView {
 #[derive(Debug, Default)]
 struct MediaResults {
     partial_recording: Option<PartialRecording>,
-    digits: Option<Digits>,
+    digits: Digits,
 }
 
 /// Where ended operations and outputs go: shared by every transition.
@@ -673,10 +673,29 @@ impl Ledger {
         by: Option<OperationId>,
         on_wire: bool,
     ) {
+        // Written out rather than through `ended`: this loop is the cancel
+        // hot path (`benches/cancel.rs`), where each branch and copy shows.
         self.outputs.reserve(queued.len());
-        for queued in queued {
-            let ended = self.ended(queued, reason, by, MediaResults::default());
-            self.push_ended(ended, on_wire);
+        let status = reason.status();
+        for Queued { op, request } in queued {
+            self.etag = self.etag.wrapping_add(1);
+            let ended = OperationEnded {
+                operation: Operation {
+                    status,
+                    end: Some(reason),
+                    etag: self.etag,
+                    ..op
+                },
+                request,
+                ended_by: by,
+                partial_recording: None,
+                digits: Digits::default(),
+            };
+            self.outputs.push_back(if on_wire {
+                Output::Notification(Notification::OperationEnded(ended))
+            } else {
+                Output::Abandoned(ended)
+            });
         }
     }
 
@@ -690,9 +709,6 @@ impl Ledger {
             digits,
         }: MediaResults,
     ) -> OperationEnded {
-        // Every collect-digits end says what it collected, if only nothing.
-        let digits = digits
-            .or_else(|| matches!(request, MediaRequest::CollectDigits(_)).then(Digits::default));
         OperationEnded {
             operation: Operation {
                 status: reason.status(),

@@ -172,8 +172,8 @@ fn outcome_json(ended: &OperationEnded) -> Value {
         }
         _ => {}
     }
-    if let Some(digits) = &ended.digits {
-        outcome["digits"] = json!(digits.to_string());
+    if ended.operation.kind == OperationKind::CollectDigits {
+        outcome["digits"] = json!(ended.digits.to_string());
     }
     if let Some(by) = ended.ended_by {
         outcome["endedBy"] = json!(by.to_string());
@@ -538,8 +538,8 @@ fn describe_notification(note: &Notification) -> String {
             if let Some(recording) = &op.recording {
                 text.push_str(&format!(" -> {}", recording.location));
             }
-            if let Some(digits) = &ended.digits {
-                text.push_str(&format!(" digits \"{digits}\" (extension)"));
+            if op.kind == OperationKind::CollectDigits {
+                text.push_str(&format!(" digits \"{}\" (extension)", ended.digits));
             }
             text
         }

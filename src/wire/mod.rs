@@ -271,11 +271,7 @@ pub fn extension_notification_json(call: &CallId, note: &Notification) -> Option
             EndReason::DigitsCollected(end) | EndReason::TooFewDigits(end) => end.name(),
             other => other.name(),
         },
-        digits: ended
-            .digits
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default(),
+        digits: ended.digits.to_string(),
         result_info: ExtensionResult {
             code: result.code,
             subcode: result.subcode,
