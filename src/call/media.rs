@@ -9,7 +9,7 @@ use crate::error::InputIgnored;
 use crate::id::{CallId, OperationId};
 use crate::io::{MediaCommand, MediaInput, Notification, Output, PartialRecording};
 use crate::model::{
-    ApiVersion, CollectDigits, Digits, DigitsEnd, EndReason, MediaRequest, Operation,
+    ApiVersion, CollectDigits, Digits, DigitsEnd, EndReason, MediaPrompt, MediaRequest, Operation,
     OperationStatus, Record, Tone,
 };
 use crate::time::Instant;
@@ -344,41 +344,24 @@ impl Media {
         }
         match (input, &mut active.phase) {
             (MediaInput::PlaybackFinished, Phase::Prompt { index }) => {
-                let next = *index + 1;
+                if let Some((next, prompt)) = prompt_after(&active.queued, *index) {
+                    *index = next;
+                    active.since = now;
+                    ledger.emit(Output::Media(MediaCommand::Play {
+                        operation: active.queued.op.id,
+                        index: next,
+                        prompt: prompt.clone(),
+                    }));
+                    return Ok(());
+                }
                 match &active.queued.request {
-                    MediaRequest::PlayPrompt(play) => {
-                        let looping = play.loop_forever && active.queued.op.api == ApiVersion::Beta;
-                        let next = if next == play.prompts.len() && looping {
-                            0
-                        } else {
-                            next
-                        };
-                        if let Some(prompt) = play.prompts.get(next) {
-                            *index = next;
-                            active.since = now;
-                            ledger.emit(Output::Media(MediaCommand::Play {
-                                operation: active.queued.op.id,
-                                index: next,
-                                prompt: prompt.clone(),
-                            }));
-                        } else {
-                            self.end_active(ledger, now, EndReason::Completed);
-                        }
+                    MediaRequest::PlayPrompt(_) => {
+                        self.end_active(ledger, now, EndReason::Completed);
                     }
                     MediaRequest::Record(_) => self.beep_or_record(ledger, now),
                     MediaRequest::CollectDigits(collect) => {
-                        if let Some(prompt) = collect.prompts.get(next) {
-                            *index = next;
-                            active.since = now;
-                            ledger.emit(Output::Media(MediaCommand::Play {
-                                operation: active.queued.op.id,
-                                index: next,
-                                prompt: prompt.clone(),
-                            }));
-                        } else {
-                            active.phase = Phase::collecting(collect, now);
-                            active.since = now;
-                        }
+                        active.phase = Phase::collecting(collect, now);
+                        active.since = now;
                     }
                 }
             }
@@ -636,6 +619,24 @@ impl Media {
         }
         self.start_next(ledger, now);
     }
+}
+
+/// The prompt that follows prompt `index` of an operation, if any (a beta
+/// playPrompt with `loop` starts over).
+fn prompt_after(queued: &Queued, index: usize) -> Option<(usize, &MediaPrompt)> {
+    let next = index + 1;
+    let prompts = match &queued.request {
+        MediaRequest::PlayPrompt(play) => {
+            let looping = play.loop_forever && queued.op.api == ApiVersion::Beta;
+            if next == play.prompts.len() && looping {
+                return play.prompts.first().map(|prompt| (0, prompt));
+            }
+            &play.prompts
+        }
+        MediaRequest::Record(_) => return None,
+        MediaRequest::CollectDigits(collect) => &collect.prompts,
+    };
+    prompts.get(next).map(|prompt| (next, prompt))
 }
 
 /// Ends the operation that was active, with what it had recorded or

@@ -279,15 +279,7 @@ fn parse_cancel(cancel: &Value) -> Result<Step, String> {
     let Value::Object(cancel) = cancel else {
         return Err("cancel: must be an object".to_owned());
     };
-    let call = match cancel.get("call") {
-        Some(Value::String(call)) if !call.is_empty() => CallId::new(call),
-        other => {
-            return Err(format!(
-                "cancel.call: must name a call, got {}",
-                other.unwrap_or(&Value::Null)
-            ));
-        }
-    };
+    let call = call_of(cancel, "cancel")?;
     let scope = match cancel.get("scope") {
         None => ScopeRef::All,
         Some(Value::String(s)) if s == "all" => ScopeRef::All,
@@ -309,15 +301,7 @@ fn parse_cancel(cancel: &Value) -> Result<Step, String> {
             ));
         }
     };
-    let client_context = match cancel.get("clientContext") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(c)) => Some(c.clone()),
-        Some(other) => {
-            return Err(format!(
-                "cancel.clientContext: must be a string, got {other}"
-            ));
-        }
-    };
+    let client_context = client_context_of(cancel, "cancel")?;
     Ok(Step::Cancel {
         call,
         scope,
@@ -347,24 +331,8 @@ fn parse_collect_digits(collect: &Value) -> Result<Step, String> {
     if let Some(key) = object.keys().find(|k| !KEYS.contains(&k.as_str())) {
         return Err(format!("collectDigits: unknown key \"{key}\""));
     }
-    let call = match object.get("call") {
-        Some(Value::String(call)) if !call.is_empty() => CallId::new(call),
-        other => {
-            return Err(format!(
-                "collectDigits.call: must name a call, got {}",
-                other.unwrap_or(&Value::Null)
-            ));
-        }
-    };
-    let client_context = match object.get("clientContext") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(c)) => Some(c.clone()),
-        Some(other) => {
-            return Err(format!(
-                "collectDigits.clientContext: must be a string, got {other}"
-            ));
-        }
-    };
+    let call = call_of(object, "collectDigits")?;
+    let client_context = client_context_of(object, "collectDigits")?;
     let strings = |key: &str| -> Result<Option<Vec<&str>>, String> {
         object
             .get(key)
@@ -632,6 +600,28 @@ fn check_keys(object: &Map<String, Value>, allowed: &[&str]) -> Result<(), Strin
     match object.keys().find(|k| !allowed.contains(&k.as_str())) {
         Some(key) => Err(format!("fault: unknown key \"{key}\" for this fault")),
         None => Ok(()),
+    }
+}
+
+/// The `call` an extension line's object names.
+fn call_of(object: &Map<String, Value>, line: &str) -> Result<CallId, String> {
+    match object.get("call") {
+        Some(Value::String(call)) if !call.is_empty() => Ok(CallId::new(call)),
+        other => Err(format!(
+            "{line}.call: must name a call, got {}",
+            other.unwrap_or(&Value::Null)
+        )),
+    }
+}
+
+/// The optional `clientContext` of an extension line's object.
+fn client_context_of(object: &Map<String, Value>, line: &str) -> Result<Option<String>, String> {
+    match object.get("clientContext") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(c)) => Ok(Some(c.clone())),
+        Some(other) => Err(format!(
+            "{line}.clientContext: must be a string, got {other}"
+        )),
     }
 }
 
