@@ -539,6 +539,9 @@ impl Replay {
             return false;
         };
         let id = active.operation.id;
+        // Marks for this call's operations that are no longer active are
+        // stale: they can no longer play again.
+        self.plays_twice.retain(|(c, op, _)| c != call || *op == id);
         if token.is_some_and(|t| t != id) {
             return false;
         }
@@ -599,6 +602,14 @@ impl Replay {
         let mut delivered = Vec::with_capacity(drained.len());
         for output in drained {
             let at = output.at;
+            if let Output::Notification(Notification::OperationEnded(ended))
+            | Output::Abandoned(ended) = &output.output
+            {
+                // A prompt marked to play twice whose operation ended first
+                // (whatever the fault rules then do with the notification).
+                let ended = ended.operation.id;
+                self.plays_twice.retain(|(_, op, _)| *op != ended);
+            }
             if let Err(FaultError::Full { output, capacity }) =
                 self.faults.handle_output(at, output)
             {
