@@ -107,6 +107,16 @@ impl CallConfig {
         }
     }
 
+    /// Checks a request for a cancel with a receipt or a scope (extension):
+    /// a valid cancelMediaProcessing.
+    pub(crate) fn validate_cancel(&self, request: &Request) -> Result<(), ValidationError> {
+        if request.action != Action::CancelMediaProcessing {
+            let rule = "a cancel receipt comes only from cancelMediaProcessing";
+            return Err(ValidationError::new("action", rule));
+        }
+        self.validate(request)
+    }
+
     /// Checks a collect-digits operation (extension) against its rules and
     /// these settings.
     pub fn validate_collect_digits(

@@ -181,15 +181,7 @@ impl Engine {
         request: Request,
     ) -> Result<Operation, RequestError> {
         self.config.call.validate(&request)?;
-        self.clock(now);
-        let slot = self.find_for_request(call)?;
-        let pending = self.shards[slot.shard].outputs.lock().len();
-        let limit = self.shard_output_limit();
-        if pending >= limit {
-            return Err(RequestError::OutputsBacklogged { pending, limit });
-        }
-        self.run(&slot, now, |c| c.handle_valid_request(now, request))
-            .unwrap_or_else(|| Err(RequestError::CallFailed(call.clone())))
+        self.serve(now, call, |c| c.handle_valid_request(now, request))
     }
 
     /// cancelMediaProcessing on `call`, with a receipt of what it ended
@@ -212,11 +204,8 @@ impl Engine {
         request: Request,
         scope: CancelScope,
     ) -> Result<CancelReceipt, RequestError> {
-        self.config.call.validate(&request)?;
-        self.clock(now);
-        let slot = self.find_for_request(call)?;
-        self.run(&slot, now, |c| c.cancel_scoped(now, request, scope))
-            .unwrap_or_else(|| Err(RequestError::CallFailed(call.clone())))
+        self.config.call.validate_cancel(&request)?;
+        self.serve(now, call, |c| c.cancel_scoped_valid(now, request, scope))
     }
 
     /// Extension: queues a collect-digits operation on `call` (see
@@ -231,12 +220,9 @@ impl Engine {
         self.config
             .call
             .validate_collect_digits(client_context.as_deref(), &collect)?;
-        self.clock(now);
-        let slot = self.find_for_request(call)?;
-        self.run(&slot, now, |c| {
-            c.handle_collect_digits(now, client_context, collect)
+        self.serve(now, call, |c| {
+            c.handle_valid_collect_digits(now, client_context, collect)
         })
-        .unwrap_or_else(|| Err(RequestError::CallFailed(call.clone())))
     }
 
     /// The bot deletes the call (`DELETE /communications/calls/{id}`).
@@ -500,6 +486,25 @@ impl Engine {
             Some(slot) => Ok(slot.clone()),
             None => Err(map.ended.contains(call)),
         }
+    }
+
+    /// Serves a request that passed validation: the call must exist and its
+    /// shard must have room for outputs, then `request` runs on it.
+    fn serve<T>(
+        &self,
+        now: Instant,
+        call: &CallId,
+        request: impl FnOnce(&mut Call) -> Result<T, RequestError>,
+    ) -> Result<T, RequestError> {
+        self.clock(now);
+        let slot = self.find_for_request(call)?;
+        let pending = self.shards[slot.shard].outputs.lock().len();
+        let limit = self.shard_output_limit();
+        if pending >= limit {
+            return Err(RequestError::OutputsBacklogged { pending, limit });
+        }
+        self.run(&slot, now, request)
+            .unwrap_or_else(|| Err(RequestError::CallFailed(call.clone())))
     }
 
     fn find_for_request(&self, call: &CallId) -> Result<Arc<Slot>, RequestError> {

@@ -280,12 +280,11 @@ impl Faults {
                 spend(&mut rule.times);
                 rule.fault
             });
-        let held = self.delayed.len() + usize::from(self.reordered.is_some());
         let holds = matches!(
             fault,
             Some(NotificationFault::Delay(_) | NotificationFault::Reorder)
         );
-        if holds && held >= self.capacity {
+        if holds && self.held() >= self.capacity {
             return Err(FaultError::Full {
                 capacity: self.capacity,
                 output: Box::new(output),

@@ -4,8 +4,8 @@
 
 use ivr_media_queue::wire::{self, WireConfig};
 use ivr_media_queue::{
-    Action, ApiVersion, CallId, Engine, EngineConfig, EstablishError, IdSource, Instant,
-    MediaInput, Request, RequestError, Tone,
+    Action, ApiVersion, CallId, CancelScope, CollectDigits, Engine, EngineConfig, EstablishError,
+    IdSource, Instant, MediaInput, Request, RequestError, Tone,
 };
 
 #[test]
@@ -64,6 +64,20 @@ fn undrained_outputs_hold_requests_back_until_drained() {
             pending: 4,
             limit: 4
         })
+    );
+    // The extensions' requests wait for room the same way.
+    let backlogged = RequestError::OutputsBacklogged {
+        pending: 4,
+        limit: 4,
+    };
+    let cancel = Request::new(ApiVersion::V1, Action::CancelMediaProcessing);
+    assert_eq!(
+        engine.cancel_scoped(Instant::ZERO, &call, cancel, CancelScope::Current),
+        Err(backlogged.clone())
+    );
+    assert_eq!(
+        engine.handle_collect_digits(Instant::ZERO, &call, None, CollectDigits::default()),
+        Err(backlogged)
     );
     let subscribe_over_http = || {
         let url = "/communications/calls/c1/subscribeToTone";

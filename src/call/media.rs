@@ -478,7 +478,13 @@ impl Media {
             } else {
                 // A playPrompt without prompts (validation refuses those) has
                 // nothing to play: it is done.
-                ledger.finish_all(std::iter::once(queued), EndReason::Completed, None, true);
+                ledger.finish(
+                    queued,
+                    EndReason::Completed,
+                    None,
+                    MediaResults::default(),
+                    true,
+                );
             }
         }
     }

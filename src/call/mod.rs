@@ -9,7 +9,7 @@ use std::mem;
 use std::sync::Arc;
 
 use crate::config::CallConfig;
-use crate::error::{InputIgnored, RequestError, ValidationError};
+use crate::error::{InputIgnored, RequestError};
 use crate::id::{CallId, IdSource, OperationId};
 use crate::io::{MediaInput, Notification, OperationEnded, Output, PartialRecording};
 use crate::model::{
@@ -235,11 +235,17 @@ impl Call {
         request: Request,
         scope: CancelScope,
     ) -> Result<CancelReceipt, RequestError> {
-        if request.action != Action::CancelMediaProcessing {
-            let rule = "a cancel receipt comes only from cancelMediaProcessing";
-            return Err(ValidationError::new("action", rule).into());
-        }
-        self.config.validate(&request)?;
+        self.config.validate_cancel(&request)?;
+        self.cancel_scoped_valid(now, request, scope)
+    }
+
+    /// [`Call::cancel_scoped`] for a cancel that passed validation.
+    pub(crate) fn cancel_scoped_valid(
+        &mut self,
+        now: Instant,
+        request: Request,
+        scope: CancelScope,
+    ) -> Result<CancelReceipt, RequestError> {
         if let CancelScope::Operation(id) = &scope {
             let held =
                 matches!(&self.state, CallState::Established(media) if media.find(*id).is_some());
@@ -260,22 +266,17 @@ impl Call {
             ),
             CallState::Terminated => return Err(RequestError::CallTerminated(self.id.clone())),
         };
+        // What the cancel ends is what it adds to the outputs from here.
+        let first_new = self.ledger.outputs.len();
         let cancel = match scope {
             CancelScope::All => self.handle_valid_request(now, request)?,
             scope => {
                 let CallState::Established(media) = &mut self.state else {
                     return Err(RequestError::CallTerminated(self.id.clone()));
                 };
-                let op = Operation {
-                    id: self.ids.next_id(),
-                    kind: OperationKind::CancelMediaProcessing,
-                    api: request.api,
-                    client_context: request.client_context,
-                    status: OperationStatus::Completed,
-                    end: None,
-                    recording: None,
-                    etag: self.ledger.next_etag(),
-                };
+                let origin = (request.api, request.client_context);
+                let kind = OperationKind::CancelMediaProcessing;
+                let op = new_operation(&mut self.ids, &mut self.ledger, kind, origin);
                 media.cancel_where(&mut self.ledger, now, op.id, |candidate| match &scope {
                     CancelScope::All => true,
                     CancelScope::Current => active
@@ -301,20 +302,33 @@ impl Call {
                 },
             )
         });
-        let waiting = queued
-            .into_iter()
-            .enumerate()
-            .map(|(i, id)| (id, CancelledAt::Queued { position: i + 1 }));
-        // The ended operations' final states wait in the outputs, unpolled;
-        // those the scope spared are still running.
-        let ended = running
-            .into_iter()
-            .chain(waiting)
-            .filter_map(|(id, was)| {
-                let operation = self
-                    .operation(id)
-                    .filter(|op| op.end.is_some_and(EndReason::is_cancellation))?;
-                Some(CancelledOperation { operation, was })
+        // The active operation ends first, then the queued ones in queue
+        // order: one walk down `queued` finds each one's place.
+        let mut waiting = queued.iter().enumerate();
+        let ended = self
+            .ledger
+            .outputs
+            .range(first_new..)
+            .filter_map(|output| match output {
+                Output::Notification(Notification::OperationEnded(ended))
+                    if ended.reason().is_cancellation() =>
+                {
+                    Some(&ended.operation)
+                }
+                _ => None,
+            })
+            .filter_map(|operation| {
+                let was = match running {
+                    Some((id, was)) if id == operation.id => was,
+                    _ => {
+                        let (i, _) = waiting.find(|(_, id)| **id == operation.id)?;
+                        CancelledAt::Queued { position: i + 1 }
+                    }
+                };
+                Some(CancelledOperation {
+                    operation: operation.clone(),
+                    was,
+                })
             })
             .collect();
         Ok(CancelReceipt { cancel, ended })
@@ -548,6 +562,16 @@ impl Call {
     ) -> Result<Operation, RequestError> {
         self.config
             .validate_collect_digits(client_context.as_deref(), &collect)?;
+        self.handle_valid_collect_digits(now, client_context, collect)
+    }
+
+    /// [`Call::handle_collect_digits`] for settings that passed validation.
+    pub(crate) fn handle_valid_collect_digits(
+        &mut self,
+        now: Instant,
+        client_context: Option<Arc<str>>,
+        collect: CollectDigits,
+    ) -> Result<Operation, RequestError> {
         let media_request = Some(MediaRequest::CollectDigits(collect));
         let origin = (ApiVersion::V1, client_context);
         self.accept(now, origin, OperationKind::CollectDigits, media_request)
@@ -558,7 +582,7 @@ impl Call {
     fn accept(
         &mut self,
         now: Instant,
-        (api, client_context): (ApiVersion, Option<Arc<str>>),
+        origin: (ApiVersion, Option<Arc<str>>),
         kind: OperationKind,
         media_request: Option<MediaRequest>,
     ) -> Result<Operation, RequestError> {
@@ -575,16 +599,7 @@ impl Call {
                 capacity: self.config.queue_capacity,
             });
         }
-        let mut op = Operation {
-            id: self.ids.next_id(),
-            kind,
-            api,
-            client_context,
-            status: OperationStatus::Completed,
-            end: None,
-            recording: None,
-            etag: self.ledger.next_etag(),
-        };
+        let mut op = new_operation(&mut self.ids, &mut self.ledger, kind, origin);
         let Some(media_request) = media_request else {
             match kind {
                 OperationKind::SubscribeToTone => media.subscribe_to_tones(),
@@ -637,6 +652,25 @@ impl Call {
     }
 }
 
+/// A new operation, `completed` until a media one is queued.
+fn new_operation(
+    ids: &mut IdSource,
+    ledger: &mut Ledger,
+    kind: OperationKind,
+    (api, client_context): (ApiVersion, Option<Arc<str>>),
+) -> Operation {
+    Operation {
+        id: ids.next_id(),
+        kind,
+        api,
+        client_context,
+        status: OperationStatus::Completed,
+        end: None,
+        recording: None,
+        etag: ledger.next_etag(),
+    }
+}
+
 impl Ledger {
     fn next_etag(&mut self) -> u64 {
         // Wrapping: a restored snapshot may hold any count.
@@ -659,13 +693,11 @@ impl Ledger {
         results: MediaResults,
         on_wire: bool,
     ) {
-        let ended = self.ended(queued, reason, by, results);
-        self.push_ended(ended, on_wire);
+        self.end_each(std::iter::once((queued, results)), reason, by, on_wire);
     }
 
-    /// [`Ledger::finish`] for many that never recorded: one reservation,
-    /// then each ended operation moves into its output once (the cancel hot
-    /// path).
+    /// [`Ledger::finish`] for many queued ones (nothing recorded or
+    /// collected).
     fn finish_all(
         &mut self,
         queued: impl ExactSizeIterator<Item = Queued>,
@@ -673,11 +705,23 @@ impl Ledger {
         by: Option<OperationId>,
         on_wire: bool,
     ) {
-        // Written out rather than through `ended`: this loop is the cancel
-        // hot path (`benches/cancel.rs`), where each branch and copy shows.
-        self.outputs.reserve(queued.len());
+        let ended = queued.map(|queued| (queued, MediaResults::default()));
+        self.end_each(ended, reason, by, on_wire);
+    }
+
+    /// One reservation, then each ended operation moves into its output
+    /// once. This loop is the cancel hot path (`benches/cancel.rs`), where
+    /// each branch and copy shows: the status is worked out once.
+    fn end_each(
+        &mut self,
+        ended: impl ExactSizeIterator<Item = (Queued, MediaResults)>,
+        reason: EndReason,
+        by: Option<OperationId>,
+        on_wire: bool,
+    ) {
+        self.outputs.reserve(ended.len());
         let status = reason.status();
-        for Queued { op, request } in queued {
+        for (Queued { op, request }, results) in ended {
             self.etag = self.etag.wrapping_add(1);
             let ended = OperationEnded {
                 operation: Operation {
@@ -688,8 +732,8 @@ impl Ledger {
                 },
                 request,
                 ended_by: by,
-                partial_recording: None,
-                digits: Digits::default(),
+                partial_recording: results.partial_recording,
+                digits: results.digits,
             };
             self.outputs.push_back(if on_wire {
                 Output::Notification(Notification::OperationEnded(ended))
@@ -697,38 +741,6 @@ impl Ledger {
                 Output::Abandoned(ended)
             });
         }
-    }
-
-    fn ended(
-        &mut self,
-        Queued { op, request }: Queued,
-        reason: EndReason,
-        ended_by: Option<OperationId>,
-        MediaResults {
-            partial_recording,
-            digits,
-        }: MediaResults,
-    ) -> OperationEnded {
-        OperationEnded {
-            operation: Operation {
-                status: reason.status(),
-                end: Some(reason),
-                etag: self.next_etag(),
-                ..op
-            },
-            request,
-            ended_by,
-            partial_recording,
-            digits,
-        }
-    }
-
-    fn push_ended(&mut self, ended: OperationEnded, on_wire: bool) {
-        self.outputs.push_back(if on_wire {
-            Output::Notification(Notification::OperationEnded(ended))
-        } else {
-            Output::Abandoned(ended)
-        });
     }
 
     fn remember(&mut self, op: Operation) {

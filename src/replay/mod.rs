@@ -500,32 +500,30 @@ impl Replay {
         url: &str,
         body: &[u8],
     ) -> (GraphResponse, Option<(CallId, CancelReceipt)>) {
-        if let Ok(ParsedRequest::Action { call, request }) =
-            wire::parse_request(&self.config.wire, method, url, body)
-        {
-            if let Some(error) = self.faults.intercept_request(&call, request.action.kind()) {
+        let parsed = match wire::parse_request(&self.config.wire, method, url, body) {
+            Ok(parsed) => parsed,
+            Err(error) => return (GraphResponse::error(&error), None),
+        };
+        if let ParsedRequest::Action { call, request } = &parsed {
+            if let Some(error) = self.faults.intercept_request(call, request.action.kind()) {
                 return (GraphResponse::error(&error), None);
             }
         }
-        if self.config.cancel_receipts {
-            if let Ok(ParsedRequest::Action { call, request }) =
-                wire::parse_request(&self.config.wire, method, url, body)
+        match parsed {
+            ParsedRequest::Action { call, request }
+                if self.config.cancel_receipts
+                    && request.action == Action::CancelMediaProcessing =>
             {
-                if request.action == Action::CancelMediaProcessing {
-                    return match self.engine.cancel_with_receipt(at, &call, request) {
-                        Ok(receipt) => (
-                            wire::created_response(&call, &receipt.cancel),
-                            Some((call, receipt)),
-                        ),
-                        Err(error) => (GraphResponse::error(&error.into()), None),
-                    };
+                match self.engine.cancel_with_receipt(at, &call, request) {
+                    Ok(receipt) => (
+                        wire::created_response(&call, &receipt.cancel),
+                        Some((call, receipt)),
+                    ),
+                    Err(error) => (GraphResponse::error(&error.into()), None),
                 }
             }
+            parsed => (wire::handle_parsed(&self.engine, at, parsed), None),
         }
-        (
-            wire::handle_http(&self.engine, &self.config.wire, at, method, url, body),
-            None,
-        )
     }
 
     /// Whether the prompt that just finished on `call` plays a second time

@@ -209,7 +209,24 @@ pub fn handle_http(
     url: &str,
     body: &[u8],
 ) -> GraphResponse {
-    let result = parse_request(config, method, url, body).and_then(|parsed| match parsed {
+    match parse_request(config, method, url, body) {
+        Ok(parsed) => handle_parsed(engine, now, parsed),
+        Err(error) => GraphResponse::error(&error),
+    }
+}
+
+/// [`handle_http`] for a request already parsed (for an embedder that looks
+/// at it first, to apply [`crate::fault`] rules for instance).
+pub fn handle_parsed(engine: &Engine, now: Instant, parsed: ParsedRequest) -> GraphResponse {
+    serve(engine, now, parsed).unwrap_or_else(|error| GraphResponse::error(&error))
+}
+
+fn serve(
+    engine: &Engine,
+    now: Instant,
+    parsed: ParsedRequest,
+) -> Result<GraphResponse, GraphError> {
+    match parsed {
         ParsedRequest::Action { call, request } => {
             let op = engine.handle_request(now, &call, request)?;
             Ok(created_response(&call, &op))
@@ -231,8 +248,7 @@ pub fn handle_http(
                 created: None,
             })
         }
-    });
-    result.unwrap_or_else(|error| GraphResponse::error(&error))
+    }
 }
 
 /// The operation's JSON as a `GET` (or a notification's `resourceData`)
