@@ -20,14 +20,19 @@ fn play(uri: &str) -> Request {
     )
 }
 
-#[test]
-fn cancel_ends_active_then_queued_with_typed_reasons() {
-    let mut call = Call::new(
+/// A call established at time zero, with seeded ids.
+fn new_call() -> Call {
+    Call::new(
         CallId::new("c1"),
         Arc::new(CallConfig::default()),
         IdSource::seeded(3),
         Instant::ZERO,
-    );
+    )
+}
+
+#[test]
+fn cancel_ends_active_then_queued_with_typed_reasons() {
+    let mut call = new_call();
     let now = Instant::from_millis(10);
     call.handle_request(now, Request::new(ApiVersion::V1, Action::SubscribeToTone))
         .unwrap();
@@ -110,12 +115,7 @@ fn cancel_ends_active_then_queued_with_typed_reasons() {
 
 #[test]
 fn ended_operation_hands_back_its_request() {
-    let mut call = Call::new(
-        CallId::new("c1"),
-        Arc::new(CallConfig::default()),
-        IdSource::seeded(3),
-        Instant::ZERO,
-    );
+    let mut call = new_call();
     call.handle_request(Instant::ZERO, play("https://x.test/welcome.wav"))
         .unwrap();
     call.handle_request(
@@ -143,12 +143,7 @@ fn ended_operation_hands_back_its_request() {
 fn cancel_receipt_names_running_and_queued_operations() {
     use ivr_media_queue::{CancelledAt, MediaInput, MediaPhase, RequestError};
     let new_call = || {
-        let mut call = Call::new(
-            CallId::new("c1"),
-            Arc::new(CallConfig::default()),
-            IdSource::seeded(3),
-            Instant::ZERO,
-        );
+        let mut call = new_call();
         let two = Request::new(
             ApiVersion::V1,
             Action::PlayPrompt(PlayPrompt {

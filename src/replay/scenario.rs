@@ -398,6 +398,17 @@ fn parse_collect_digits(collect: &Value) -> Result<Step, String> {
     })
 }
 
+/// The Graph actions a `requests` fault names, by their URL names.
+const ACTIONS: [(&str, OperationKind); 4] = [
+    ("playPrompt", OperationKind::PlayPrompt),
+    ("recordResponse", OperationKind::Record),
+    ("subscribeToTone", OperationKind::SubscribeToTone),
+    (
+        "cancelMediaProcessing",
+        OperationKind::CancelMediaProcessing,
+    ),
+];
+
 /// A fault rule of a `fault` line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum FaultRule {
@@ -446,13 +457,9 @@ impl FaultRule {
             Self::Requests(rule) => format!(
                 "answer {} {} request(s){} with 500/9999",
                 times(rule.times),
-                rule.action.map_or("media action", |kind| match kind {
-                    OperationKind::PlayPrompt => "playPrompt",
-                    OperationKind::Record => "recordResponse",
-                    OperationKind::SubscribeToTone => "subscribeToTone",
-                    OperationKind::CancelMediaProcessing => "cancelMediaProcessing",
-                    OperationKind::CollectDigits => "collectDigits",
-                }),
+                rule.action
+                    .and_then(|kind| ACTIONS.iter().find(|(_, k)| *k == kind))
+                    .map_or("media action", |(name, _)| name),
                 on_call(&rule.call)
             ),
             Self::Prompts(rule) => format!(
@@ -558,15 +565,15 @@ fn parse_fault(fault: &Value) -> Result<FaultRule, String> {
         }
         let action = match text("action")? {
             None => None,
-            Some("playPrompt") => Some(OperationKind::PlayPrompt),
-            Some("recordResponse" | "record") => Some(OperationKind::Record),
-            Some("subscribeToTone") => Some(OperationKind::SubscribeToTone),
-            Some("cancelMediaProcessing") => Some(OperationKind::CancelMediaProcessing),
-            Some(other) => {
-                return Err(format!(
-                    "fault.action: not a Graph media action: \"{other}\""
-                ));
-            }
+            // Beta's `record` is recordResponse too.
+            Some("record") => Some(OperationKind::Record),
+            Some(name) => Some(
+                ACTIONS
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, kind)| *kind)
+                    .ok_or_else(|| format!("fault.action: not a Graph media action: \"{name}\""))?,
+            ),
         };
         check_keys(object, &["requests", "action", "call", "times"])?;
         return Ok(FaultRule::Requests(RequestRule {
