@@ -143,6 +143,11 @@ impl Engine {
         call: &CallId,
     ) -> Result<(), EstablishError> {
         self.clock(now);
+        call.check()
+            .map_err(|reason| EstablishError::InvalidCallId {
+                id: call.clone(),
+                reason,
+            })?;
         let index = self.shard_index(call);
         let mut map = self.shards[index].calls.lock();
         if map.calls.contains_key(call) {

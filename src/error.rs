@@ -4,7 +4,28 @@ use std::borrow::Cow;
 
 use thiserror::Error;
 
-use crate::id::{CallId, OperationId};
+use crate::id::{CallId, MAX_CALL_ID_BYTES, OperationId};
+
+/// Why a call id cannot be one: no Graph URL could name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum InvalidCallId {
+    /// Empty or only white space.
+    #[error("a call id must not be blank")]
+    Blank,
+    /// Longer than [`MAX_CALL_ID_BYTES`].
+    #[error("a call id is at most {MAX_CALL_ID_BYTES} bytes, got {bytes}")]
+    TooLong {
+        /// Its length in bytes.
+        bytes: usize,
+    },
+    /// A `/`, which no path segment can hold.
+    #[error("a call id must not contain '/'")]
+    Slash,
+    /// A control character.
+    #[error("a call id must not contain control characters")]
+    ControlCharacter,
+}
 
 /// A request body that breaks a rule. The message names the field (by its
 /// Graph JSON name) and the rule: `prompts: at most 20 prompts are allowed, got 21`.
@@ -123,6 +144,14 @@ pub enum EstablishError {
     /// A call with this id ended; ids are not reused.
     #[error("call {0} has been terminated")]
     CallTerminated(CallId),
+    /// No Graph URL could name this call.
+    #[error("call {id:?} cannot be established: {reason}")]
+    InvalidCallId {
+        /// The id.
+        id: CallId,
+        /// Its fault.
+        reason: InvalidCallId,
+    },
     /// The engine holds its configured maximum of calls.
     #[error("the engine holds {limit} calls, its limit")]
     TooManyCalls {

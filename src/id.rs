@@ -6,6 +6,12 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
+use crate::error::InvalidCallId;
+
+/// The longest call id, in bytes. Graph's are GUIDs (36 bytes); the bound
+/// keeps a hostile URL or snapshot from making one call key megabytes long.
+pub const MAX_CALL_ID_BYTES: usize = 256;
+
 /// The id of a call, as it appears in `/communications/calls/{id}`.
 ///
 /// Graph ids are case-insensitive, so the id is kept in lowercase: `C1` and
@@ -21,6 +27,32 @@ impl CallId {
             Self(Arc::from(id.to_ascii_lowercase()))
         } else {
             Self(Arc::from(id))
+        }
+    }
+
+    /// A call id a Graph URL can name, lowercased: 1 to
+    /// [`MAX_CALL_ID_BYTES`] bytes, not blank, with no `/` (a path segment
+    /// cannot hold one, even percent-encoded) and no control character.
+    pub fn parse(id: &str) -> Result<Self, InvalidCallId> {
+        let id = Self::new(id);
+        id.check()?;
+        Ok(id)
+    }
+
+    /// Whether a URL can name this id (the rule of [`CallId::parse`]). The
+    /// engine establishes and restores only such calls.
+    pub fn check(&self) -> Result<(), InvalidCallId> {
+        let id = self.as_str();
+        if id.len() > MAX_CALL_ID_BYTES {
+            Err(InvalidCallId::TooLong { bytes: id.len() })
+        } else if id.trim().is_empty() {
+            Err(InvalidCallId::Blank)
+        } else if id.contains('/') {
+            Err(InvalidCallId::Slash)
+        } else if id.chars().any(char::is_control) {
+            Err(InvalidCallId::ControlCharacter)
+        } else {
+            Ok(())
         }
     }
 

@@ -102,8 +102,8 @@ pub use config::{
     MAX_PLAY_PROMPTS, RECORD_TIMEOUT_SECS, record_timeout,
 };
 pub use engine::{Engine, EngineOutput};
-pub use error::{EstablishError, InputIgnored, RequestError, ValidationError};
-pub use id::{CallId, IdSource, OperationId};
+pub use error::{EstablishError, InputIgnored, InvalidCallId, RequestError, ValidationError};
+pub use id::{CallId, IdSource, MAX_CALL_ID_BYTES, OperationId};
 pub use io::{MediaCommand, MediaInput, Notification, OperationEnded, Output, PartialRecording};
 pub use model::{
     Action, ApiVersion, CollectDigits, Digits, DigitsEnd, EndReason, GraphResult, MediaPrompt,
