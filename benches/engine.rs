@@ -30,6 +30,7 @@ fn engine() -> Engine {
         max_pending_outputs: 1 << 22,
         ..EngineConfig::default()
     })
+    .unwrap()
 }
 
 /// One cycle of mixed operations on a call, leaving it as it found it:
@@ -222,7 +223,7 @@ fn snapshot(c: &mut Criterion) {
             self::engine,
             |fresh| {
                 fresh
-                    .restore_call(CallSnapshot::from_json(&bytes).unwrap())
+                    .restore_call(&CallSnapshot::from_json(&bytes).unwrap())
                     .unwrap();
                 fresh
             },

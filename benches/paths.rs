@@ -77,7 +77,8 @@ fn wire_paths(c: &mut Criterion) {
                 let engine = Engine::new(EngineConfig {
                     ids: IdSource::seeded(1),
                     ..Default::default()
-                });
+                })
+                .unwrap();
                 engine
                     .handle_call_established(fixtures::NOW, &call)
                     .unwrap();

@@ -1,8 +1,9 @@
 //! Engine settings and the limits they impose.
 
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 
-use crate::error::ValidationError;
+use crate::error::{ConfigError, ValidationError};
 use crate::id::IdSource;
 use crate::model::{Action, CollectDigits, MediaPrompt, Record, Request};
 
@@ -15,7 +16,57 @@ pub const MAX_COLLECT_DIGITS: u8 = 64;
 /// Extension: the longest first-digit or inter-digit timeout, in ms.
 pub const MAX_DIGIT_TIMEOUT_MS: u32 = 120_000;
 /// Graph's range for the three record timeouts, in seconds.
-pub const RECORD_TIMEOUT_SECS: std::ops::RangeInclusive<i64> = 1..=120;
+pub const RECORD_TIMEOUT_SECS: RangeInclusive<i64> = 1..=120;
+
+/// The valid range of every numeric setting, and of the lists. Each bound
+/// keeps what one call or one engine can hold within a stated amount of
+/// memory; a value outside is refused with a [`ConfigError`] naming the
+/// setting and its range (never clamped).
+pub mod ranges {
+    use std::ops::RangeInclusive;
+
+    /// [`crate::CallConfig::queue_capacity`]: a queue slot holds an
+    /// operation and its request, about 150 bytes.
+    pub const QUEUE_CAPACITY: RangeInclusive<usize> = 1..=10_000;
+    /// [`crate::CallConfig::retained_operations`]: about 80 bytes each.
+    pub const RETAINED_OPERATIONS: RangeInclusive<usize> = 0..=10_000;
+    /// [`crate::CallConfig::max_pending_outputs`]: about 220 bytes each.
+    pub const CALL_PENDING_OUTPUTS: RangeInclusive<usize> = 16..=65_536;
+    /// [`crate::CallConfig::allowed_uri_schemes`]: how many schemes.
+    pub const URI_SCHEMES: RangeInclusive<usize> = 1..=16;
+    /// The length of one URI scheme, in bytes.
+    pub const URI_SCHEME_BYTES: RangeInclusive<usize> = 1..=32;
+    /// [`crate::EngineConfig::max_calls`].
+    pub const MAX_CALLS: RangeInclusive<usize> = 1..=10_000_000;
+    /// [`crate::EngineConfig::max_pending_outputs`]: about 250 bytes each.
+    pub const ENGINE_PENDING_OUTPUTS: RangeInclusive<usize> = 1..=16_777_216;
+    /// [`crate::EngineConfig::remembered_ended_calls`]: an id each.
+    pub const REMEMBERED_ENDED_CALLS: RangeInclusive<usize> = 0..=1_000_000;
+    /// [`crate::EngineConfig::shards`].
+    pub const SHARDS: RangeInclusive<usize> = 1..=1024;
+    /// [`crate::wire::WireConfig::max_body_bytes`]: `{}` is 2 bytes.
+    pub const MAX_BODY_BYTES: RangeInclusive<usize> = 2..=16 * 1024 * 1024;
+}
+
+/// `Ok` when `value` is in `range`, else an error naming `setting` and the
+/// range.
+pub fn check_range<T>(
+    setting: &'static str,
+    value: T,
+    range: &RangeInclusive<T>,
+) -> Result<(), ConfigError>
+where
+    T: PartialOrd + std::fmt::Display,
+{
+    if range.contains(&value) {
+        Ok(())
+    } else {
+        Err(ConfigError::new(
+            setting,
+            format!("must be {} to {}, got {value}", range.start(), range.end()),
+        ))
+    }
+}
 
 /// Settings of one call. Shared by every call of an engine.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -25,7 +76,7 @@ pub struct CallConfig {
     /// Default 100.
     pub queue_capacity: usize,
     /// Ended operations a call remembers for `GET` (oldest forgotten first).
-    /// Default 64.
+    /// Default 64. The memory grows with what is remembered, not with this.
     pub retained_operations: usize,
     /// Emit a `failed` 8528 notification for each media operation pending
     /// when the call ends. The real service sends none (default false).
@@ -43,6 +94,18 @@ pub struct CallConfig {
     /// `established`, or to duplicate it with [`crate::fault`].
     #[serde(default)]
     pub notify_established: bool,
+    /// Outputs a [`crate::Call`] driven on its own lets wait undrained; at
+    /// that many it refuses requests ([`crate::RequestError::OutputsBacklogged`])
+    /// and media inputs ([`crate::InputIgnored::OutputsBacklogged`]) until
+    /// polled. An [`crate::Engine`] moves every output to its own queues
+    /// after each input and applies [`EngineConfig::max_pending_outputs`]
+    /// instead. Default 1024.
+    #[serde(default = "default_call_pending_outputs")]
+    pub max_pending_outputs: usize,
+}
+
+fn default_call_pending_outputs() -> usize {
+    1024
 }
 
 impl Default for CallConfig {
@@ -54,6 +117,7 @@ impl Default for CallConfig {
             not_started_for_queued: false,
             allowed_uri_schemes: vec!["https".to_owned()],
             notify_established: false,
+            max_pending_outputs: default_call_pending_outputs(),
         }
     }
 }
@@ -75,6 +139,26 @@ impl CallConfig {
     pub fn not_started_for_queued(&mut self, on: bool) -> &mut Self {
         self.not_started_for_queued = on;
         self
+    }
+
+    /// Checks every setting against its range (see [`ranges`]).
+    pub fn check(&self) -> Result<(), ConfigError> {
+        check_range(
+            "queue_capacity",
+            self.queue_capacity,
+            &ranges::QUEUE_CAPACITY,
+        )?;
+        check_range(
+            "retained_operations",
+            self.retained_operations,
+            &ranges::RETAINED_OPERATIONS,
+        )?;
+        check_range(
+            "max_pending_outputs",
+            self.max_pending_outputs,
+            &ranges::CALL_PENDING_OUTPUTS,
+        )?;
+        check_uri_schemes("allowed_uri_schemes", &self.allowed_uri_schemes)
     }
 
     /// Checks a request against Graph's rules and these settings.
@@ -270,6 +354,24 @@ impl Default for EngineConfig {
 }
 
 impl EngineConfig {
+    /// Checks every setting, the call settings' too, against its range (see
+    /// [`ranges`]).
+    pub fn check(&self) -> Result<(), ConfigError> {
+        self.call.check()?;
+        check_range("max_calls", self.max_calls, &ranges::MAX_CALLS)?;
+        check_range(
+            "max_pending_outputs",
+            self.max_pending_outputs,
+            &ranges::ENGINE_PENDING_OUTPUTS,
+        )?;
+        check_range(
+            "remembered_ended_calls",
+            self.remembered_ended_calls,
+            &ranges::REMEMBERED_ENDED_CALLS,
+        )?;
+        check_range("shards", self.shards, &ranges::SHARDS)
+    }
+
     /// An engine with these call settings and ids, and default limits.
     pub fn new(call: CallConfig, ids: IdSource) -> Self {
         Self {
@@ -278,6 +380,45 @@ impl EngineConfig {
             ..Self::default()
         }
     }
+}
+
+/// Checks a list of URI schemes: 1 to 16, each 1 to 32 bytes of RFC 3986
+/// scheme syntax (a letter, then letters, digits, `+`, `-` or `.`).
+/// `setting` names it in the error.
+pub(crate) fn check_uri_schemes(
+    setting: &'static str,
+    schemes: &[String],
+) -> Result<(), ConfigError> {
+    if !ranges::URI_SCHEMES.contains(&schemes.len()) {
+        return Err(ConfigError::new(
+            setting,
+            format!(
+                "must list {} to {} schemes, got {}",
+                ranges::URI_SCHEMES.start(),
+                ranges::URI_SCHEMES.end(),
+                schemes.len()
+            ),
+        ));
+    }
+    for scheme in schemes {
+        let well_formed = ranges::URI_SCHEME_BYTES.contains(&scheme.len())
+            && scheme
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphabetic())
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+        if !well_formed {
+            return Err(ConfigError::new(
+                setting,
+                format!(
+                    "each scheme is 1 to 32 characters, a letter then letters, digits, '+', '-' or '.', got {scheme:?}"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn validate_client_context(client_context: Option<&str>) -> Result<(), ValidationError> {

@@ -13,15 +13,22 @@ use parking_lot::Mutex;
 
 use crate::call::{Call, CallView, CancelReceipt, CancelScope};
 use crate::config::EngineConfig;
-use crate::error::{EstablishError, InputIgnored, RequestError};
+use crate::error::{
+    ConfigError, EstablishError, InputIgnored, MoveError, RequestError, RestoreError,
+};
 use crate::id::{CallId, OperationId};
 use crate::io::{MediaInput, Output};
 use crate::model::{CollectDigits, Operation, Request, ResultInfo};
-use crate::snapshot::{CallSnapshot, EngineSnapshot, SnapshotError};
+use crate::snapshot::{CallSnapshot, EngineSnapshot};
 use crate::time::Instant;
 
 thread_local! {
     static STAMPS: Cell<u64> = const { Cell::new(0) };
+    /// The output buffer lent to whichever call runs on this thread: calls
+    /// at rest hold none (their outputs move to the shard queues after every
+    /// input), and a warm one here keeps inputs such as a cancel from
+    /// allocating.
+    static OUTPUT_BUFFER: Cell<VecDeque<Output>> = const { Cell::new(VecDeque::new()) };
 }
 
 /// Stamps order output batches of different shards when they are drained
@@ -74,6 +81,16 @@ pub struct EngineOutput {
 /// later requests get [`RequestError::CallFailed`] (500); the engine and the
 /// other calls go on. A call that ends is removed at once (its outputs are
 /// already queued); its id is remembered so later requests get "terminated".
+///
+/// # Undrained outputs
+/// Outputs wait in the shards' queues until drained. When a shard holds its
+/// share of [`EngineConfig::max_pending_outputs`], its calls take no input
+/// that could add more: requests get [`RequestError::OutputsBacklogged`]
+/// (503) and media inputs [`InputIgnored::OutputsBacklogged`], and neither
+/// changes anything (send them again after draining). Timers and call ends
+/// still run: they only end operations the calls already hold, so a shard
+/// holds at most its share plus, per call, a few outputs per queued
+/// operation (see [`Engine::pending_outputs_bound`]).
 #[derive(Debug)]
 pub struct Engine {
     config: EngineConfig,
@@ -112,19 +129,148 @@ struct Slot {
 
 #[derive(Debug)]
 struct SlotState {
-    /// `None` once a bug stopped the call.
-    call: Option<Call>,
+    held: Held,
     /// The deadline this call has in the timer map.
     scheduled: Option<Instant>,
 }
 
+/// What a slot holds. An input finds the slot, lets go of the map, then
+/// locks the slot: whatever happened in between shows here, so an input
+/// never runs on a call that has left.
+#[derive(Debug)]
+enum Held {
+    /// Taking inputs.
+    Live(Call),
+    /// Frozen while a move is under way: inputs are refused until the move
+    /// commits (the call is gone) or aborts (it goes on here).
+    Moving(Call),
+    /// A bug stopped it.
+    Failed,
+    /// Out of this engine.
+    Gone(Gone),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Gone {
+    /// The call ended.
+    Ended,
+    /// The call moved to another engine.
+    Moved,
+}
+
+/// Why an input could not run on the call its slot held.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Unavailable {
+    Moving,
+    Failed,
+    Gone(Gone),
+}
+
+impl Held {
+    fn live(&mut self) -> Result<&mut Call, Unavailable> {
+        match self {
+            Self::Live(call) => Ok(call),
+            Self::Moving(_) => Err(Unavailable::Moving),
+            Self::Failed => Err(Unavailable::Failed),
+            Self::Gone(gone) => Err(Unavailable::Gone(*gone)),
+        }
+    }
+
+    /// The call, live or frozen: what a snapshot or a view shows.
+    fn call(&self) -> Option<&Call> {
+        match self {
+            Self::Live(call) | Self::Moving(call) => Some(call),
+            Self::Failed | Self::Gone(_) => None,
+        }
+    }
+}
+
+impl Unavailable {
+    fn request_error(self, call: &CallId) -> RequestError {
+        let call = call.clone();
+        match self {
+            Self::Moving => RequestError::CallMoving(call),
+            Self::Failed => RequestError::CallFailed(call),
+            Self::Gone(Gone::Ended) => RequestError::CallTerminated(call),
+            Self::Gone(Gone::Moved) => RequestError::CallNotFound(call),
+        }
+    }
+
+    fn input_ignored(self, call: &CallId) -> InputIgnored {
+        let call = call.clone();
+        match self {
+            Self::Moving => InputIgnored::CallMoving(call),
+            Self::Failed => InputIgnored::CallFailed(call),
+            Self::Gone(Gone::Ended) => InputIgnored::CallTerminated(call),
+            Self::Gone(Gone::Moved) => InputIgnored::UnknownCall(call),
+        }
+    }
+}
+
+/// A call frozen for a move (see [`Engine::move_call`]): it stays in its
+/// engine, refusing inputs ([`RequestError::CallMoving`],
+/// [`InputIgnored::CallMoving`]) and firing no timer, until
+/// [`CallMove::commit`] takes it out or [`CallMove::abort`] (or dropping
+/// this) lets it go on where it was. So a move that fails on the other side
+/// loses nothing.
+#[derive(Debug)]
+#[must_use = "dropping a move aborts it: the call goes on in its engine"]
+pub struct CallMove<'a> {
+    frozen: Frozen<'a>,
+    snapshot: CallSnapshot,
+}
+
+/// The frozen call of a [`CallMove`]; thawed when dropped uncommitted.
+#[derive(Debug)]
+struct Frozen<'a> {
+    engine: &'a Engine,
+    slot: Arc<Slot>,
+    committed: bool,
+}
+
+impl CallMove<'_> {
+    /// The call's state, to restore elsewhere.
+    pub fn snapshot(&self) -> &CallSnapshot {
+        &self.snapshot
+    }
+
+    /// The call was restored elsewhere: it leaves this engine (its id is not
+    /// remembered as ended). Inputs that found it before get "not found".
+    /// Its outputs queued before the move stay here, to be drained as usual.
+    pub fn commit(self) -> CallSnapshot {
+        let Self {
+            mut frozen,
+            snapshot,
+        } = self;
+        frozen.committed = true;
+        frozen.engine.retire(&frozen.slot, Gone::Moved);
+        snapshot
+    }
+
+    /// The move is off: the call goes on here as if it had never been
+    /// frozen (timers that came due meanwhile fire at the next input or
+    /// `handle_timeout`, each at its own deadline).
+    pub fn abort(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Frozen<'_> {
+    fn drop(&mut self) {
+        if !self.committed {
+            self.engine.thaw(&self.slot);
+        }
+    }
+}
+
 impl Engine {
-    /// An engine with no calls.
-    pub fn new(config: EngineConfig) -> Self {
+    /// An engine with no calls, or the first setting outside its range.
+    pub fn new(config: EngineConfig) -> Result<Self, ConfigError> {
+        config.check()?;
         let shards = (0..config.shards.max(1))
             .map(|_| Shard::default())
             .collect();
-        Self {
+        Ok(Self {
             config,
             shards,
             hasher: Default::default(),
@@ -132,7 +278,7 @@ impl Engine {
             next_seq: AtomicU64::new(0),
             calls: AtomicUsize::new(0),
             last_now: AtomicU64::new(0),
-        }
+        })
     }
 
     /// The media layer reports a call established: from now on it takes
@@ -167,12 +313,9 @@ impl Engine {
             return Err(EstablishError::TooManyCalls { limit });
         }
         let ids = self.config.ids.for_call(call);
-        let new = Call::new(call.clone(), self.config.call.clone(), ids, now);
-        let slot = self.slot(index, new);
-        // A new call has outputs only with `notify_established`.
-        if let Some(new) = slot.state.lock().call.as_mut() {
-            self.queue_outputs(&slot, new, now);
-        }
+        let new = Call::with_checked_config(call.clone(), self.config.call.clone(), ids, now);
+        let slot = self.slot(index, call);
+        self.adopt(&slot, new, now);
         map.calls.insert(call.clone(), slot);
         Ok(())
     }
@@ -236,12 +379,16 @@ impl Engine {
             .map_err(|ignored| match ignored {
                 InputIgnored::CallTerminated(id) => RequestError::CallTerminated(id),
                 InputIgnored::CallFailed(id) => RequestError::CallFailed(id),
+                InputIgnored::CallMoving(id) => RequestError::CallMoving(id),
                 _ => RequestError::CallNotFound(call.clone()),
             })
     }
 
     /// The call ended (the caller hung up, or the network dropped it). It is
-    /// removed once its last outputs are queued.
+    /// removed once its last outputs are queued. Of two hang-ups that race,
+    /// one ends the call and the other gets
+    /// [`InputIgnored::CallTerminated`]; neither touches a call established
+    /// afterwards under the same id.
     pub fn handle_call_terminated(
         &self,
         now: Instant,
@@ -250,10 +397,22 @@ impl Engine {
     ) -> Result<(), InputIgnored> {
         self.clock(now);
         let slot = self.find_for_input(call)?;
-        let outcome = self.run(&slot, now, |c| c.handle_terminated(now, result));
-        // Ended or failed: either way the call is done.
-        self.remove(call);
-        outcome.unwrap_or_else(|| Err(InputIgnored::CallFailed(call.clone())))
+        match self.run(&slot, now, |c| c.handle_terminated(now, result)) {
+            Ok(ended) => {
+                // Only the input that ended the call removes it; a second
+                // hang-up finds it terminated and leaves it to the first.
+                if ended.is_ok() {
+                    self.retire(&slot, Gone::Ended);
+                }
+                ended
+            }
+            Err(Unavailable::Failed) => {
+                // A failed call is done: the hang-up frees it.
+                self.retire(&slot, Gone::Ended);
+                Err(InputIgnored::CallFailed(call.clone()))
+            }
+            Err(unavailable) => Err(unavailable.input_ignored(call)),
+        }
     }
 
     /// A media-layer input for `call` (see [`Call::handle_media`]).
@@ -266,8 +425,10 @@ impl Engine {
     ) -> Result<(), InputIgnored> {
         self.clock(now);
         let slot = self.find_for_input(call)?;
+        self.room_for_outputs(&slot)
+            .map_err(|(pending, limit)| InputIgnored::OutputsBacklogged { pending, limit })?;
         self.run(&slot, now, |c| c.handle_media(now, token, input))
-            .unwrap_or_else(|| Err(InputIgnored::CallFailed(call.clone())))
+            .unwrap_or_else(|unavailable| Err(unavailable.input_ignored(call)))
     }
 
     /// Fires every timer due at or before `now`, across calls, in deadline
@@ -293,7 +454,8 @@ impl Engine {
                 }
                 state.scheduled = None;
             }
-            self.run(&slot, at, |c| c.handle_timeout(at));
+            // A call that is moving or gone has no timer to fire here.
+            let _ = self.run(&slot, at, |c| c.handle_timeout(at));
         }
     }
 
@@ -358,11 +520,11 @@ impl Engine {
     /// An operation as `GET .../calls/{call}/operations/{id}` shows it.
     pub fn operation(&self, call: &CallId, id: OperationId) -> Result<Operation, RequestError> {
         let slot = self.find_for_request(call)?;
-        let state = slot.state.lock();
+        let mut state = slot.state.lock();
         let found = state
-            .call
-            .as_ref()
-            .ok_or_else(|| RequestError::CallFailed(call.clone()))?;
+            .held
+            .live()
+            .map_err(|unavailable| unavailable.request_error(call))?;
         found
             .operation(id)
             .ok_or_else(|| RequestError::OperationNotFound {
@@ -375,7 +537,7 @@ impl Engine {
     pub fn view(&self, call: &CallId) -> Option<CallView> {
         let slot = self.find(call).ok()?;
         let state = slot.state.lock();
-        state.call.as_ref().map(Call::view)
+        state.held.call().map(Call::view)
     }
 
     /// The number of calls held.
@@ -391,41 +553,109 @@ impl Engine {
             .sum()
     }
 
-    /// A call's whole state, to restore elsewhere; the call stays here.
+    /// The most outputs the engine can hold undrained while it holds
+    /// `calls` calls: each shard's share of
+    /// [`EngineConfig::max_pending_outputs`] (inputs stop there), plus what
+    /// timers and call ends may still add per call: an end and a few media
+    /// commands per operation its queue can hold, and the call's own
+    /// `terminating` and `terminated`.
+    pub fn pending_outputs_bound(&self, calls: usize) -> usize {
+        let per_call = self.config.call.queue_capacity.saturating_mul(4) + 4;
+        self.shard_output_limit()
+            .saturating_mul(self.shards.len())
+            .saturating_add(calls.saturating_mul(per_call))
+    }
+
+    /// A call's whole state, to restore elsewhere; the call stays here and
+    /// goes on.
     pub fn snapshot_call(&self, call: &CallId) -> Option<CallSnapshot> {
         let slot = self.find(call).ok()?;
         let state = slot.state.lock();
-        state.call.as_ref().map(Call::snapshot)
+        state.held.call().map(Call::snapshot)
     }
 
-    /// Takes a call out of this engine (to move it to another): its
-    /// snapshot, and it is gone from here, its id not remembered.
-    pub fn take_call(&self, call: &CallId) -> Option<CallSnapshot> {
-        let slot = self.detach(call)?;
-        let state = slot.state.lock();
-        state.call.as_ref().map(Call::snapshot)
+    /// Freezes a call to move it: it stays here, refusing inputs, until the
+    /// returned [`CallMove`] commits (restored elsewhere: the call leaves) or
+    /// aborts (it goes on here). Send [`CallMove::snapshot`] to the other
+    /// engine, restore it there, then commit; if that fails, drop the move
+    /// and nothing is lost.
+    pub fn move_call(&self, call: &CallId) -> Result<CallMove<'_>, MoveError> {
+        let slot = self
+            .find(call)
+            .map_err(|_| MoveError::CallNotFound(call.clone()))?;
+        let mut state = slot.state.lock();
+        let snapshot = match std::mem::replace(&mut state.held, Held::Failed) {
+            Held::Live(frozen) => {
+                let snapshot = frozen.snapshot();
+                state.held = Held::Moving(frozen);
+                snapshot
+            }
+            other => {
+                let error = match &other {
+                    Held::Moving(_) => MoveError::AlreadyMoving(call.clone()),
+                    Held::Failed => MoveError::CallFailed(call.clone()),
+                    Held::Live(_) | Held::Gone(_) => MoveError::CallNotFound(call.clone()),
+                };
+                state.held = other;
+                return Err(error);
+            }
+        };
+        // A frozen call fires no timer here; an abort puts it back.
+        self.unschedule(&slot, &mut state);
+        drop(state);
+        Ok(CallMove {
+            frozen: Frozen {
+                engine: self,
+                slot,
+                committed: false,
+            },
+            snapshot,
+        })
     }
 
-    /// Adds a call from a snapshot; it goes on exactly where it was.
-    pub fn restore_call(&self, snapshot: CallSnapshot) -> Result<CallId, SnapshotError> {
-        let call = Call::restore(snapshot);
+    /// Takes a call out of this engine at once: [`Engine::move_call`] and
+    /// [`CallMove::commit`] in one step, for a move within one process. The
+    /// snapshot is the call now: keep it until it is restored (a failed
+    /// [`Engine::restore_call`] leaves it with you, and restoring it here
+    /// again puts the call back).
+    pub fn take_call(&self, call: &CallId) -> Result<CallSnapshot, MoveError> {
+        Ok(self.move_call(call)?.commit())
+    }
+
+    /// Adds a call from a snapshot; it goes on exactly where it was, under
+    /// this engine's settings. Refused, changing nothing, when the snapshot
+    /// is not a call these settings allow, when the engine holds the call
+    /// already (or remembers it ended), or when it holds
+    /// [`EngineConfig::max_calls`]. The snapshot stays yours either way.
+    pub fn restore_call(&self, snapshot: &CallSnapshot) -> Result<CallId, RestoreError> {
+        let call = Call::restore(snapshot, self.config.call.clone())?;
         let id = call.id().clone();
         let index = self.shard_index(&id);
-        let slot = {
-            let mut map = self.shards[index].calls.lock();
-            if map.calls.contains_key(&id) || map.ended.contains(&id) {
-                return Err(SnapshotError::CallExists(id));
-            }
-            self.calls.fetch_add(1, Ordering::AcqRel);
-            let slot = self.slot(index, call);
-            map.calls.insert(id.clone(), slot.clone());
-            slot
-        };
-        self.schedule(&slot, &mut slot.state.lock());
+        let mut map = self.shards[index].calls.lock();
+        if map.calls.contains_key(&id) || map.ended.contains(&id) {
+            return Err(RestoreError::CallExists(id));
+        }
+        let limit = self.config.max_calls;
+        if self
+            .calls
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < limit).then_some(n + 1)
+            })
+            .is_err()
+        {
+            return Err(RestoreError::TooManyCalls { limit });
+        }
+        // Ready before anyone can find it: its undrained outputs queued
+        // first, its timer set.
+        let slot = self.slot(index, &id);
+        let at = call.last_now();
+        self.adopt(&slot, call, at);
+        map.calls.insert(id.clone(), slot);
         Ok(id)
     }
 
-    /// Every call (in establishment order) and the remembered ended ids.
+    /// Every call (in establishment order; calls being moved too) and the
+    /// remembered ended ids.
     pub fn snapshot(&self) -> EngineSnapshot {
         let mut calls: Vec<(u64, CallSnapshot)> = Vec::new();
         let mut ended = Vec::new();
@@ -436,7 +666,7 @@ impl Engine {
                 map.calls.values().cloned().collect()
             };
             for slot in slots {
-                if let Some(call) = &slot.state.lock().call {
+                if let Some(call) = slot.state.lock().held.call() {
                     calls.push((slot.seq, call.snapshot()));
                 }
             }
@@ -448,14 +678,59 @@ impl Engine {
         }
     }
 
-    /// Restores every call of a snapshot, in its order, and its ended ids.
-    pub fn restore(&self, snapshot: EngineSnapshot) -> Result<(), SnapshotError> {
+    /// Restores every call of a snapshot, in its order, and its ended ids:
+    /// all or nothing. Refused, changing nothing, when any call is not one
+    /// these settings allow, when the snapshot names a call twice, when the
+    /// engine holds (or remembers) one of its calls, or when they would
+    /// take the engine past [`EngineConfig::max_calls`].
+    pub fn restore(&self, snapshot: &EngineSnapshot) -> Result<(), RestoreError> {
         let EngineSnapshot::V1 { calls, ended } = snapshot;
-        for id in ended {
-            self.remember_ended(&id);
+        let mut restored = Vec::with_capacity(calls.len().min(self.config.max_calls));
+        let mut ids = std::collections::HashSet::new();
+        for snapshot in calls {
+            let call = Call::restore(snapshot, self.config.call.clone())?;
+            if !ids.insert(call.id().clone()) {
+                return Err(RestoreError::DuplicateCall(call.id().clone()));
+            }
+            if restored.len() == self.config.max_calls {
+                return Err(RestoreError::TooManyCalls {
+                    limit: self.config.max_calls,
+                });
+            }
+            restored.push(call);
         }
-        for call in calls {
-            self.restore_call(call)?;
+        for id in ended {
+            id.check().map_err(|reason| RestoreError::InvalidEndedId {
+                id: id.clone(),
+                reason,
+            })?;
+        }
+        // Every shard's map, in order: no call comes or goes meanwhile, so
+        // the checks still hold when the calls go in.
+        let mut maps: Vec<_> = self.shards.iter().map(|s| s.calls.lock()).collect();
+        for call in &restored {
+            let map = &maps[self.shard_index(call.id())];
+            if map.calls.contains_key(call.id()) || map.ended.contains(call.id()) {
+                return Err(RestoreError::CallExists(call.id().clone()));
+            }
+        }
+        let limit = self.config.max_calls;
+        let held = self.calls.load(Ordering::Acquire);
+        if held.saturating_add(restored.len()) > limit {
+            return Err(RestoreError::TooManyCalls { limit });
+        }
+        self.calls.fetch_add(restored.len(), Ordering::AcqRel);
+        for id in ended {
+            let map = &mut maps[self.shard_index(id)];
+            self.remember_ended_in(map, id);
+        }
+        for call in restored {
+            let id = call.id().clone();
+            let index = self.shard_index(&id);
+            let slot = self.slot(index, &id);
+            let at = call.last_now();
+            self.adopt(&slot, call, at);
+            maps[index].calls.insert(id, slot);
         }
         Ok(())
     }
@@ -472,16 +747,27 @@ impl Engine {
             .max(1)
     }
 
-    fn slot(&self, shard: usize, call: Call) -> Arc<Slot> {
+    /// A new slot, empty until its call is ready (see [`Engine::adopt`]).
+    fn slot(&self, shard: usize, id: &CallId) -> Arc<Slot> {
         Arc::new(Slot {
-            id: call.id().clone(),
+            id: id.clone(),
             seq: self.next_seq.fetch_add(1, Ordering::AcqRel),
             shard,
             state: Mutex::new(SlotState {
-                call: Some(call),
+                held: Held::Gone(Gone::Moved),
                 scheduled: None,
             }),
         })
+    }
+
+    /// Puts a call in its new slot: its undrained outputs (a new call's
+    /// `established`, a restored call's) queued at `at`, its timer set.
+    fn adopt(&self, slot: &Arc<Slot>, mut call: Call, at: Instant) {
+        self.queue_outputs(slot, &mut call, at);
+        park_output_buffer(&mut call);
+        let mut state = slot.state.lock();
+        state.held = Held::Live(call);
+        self.schedule(slot, &mut state);
     }
 
     /// The call's slot; `Err(true)` when it ended, `Err(false)` when unknown.
@@ -503,13 +789,22 @@ impl Engine {
     ) -> Result<T, RequestError> {
         self.clock(now);
         let slot = self.find_for_request(call)?;
+        self.room_for_outputs(&slot)
+            .map_err(|(pending, limit)| RequestError::OutputsBacklogged { pending, limit })?;
+        self.run(&slot, now, request)
+            .unwrap_or_else(|unavailable| Err(unavailable.request_error(call)))
+    }
+
+    /// `Err((pending, limit))` when the call's shard holds its share of
+    /// undrained outputs.
+    fn room_for_outputs(&self, slot: &Slot) -> Result<(), (usize, usize)> {
         let pending = self.shards[slot.shard].outputs.lock().len();
         let limit = self.shard_output_limit();
         if pending >= limit {
-            return Err(RequestError::OutputsBacklogged { pending, limit });
+            Err((pending, limit))
+        } else {
+            Ok(())
         }
-        self.run(&slot, now, request)
-            .unwrap_or_else(|| Err(RequestError::CallFailed(call.clone())))
     }
 
     fn find_for_request(&self, call: &CallId) -> Result<Arc<Slot>, RequestError> {
@@ -547,35 +842,40 @@ impl Engine {
     /// Runs one input on one call under its lock: first the call's timers
     /// due before `at` (their outputs carry their own deadlines), then the
     /// input, its outputs into its shard's queue, its deadline into the map.
-    /// `None` when the call failed (now or before).
+    /// `Err` when the slot holds no live call (it is moving, failed, or gone:
+    /// the input found the slot before that happened), or the input hit a
+    /// bug (the call fails).
     fn run<T>(
         &self,
         slot: &Arc<Slot>,
         at: Instant,
         input: impl FnOnce(&mut Call) -> T,
-    ) -> Option<T> {
+    ) -> Result<T, Unavailable> {
         let mut state = slot.state.lock();
-        let call = state.call.as_mut()?;
+        let call = state.held.live()?;
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-            // Each firing ends a recording, so this ends.
+            call.lend_output_buffer(OUTPUT_BUFFER.take());
+            // Each firing moves the call's deadline later (the call checks
+            // it), so this ends.
             while let Some(deadline) = call.poll_timeout().filter(|d| *d < at) {
                 call.handle_timeout(deadline);
                 self.queue_outputs(slot, call, deadline);
             }
             let result = input(call);
             self.queue_outputs(slot, call, at);
+            park_output_buffer(call);
             result
         }));
         match outcome {
             Ok(result) => {
                 self.schedule(slot, &mut state);
-                Some(result)
+                Ok(result)
             }
             Err(_) => {
                 // The call may be half-changed: drop it, keep the others.
-                state.call = None;
+                state.held = Held::Failed;
                 self.unschedule(slot, &mut state);
-                None
+                Err(Unavailable::Failed)
             }
         }
     }
@@ -598,9 +898,13 @@ impl Engine {
         }
     }
 
-    /// Moves the call's entry in the deadline map to its current deadline.
+    /// Moves the call's entry in the deadline map to its current deadline
+    /// (none unless the call is live).
     fn schedule(&self, slot: &Arc<Slot>, state: &mut SlotState) {
-        let deadline = state.call.as_ref().and_then(Call::poll_timeout);
+        let deadline = match &state.held {
+            Held::Live(call) => call.poll_timeout(),
+            Held::Moving(_) | Held::Failed | Held::Gone(_) => None,
+        };
         if deadline == state.scheduled {
             return;
         }
@@ -620,29 +924,46 @@ impl Engine {
         }
     }
 
-    /// Removes an ended call; its id is remembered.
-    fn remove(&self, call: &CallId) {
-        self.detach(call);
-        self.remember_ended(call);
-    }
-
-    /// Takes a call out of the map and the deadlines. The shard's map
-    /// shrinks when mostly empty, so memory goes back.
-    fn detach(&self, call: &CallId) -> Option<Arc<Slot>> {
-        let slot = {
-            let mut map = self.shards[self.shard_index(call)].calls.lock();
-            let slot = map.calls.remove(call)?;
+    /// Takes the call in `slot` out of this engine: whoever still holds the
+    /// slot finds it `gone`, and the map loses it if it still names this
+    /// very slot (never a call established afterwards under the same id).
+    /// An ended call's id is remembered. The shard's map shrinks when
+    /// mostly empty, so memory goes back.
+    fn retire(&self, slot: &Arc<Slot>, gone: Gone) {
+        {
+            let mut state = slot.state.lock();
+            state.held = Held::Gone(gone);
+            self.unschedule(slot, &mut state);
+        }
+        let mut map = self.shards[slot.shard].calls.lock();
+        if map
+            .calls
+            .get(&slot.id)
+            .is_some_and(|held| Arc::ptr_eq(held, slot))
+        {
+            map.calls.remove(&slot.id);
+            self.calls.fetch_sub(1, Ordering::AcqRel);
             if map.calls.capacity() > 64 && map.calls.len() < map.calls.capacity() / 4 {
                 map.calls.shrink_to_fit();
             }
-            slot
-        };
-        self.calls.fetch_sub(1, Ordering::AcqRel);
-        self.unschedule(&slot, &mut slot.state.lock());
-        Some(slot)
+            if gone == Gone::Ended {
+                self.remember_ended_in(&mut map, &slot.id);
+            }
+        }
     }
 
-    fn remember_ended(&self, call: &CallId) {
+    /// An aborted move: the frozen call goes on, its timer set again.
+    fn thaw(&self, slot: &Arc<Slot>) {
+        let mut state = slot.state.lock();
+        if let Held::Moving(_) = state.held {
+            if let Held::Moving(call) = std::mem::replace(&mut state.held, Held::Failed) {
+                state.held = Held::Live(call);
+            }
+            self.schedule(slot, &mut state);
+        }
+    }
+
+    fn remember_ended_in(&self, map: &mut CallMap, call: &CallId) {
         let per_shard = self
             .config
             .remembered_ended_calls
@@ -650,11 +971,25 @@ impl Engine {
         if per_shard == 0 {
             return;
         }
-        let mut map = self.shards[self.shard_index(call)].calls.lock();
         while map.ended.len() >= per_shard {
             map.ended.pop_front();
         }
         map.ended.push_back(call.clone());
+    }
+}
+
+/// Takes the call's (drained) output buffer, keeping the roomier of it and
+/// this thread's: a call at rest holds no buffer.
+fn park_output_buffer(call: &mut Call) {
+    let buffer = call.take_output_buffer();
+    call.shrink_to_fit();
+    if buffer.capacity() > 0 {
+        let parked = OUTPUT_BUFFER.take();
+        OUTPUT_BUFFER.set(if buffer.capacity() >= parked.capacity() {
+            buffer
+        } else {
+            parked
+        });
     }
 }
 
@@ -666,7 +1001,7 @@ mod tests {
 
     #[test]
     fn a_panicking_call_fails_alone() {
-        let engine = Engine::new(EngineConfig::default());
+        let engine = Engine::new(EngineConfig::default()).unwrap();
         let (a, b) = (CallId::new("a"), CallId::new("b"));
         engine.handle_call_established(Instant::ZERO, &a).unwrap();
         engine.handle_call_established(Instant::ZERO, &b).unwrap();
@@ -675,7 +1010,7 @@ mod tests {
         panic::set_hook(Box::new(|_| {}));
         let outcome = engine.run(&slot, Instant::ZERO, |_| panic!("a bug in the call"));
         panic::set_hook(hook);
-        assert!(outcome.is_none());
+        assert_eq!(outcome, Err(Unavailable::Failed));
 
         let subscribe = || Request::new(ApiVersion::V1, Action::SubscribeToTone);
         assert_eq!(

@@ -48,6 +48,28 @@ impl ValidationError {
     }
 }
 
+/// A setting outside its valid range (see [`crate::ranges`]). The message
+/// names the setting and the range: `queue_capacity: must be 1 to 10000, got 0`.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("{setting}: {rule}")]
+pub struct ConfigError {
+    /// The setting, by its Rust field name (or its `ivr-replay` config
+    /// name, from there).
+    pub setting: &'static str,
+    /// The rule it breaks.
+    pub rule: String,
+}
+
+impl ConfigError {
+    /// An error for `setting`.
+    pub fn new(setting: &'static str, rule: impl Into<String>) -> Self {
+        Self {
+            setting,
+            rule: rule.into(),
+        }
+    }
+}
+
 /// Why a bot request was refused. A refused request changes nothing.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 #[non_exhaustive]
@@ -75,15 +97,19 @@ pub enum RequestError {
     #[error("call '{0}' failed: an internal error stopped it")]
     CallFailed(CallId),
     /// Outputs are piling up undrained (HTTP 503): drain them, then retry.
-    #[error(
-        "{pending} undrained outputs wait in this call's shard of the engine, its share of the limit is {limit}"
-    )]
+    #[error("{pending} outputs wait undrained, the limit is {limit}: drain them, then retry")]
     OutputsBacklogged {
-        /// Outputs waiting in the call's shard.
+        /// Outputs waiting: in the call's shard of an engine, or in a
+        /// [`crate::Call`] driven on its own.
         pending: usize,
-        /// The shard's share of [`crate::EngineConfig::max_pending_outputs`].
+        /// The shard's share of [`crate::EngineConfig::max_pending_outputs`],
+        /// or [`crate::CallConfig::max_pending_outputs`].
         limit: usize,
     },
+    /// The call is being moved to another engine (HTTP 503): retry, there
+    /// once the move is committed, here if it is aborted.
+    #[error("call '{0}' is being moved: retry")]
+    CallMoving(CallId),
     /// The call holds no operation with this id (HTTP 404).
     #[error("operation '{operation}' was not found on call '{call}'")]
     OperationNotFound {
@@ -132,6 +158,67 @@ pub enum InputIgnored {
     /// A tone that neither a subscription nor a stop tone wanted.
     #[error("{0} has no tone subscription")]
     NoToneSubscription(CallId),
+    /// Outputs are piling up undrained: the input was refused and changed
+    /// nothing. Drain them, then send it again.
+    #[error(
+        "{pending} outputs wait undrained, the limit is {limit}: drain them, then send the input again"
+    )]
+    OutputsBacklogged {
+        /// Outputs waiting (see [`RequestError::OutputsBacklogged`]).
+        pending: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The call is being moved to another engine: the input changed
+    /// nothing; send it where the call ends up.
+    #[error("call {0} is being moved")]
+    CallMoving(CallId),
+}
+
+/// Why an engine did not take a snapshot. Nothing changed; the snapshot is
+/// still the caller's.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum RestoreError {
+    /// The snapshot is not a call these settings allow.
+    #[error(transparent)]
+    Snapshot(#[from] crate::snapshot::SnapshotError),
+    /// The engine holds a call with this id, or remembers that it ended.
+    #[error("call '{0}' already exists in this engine")]
+    CallExists(CallId),
+    /// An engine snapshot names this call twice.
+    #[error("the snapshot holds call '{0}' twice")]
+    DuplicateCall(CallId),
+    /// An engine snapshot remembers an ended call no URL could name.
+    #[error("the snapshot remembers ended call {id:?}, which no URL can name: {reason}")]
+    InvalidEndedId {
+        /// The id.
+        id: CallId,
+        /// Its fault.
+        reason: InvalidCallId,
+    },
+    /// The calls would take the engine past
+    /// [`crate::EngineConfig::max_calls`].
+    #[error("the engine may hold {limit} calls; these would take it past that")]
+    TooManyCalls {
+        /// The configured limit.
+        limit: usize,
+    },
+}
+
+/// Why a call could not be taken out of an engine to move it.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum MoveError {
+    /// The engine holds no call with this id.
+    #[error("call {0} was not found")]
+    CallNotFound(CallId),
+    /// A bug stopped this call; there is nothing to move.
+    #[error("call {0} failed: an internal error stopped it")]
+    CallFailed(CallId),
+    /// A move of this call is under way already.
+    #[error("call {0} is being moved already")]
+    AlreadyMoving(CallId),
 }
 
 /// Why a call could not be established.

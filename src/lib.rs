@@ -21,7 +21,7 @@
 //!     wire, ApiVersion, CallId, Engine, EngineConfig, IdSource, Instant, MediaInput, Output,
 //! };
 //!
-//! let engine = Engine::new(EngineConfig { ids: IdSource::seeded(7), ..Default::default() });
+//! let engine = Engine::new(EngineConfig { ids: IdSource::seeded(7), ..Default::default() }).unwrap();
 //! let wire_config = wire::WireConfig::default();
 //! let call = CallId::new("c1");
 //! let mut now = Instant::ZERO;
@@ -99,10 +99,13 @@ pub use call::{
 };
 pub use config::{
     CallConfig, EngineConfig, MAX_CLIENT_CONTEXT_CHARS, MAX_COLLECT_DIGITS, MAX_DIGIT_TIMEOUT_MS,
-    MAX_PLAY_PROMPTS, RECORD_TIMEOUT_SECS, record_timeout,
+    MAX_PLAY_PROMPTS, RECORD_TIMEOUT_SECS, check_range, ranges, record_timeout,
 };
-pub use engine::{Engine, EngineOutput};
-pub use error::{EstablishError, InputIgnored, InvalidCallId, RequestError, ValidationError};
+pub use engine::{CallMove, Engine, EngineOutput};
+pub use error::{
+    ConfigError, EstablishError, InputIgnored, InvalidCallId, MoveError, RequestError,
+    RestoreError, ValidationError,
+};
 pub use id::{CallId, IdSource, MAX_CALL_ID_BYTES, OperationId};
 pub use io::{MediaCommand, MediaInput, Notification, OperationEnded, Output, PartialRecording};
 pub use model::{

@@ -60,9 +60,6 @@ pub enum SnapshotError {
     /// The bytes are not a snapshot.
     #[error("not a snapshot: {0}")]
     Malformed(String),
-    /// The engine already holds a call with this id.
-    #[error("call '{0}' already exists in this engine")]
-    CallExists(CallId),
 }
 
 impl CallSnapshot {

@@ -28,6 +28,7 @@ fn new_call() -> Call {
         IdSource::seeded(3),
         Instant::ZERO,
     )
+    .unwrap()
 }
 
 #[test]

@@ -13,7 +13,8 @@ fn one_call_too_many_is_refused() {
     let engine = Engine::new(EngineConfig {
         max_calls: 2,
         ..EngineConfig::default()
-    });
+    })
+    .unwrap();
     engine
         .handle_call_established(Instant::ZERO, &CallId::new("a"))
         .unwrap();
@@ -42,7 +43,8 @@ fn undrained_outputs_hold_requests_back_until_drained() {
         max_pending_outputs: 4,
         shards: 1,
         ..EngineConfig::default()
-    });
+    })
+    .unwrap();
     let call = CallId::new("c1");
     engine
         .handle_call_established(Instant::ZERO, &call)

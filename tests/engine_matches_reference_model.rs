@@ -1150,7 +1150,7 @@ impl StateMachineTest for EngineTest {
             .notify_on_termination(model.notify_on_termination);
         config.retained_operations = 4;
         Sut {
-            engine: Engine::new(EngineConfig::new(config, IdSource::seeded(11))),
+            engine: Engine::new(EngineConfig::new(config, IdSource::seeded(11))).unwrap(),
             now: 0,
             ops: Default::default(),
             index: HashMap::new(),

@@ -12,7 +12,8 @@ fn a_collect_digits_end_is_written_apart_from_graph_notifications() {
     let engine = Engine::new(EngineConfig::new(
         CallConfig::default(),
         IdSource::seeded(3),
-    ));
+    ))
+    .unwrap();
     let call = CallId::new("c1");
     let now = Instant::ZERO;
     engine.handle_call_established(now, &call).unwrap();

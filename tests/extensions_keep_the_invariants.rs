@@ -130,7 +130,7 @@ impl Harness {
         let mut config = CallConfig::default();
         config.queue_capacity(CAPACITY);
         config.notify_established = true;
-        let engine = Engine::new(EngineConfig::new(config, IdSource::seeded(9)));
+        let engine = Engine::new(EngineConfig::new(config, IdSource::seeded(9))).unwrap();
         let calls = [CallId::new("c0"), CallId::new("c1")];
         let mut harness = Self {
             engine,

@@ -48,7 +48,8 @@ fn idle_calls_cost_at_most_512_bytes_each_and_give_it_back() {
         ids: IdSource::seeded(1),
         remembered_ended_calls: REMEMBERED,
         ..EngineConfig::default()
-    });
+    })
+    .unwrap();
     let baseline = HELD.load(Ordering::Relaxed);
     for id in &ids {
         engine.handle_call_established(Instant::ZERO, id).unwrap();

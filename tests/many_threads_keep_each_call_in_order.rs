@@ -113,9 +113,10 @@ fn engine() -> Engine {
     let mut call = CallConfig::default();
     call.queue_capacity(5);
     Engine::new(EngineConfig {
-        max_pending_outputs: usize::MAX,
+        max_pending_outputs: *ivr_media_queue::ranges::ENGINE_PENDING_OUTPUTS.end(),
         ..EngineConfig::new(call, IdSource::seeded(21))
     })
+    .unwrap()
 }
 
 /// Runs every call's script: establish, the steps, hang up; then flush.

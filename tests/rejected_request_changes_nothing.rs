@@ -35,7 +35,8 @@ fn busy_call(capacity: usize) -> Call {
         config(capacity),
         IdSource::seeded(9),
         Instant::ZERO,
-    );
+    )
+    .unwrap();
     let record = Record {
         play_beep: false,
         ..Record::default()

@@ -9,7 +9,7 @@
 use ivr_media_queue::replay::{self, ReplayOptions};
 use ivr_media_queue::{
     Action, ApiVersion, CallId, CallSnapshot, Engine, EngineConfig, EngineSnapshot, IdSource,
-    Instant, MediaInput, Request, SnapshotError, Tone,
+    Instant, MediaInput, Request, RestoreError, SnapshotError, Tone,
 };
 use proptest::prelude::*;
 
@@ -124,9 +124,9 @@ fn a_taken_call_goes_on_in_another_engine() {
         ..Default::default()
     };
     let (here, there, twin) = (
-        Engine::new(config()),
-        Engine::new(config()),
-        Engine::new(config()),
+        Engine::new(config()).unwrap(),
+        Engine::new(config()).unwrap(),
+        Engine::new(config()).unwrap(),
     );
     let call = CallId::new("c1");
     for engine in [&here, &twin] {
@@ -149,7 +149,7 @@ fn a_taken_call_goes_on_in_another_engine() {
     let bytes = here.take_call(&call).expect("the call is here").to_json();
     assert_eq!(here.call_count(), 0);
     there
-        .restore_call(CallSnapshot::from_json(&bytes).unwrap())
+        .restore_call(&CallSnapshot::from_json(&bytes).unwrap())
         .unwrap();
     assert_eq!(
         there.poll_timeout(),
@@ -194,14 +194,14 @@ fn a_taken_call_goes_on_in_another_engine() {
     // The id is taken now.
     let again = there.snapshot_call(&call).unwrap();
     assert_eq!(
-        there.restore_call(again),
-        Err(SnapshotError::CallExists(call))
+        there.restore_call(&again),
+        Err(RestoreError::CallExists(call))
     );
 }
 
 #[test]
 fn snapshots_of_another_format_are_refused() {
-    let engine = Engine::new(EngineConfig::default());
+    let engine = Engine::new(EngineConfig::default()).unwrap();
     let call = CallId::new("c1");
     engine
         .handle_call_established(Instant::ZERO, &call)

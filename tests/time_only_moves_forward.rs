@@ -16,7 +16,8 @@ fn recording_call(initial_silence: u32, max_duration: u32) -> Call {
         Arc::new(CallConfig::default()),
         IdSource::seeded(1),
         Instant::ZERO,
-    );
+    )
+    .unwrap();
     let record = Record {
         play_beep: false,
         initial_silence_timeout_secs: initial_silence,
@@ -102,7 +103,7 @@ fn late_timeout_fires_at_its_own_deadline_and_poll_timeout_never_lies_in_the_pas
 /// An engine with call c1 recording since 0, its initial silence `secs` long.
 fn engine_recording(secs: u32) -> (ivr_media_queue::Engine, CallId) {
     use ivr_media_queue::{Engine, EngineConfig};
-    let engine = Engine::new(EngineConfig::default());
+    let engine = Engine::new(EngineConfig::default()).unwrap();
     let call = CallId::new("c1");
     engine
         .handle_call_established(Instant::ZERO, &call)

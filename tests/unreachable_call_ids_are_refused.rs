@@ -7,7 +7,7 @@ use ivr_media_queue::{
 
 #[test]
 fn establishing_an_unreachable_id_is_refused_and_changes_nothing() {
-    let engine = Engine::new(EngineConfig::default());
+    let engine = Engine::new(EngineConfig::default()).unwrap();
     let long = "x".repeat(MAX_CALL_ID_BYTES + 1);
     for (id, reason) in [
         ("", InvalidCallId::Blank),
@@ -38,7 +38,7 @@ fn establishing_an_unreachable_id_is_refused_and_changes_nothing() {
 
 #[test]
 fn ids_a_url_can_name_are_taken_lowercased() {
-    let engine = Engine::new(EngineConfig::default());
+    let engine = Engine::new(EngineConfig::default()).unwrap();
     for id in [
         "C1",
         "19:meeting_abc@thread.v2",

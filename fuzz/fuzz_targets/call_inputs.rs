@@ -46,7 +46,7 @@ fuzz_target!(|data: &[u8]| {
         .queue_capacity(CAPACITY)
         .notify_on_termination(data.first().is_some_and(|b| b & 1 == 1));
     config.retained_operations = 3;
-    let engine = Engine::new(EngineConfig::new(config, IdSource::seeded(5)));
+    let engine = Engine::new(EngineConfig::new(config, IdSource::seeded(5))).unwrap();
     let mut input = Decoder(data);
     let mut now = 0u64;
     // The latest time the engine was given.

@@ -240,10 +240,22 @@ impl Media {
         }
     }
 
-    /// Queues an operation and starts it if nothing is active.
+    /// Queues an operation, or starts it at once if nothing is active (then
+    /// the queue is not touched: a call that never queues holds no queue).
     pub(super) fn enqueue(&mut self, ledger: &mut Ledger, now: Instant, queued: Queued) {
-        self.queue.push_back(queued);
-        self.start_next(ledger, now);
+        if self.active.is_none() && self.queue.is_empty() {
+            self.start(ledger, now, queued);
+        } else {
+            self.queue.push_back(queued);
+            self.start_next(ledger, now);
+        }
+    }
+
+    /// Gives back the queue's room once it is empty.
+    pub(super) fn shrink_to_fit(&mut self) {
+        if self.queue.is_empty() && self.queue.capacity() > 0 {
+            self.queue = VecDeque::new();
+        }
     }
 
     /// Ends the active operation, then every queued one in FIFO order, on
@@ -438,54 +450,60 @@ impl Media {
     /// Starts queued operations until one is active (or the queue is empty).
     fn start_next(&mut self, ledger: &mut Ledger, now: Instant) {
         while self.active.is_none() {
-            let Some(mut queued) = self.queue.pop_front() else {
+            let Some(queued) = self.queue.pop_front() else {
                 return;
             };
-            if queued.op.status == OperationStatus::NotStarted {
-                queued.op.status = OperationStatus::Running;
-                queued.op.etag = ledger.next_etag();
-            }
-            let first_prompt = match &queued.request {
-                MediaRequest::PlayPrompt(play) => play.prompts.first(),
-                MediaRequest::Record(record) => record.prompt.as_ref(),
-                MediaRequest::CollectDigits(collect) => collect.prompts.first(),
-            };
-            if let Some(prompt) = first_prompt {
-                ledger.emit(Output::Media(MediaCommand::Play {
-                    operation: queued.op.id,
-                    index: 0,
-                    prompt: prompt.clone(),
-                }));
-                self.active = Some(Box::new(Active {
-                    queued,
-                    phase: Phase::Prompt { index: 0 },
-                    since: now,
-                }));
-            } else if matches!(queued.request, MediaRequest::Record(_)) {
-                self.active = Some(Box::new(Active {
-                    queued,
-                    phase: Phase::Beep,
-                    since: now,
-                }));
-                self.beep_or_record(ledger, now);
-            } else if let MediaRequest::CollectDigits(collect) = &queued.request {
-                let phase = Phase::collecting(collect, now);
-                self.active = Some(Box::new(Active {
-                    queued,
-                    phase,
-                    since: now,
-                }));
-            } else {
-                // A playPrompt without prompts (validation refuses those) has
-                // nothing to play: it is done.
-                ledger.finish(
-                    queued,
-                    EndReason::Completed,
-                    None,
-                    MediaResults::default(),
-                    true,
-                );
-            }
+            self.start(ledger, now, queued);
+        }
+    }
+
+    /// Starts an operation, with nothing active: it becomes the active one,
+    /// or, with nothing to play, ends at once.
+    fn start(&mut self, ledger: &mut Ledger, now: Instant, mut queued: Queued) {
+        if queued.op.status == OperationStatus::NotStarted {
+            queued.op.status = OperationStatus::Running;
+            queued.op.etag = ledger.next_etag();
+        }
+        let first_prompt = match &queued.request {
+            MediaRequest::PlayPrompt(play) => play.prompts.first(),
+            MediaRequest::Record(record) => record.prompt.as_ref(),
+            MediaRequest::CollectDigits(collect) => collect.prompts.first(),
+        };
+        if let Some(prompt) = first_prompt {
+            ledger.emit(Output::Media(MediaCommand::Play {
+                operation: queued.op.id,
+                index: 0,
+                prompt: prompt.clone(),
+            }));
+            self.active = Some(Box::new(Active {
+                queued,
+                phase: Phase::Prompt { index: 0 },
+                since: now,
+            }));
+        } else if matches!(queued.request, MediaRequest::Record(_)) {
+            self.active = Some(Box::new(Active {
+                queued,
+                phase: Phase::Beep,
+                since: now,
+            }));
+            self.beep_or_record(ledger, now);
+        } else if let MediaRequest::CollectDigits(collect) = &queued.request {
+            let phase = Phase::collecting(collect, now);
+            self.active = Some(Box::new(Active {
+                queued,
+                phase,
+                since: now,
+            }));
+        } else {
+            // A playPrompt without prompts (validation refuses those) has
+            // nothing to play: it is done.
+            ledger.finish(
+                queued,
+                EndReason::Completed,
+                None,
+                MediaResults::default(),
+                true,
+            );
         }
     }
 

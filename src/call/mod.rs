@@ -9,14 +9,14 @@ use std::mem;
 use std::sync::Arc;
 
 use crate::config::CallConfig;
-use crate::error::{InputIgnored, RequestError};
+use crate::error::{ConfigError, InputIgnored, RequestError};
 use crate::id::{CallId, IdSource, OperationId};
 use crate::io::{MediaInput, Notification, OperationEnded, Output, PartialRecording};
 use crate::model::{
     Action, ApiVersion, CollectDigits, Digits, EndReason, MediaRequest, Operation, OperationKind,
     OperationStatus, Request, ResultInfo,
 };
-use crate::snapshot::CallSnapshot;
+use crate::snapshot::{CallSnapshot, SnapshotError};
 use crate::time::Instant;
 
 use media::{Media, Queued};
@@ -167,7 +167,8 @@ struct MediaResults {
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Ledger {
     etag: u64,
-    /// Ended operations kept for `GET`.
+    /// How many ended operations `GET` remembers (the config's).
+    #[serde(skip)]
     retained: usize,
     outputs: VecDeque<Output>,
     /// Outputs polled so far: the next one's sequence number is this + 1.
@@ -178,8 +179,25 @@ struct Ledger {
 
 impl Call {
     /// A call that was established at `now`. `ids` is used as given (see
-    /// [`IdSource::for_call`] to split one seed across calls).
-    pub fn new(id: CallId, config: Arc<CallConfig>, ids: IdSource, now: Instant) -> Self {
+    /// [`IdSource::for_call`] to split one seed across calls). Refused when
+    /// a setting is outside its range ([`CallConfig::check`]).
+    pub fn new(
+        id: CallId,
+        config: Arc<CallConfig>,
+        ids: IdSource,
+        now: Instant,
+    ) -> Result<Self, ConfigError> {
+        config.check()?;
+        Ok(Self::with_checked_config(id, config, ids, now))
+    }
+
+    /// [`Call::new`] with settings already checked (by the engine).
+    pub(crate) fn with_checked_config(
+        id: CallId,
+        config: Arc<CallConfig>,
+        ids: IdSource,
+        now: Instant,
+    ) -> Self {
         let mut call = Self {
             id,
             ids,
@@ -210,6 +228,19 @@ impl Call {
     ) -> Result<Operation, RequestError> {
         self.config.validate(&request)?;
         self.handle_valid_request(now, request)
+    }
+
+    /// `Err` when the call cannot take a request now: it has ended, or its
+    /// undrained outputs are at [`CallConfig::max_pending_outputs`].
+    fn ready_for_request(&self) -> Result<(), RequestError> {
+        if self.is_terminated() {
+            return Err(RequestError::CallTerminated(self.id.clone()));
+        }
+        let (pending, limit) = (self.ledger.outputs.len(), self.config.max_pending_outputs);
+        if pending >= limit {
+            return Err(RequestError::OutputsBacklogged { pending, limit });
+        }
+        Ok(())
     }
 
     /// cancelMediaProcessing that also says what it ended, and where each
@@ -246,6 +277,7 @@ impl Call {
         request: Request,
         scope: CancelScope,
     ) -> Result<CancelReceipt, RequestError> {
+        self.ready_for_request()?;
         if let CancelScope::Operation(id) = &scope {
             let held =
                 matches!(&self.state, CallState::Established(media) if media.find(*id).is_some());
@@ -370,6 +402,13 @@ impl Call {
         token: Option<OperationId>,
         input: MediaInput,
     ) -> Result<(), InputIgnored> {
+        if self.is_terminated() {
+            return Err(InputIgnored::CallTerminated(self.id.clone()));
+        }
+        let (pending, limit) = (self.ledger.outputs.len(), self.config.max_pending_outputs);
+        if pending >= limit {
+            return Err(InputIgnored::OutputsBacklogged { pending, limit });
+        }
         let now = self.advance(now);
         let CallState::Established(media) = &mut self.state else {
             return Err(InputIgnored::CallTerminated(self.id.clone()));
@@ -429,10 +468,62 @@ impl Call {
         CallSnapshot::V1(Box::new(self.clone()))
     }
 
-    /// The call a snapshot holds, going on exactly where it was.
-    pub fn restore(snapshot: CallSnapshot) -> Self {
-        match snapshot {
-            CallSnapshot::V1(call) => *call,
+    /// The call a snapshot holds, going on exactly where it was, under
+    /// `config` (the restoring side's settings, not the snapshot's). The
+    /// snapshot stays the caller's, so a refused restore loses nothing.
+    pub fn restore(
+        snapshot: &CallSnapshot,
+        config: Arc<CallConfig>,
+    ) -> Result<Self, SnapshotError> {
+        config
+            .check()
+            .map_err(|e| SnapshotError::Malformed(e.to_string()))?;
+        let CallSnapshot::V1(call) = snapshot;
+        let mut call = (**call).clone();
+        call.id
+            .check()
+            .map_err(|e| SnapshotError::Malformed(e.to_string()))?;
+        if call.is_terminated() {
+            return Err(SnapshotError::Malformed("the call has ended".to_owned()));
+        }
+        call.ledger.retained = config.retained_operations;
+        call.config = config;
+        Ok(call)
+    }
+
+    /// The latest `now` the call has seen.
+    pub fn last_now(&self) -> Instant {
+        self.last_now
+    }
+
+    /// Lends the call an output buffer (empty, perhaps with room), unless it
+    /// holds outputs already.
+    pub(crate) fn lend_output_buffer(&mut self, buffer: VecDeque<Output>) {
+        if self.ledger.outputs.is_empty() && buffer.is_empty() {
+            self.ledger.outputs = buffer;
+        }
+    }
+
+    /// Gives back room the call keeps for speed: the output queue's once
+    /// drained, and the media queue's once empty. A runtime driving a call
+    /// itself may do this when the call is idle; an [`crate::Engine`] does
+    /// it after every input (lending calls a warm output buffer instead).
+    pub fn shrink_to_fit(&mut self) {
+        if self.ledger.outputs.is_empty() {
+            self.ledger.outputs = VecDeque::new();
+        }
+        if let CallState::Established(media) = &mut self.state {
+            media.shrink_to_fit();
+        }
+    }
+
+    /// The call's output buffer once drained, so that a call at rest holds
+    /// none; a buffer still holding outputs stays.
+    pub(crate) fn take_output_buffer(&mut self) -> VecDeque<Output> {
+        if self.ledger.outputs.is_empty() {
+            mem::take(&mut self.ledger.outputs)
+        } else {
+            VecDeque::new()
         }
     }
 
@@ -586,6 +677,7 @@ impl Call {
         kind: OperationKind,
         media_request: Option<MediaRequest>,
     ) -> Result<Operation, RequestError> {
+        self.ready_for_request()?;
         let now = self.advance(now);
         let CallState::Established(media) = &mut self.state else {
             return Err(RequestError::CallTerminated(self.id.clone()));
@@ -642,10 +734,18 @@ impl Call {
         let now = now.max(self.last_now);
         self.last_now = now;
         if let CallState::Established(media) = &mut self.state {
-            // Each firing ends a recording; the next operation's timers start
-            // at that deadline, so a few rounds at most.
+            // Each firing ends what the timer was for; whatever runs next
+            // has timers at least 1 ms later. A firing that leaves the
+            // deadline where it was is a bug that would spin here forever:
+            // it fails loudly instead (an engine then fails only this call).
             while let Some(deadline) = media.deadline().filter(|d| *d <= now) {
                 media.fire_timer(&mut self.ledger, deadline);
+                if media.deadline().is_some_and(|next| next <= deadline) {
+                    panic!(
+                        "call {}: the timer due at {deadline} fired without moving the deadline",
+                        self.id
+                    );
+                }
             }
         }
         now
@@ -743,17 +843,22 @@ impl Ledger {
         }
     }
 
+    /// Adds an ended operation to the `GET` memory, forgetting the oldest
+    /// when full. The memory grows with what it holds, one slot at a time
+    /// for the first few (most calls end a handful of operations), then by
+    /// doubling, never past `retained`; once there it never reallocates.
     fn remember(&mut self, op: Operation) {
         let retained = self.retained;
         if retained == 0 {
             return;
         }
-        if self.finished.capacity() < retained {
-            // Once, so the ring never reallocates afterwards.
-            self.finished.reserve_exact(retained - self.finished.len());
-        }
-        if self.finished.len() >= retained {
+        while self.finished.len() >= retained {
             self.finished.pop_front();
+        }
+        let len = self.finished.len();
+        if len == self.finished.capacity() {
+            let grow = if len < 4 { 1 } else { len };
+            self.finished.reserve_exact(grow.min(retained - len));
         }
         self.finished.push_back(op);
     }

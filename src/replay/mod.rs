@@ -210,11 +210,21 @@ pub fn run_with(scenario: &str, options: ReplayOptions) -> ReplayRun {
                 if let Err(message) = scenario::apply_config(&mut config, &settings) {
                     return stopped(records, config, fail(message));
                 }
-                replay = Some(Replay::new(config.clone(), ids.clone(), snapshot_at));
+                match Replay::new(config.clone(), ids.clone(), snapshot_at) {
+                    Ok(new) => replay = Some(new),
+                    Err(message) => return stopped(records, config, fail(message)),
+                }
             }
             Line::Step { at_ms, step } => {
-                let replay = replay
-                    .get_or_insert_with(|| Replay::new(config.clone(), ids.clone(), snapshot_at));
+                if replay.is_none() {
+                    match Replay::new(config.clone(), ids.clone(), snapshot_at) {
+                        Ok(new) => replay = Some(new),
+                        Err(message) => return stopped(records, config, fail(message)),
+                    }
+                }
+                let Some(replay) = replay.as_mut() else {
+                    continue;
+                };
                 if let Err(message) = replay.step(Instant::from_millis(at_ms), step, &mut records) {
                     return stopped(records, config, fail(message));
                 }
@@ -260,9 +270,13 @@ struct Replay {
 }
 
 impl Replay {
-    fn new(config: ReplayConfig, ids: IdSource, snapshot_at: Option<Instant>) -> Self {
-        let engine = Self::engine(&config, &ids);
-        Self {
+    fn new(
+        config: ReplayConfig,
+        ids: IdSource,
+        snapshot_at: Option<Instant>,
+    ) -> Result<Self, String> {
+        let engine = Self::engine(&config, &ids)?;
+        Ok(Self {
             config,
             ids,
             engine,
@@ -272,25 +286,28 @@ impl Replay {
             pending: Vec::new(),
             faults: Faults::default(),
             plays_twice: Vec::new(),
-        }
+        })
     }
 
-    fn engine(config: &ReplayConfig, ids: &IdSource) -> Engine {
+    fn engine(config: &ReplayConfig, ids: &IdSource) -> Result<Engine, String> {
         Engine::new(EngineConfig {
             call: Arc::new(config.call.clone()),
             ids: ids.clone(),
             ..EngineConfig::default()
         })
+        .map_err(|e| format!("config.{e}"))
     }
 
     /// Snapshots every call, as JSON bytes, and goes on in a fresh engine.
     fn move_calls(&mut self) {
         let bytes = self.engine.snapshot().to_json();
-        let fresh = Self::engine(&self.config, &self.ids);
+        let Ok(fresh) = Self::engine(&self.config, &self.ids) else {
+            return;
+        };
         // Our own snapshot of our own engine reads back; the fallback keeps
         // the old engine rather than lose the calls.
         if let Ok(snapshot) = EngineSnapshot::from_json(&bytes) {
-            if fresh.restore(snapshot).is_ok() {
+            if fresh.restore(&snapshot).is_ok() {
                 self.engine = fresh;
             }
         }

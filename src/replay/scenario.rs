@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::config::CallConfig;
+use crate::config::{CallConfig, check_range, check_uri_schemes, ranges};
 use crate::id::{CallId, OperationId};
 use crate::io::MediaInput;
 use std::sync::Arc;
@@ -675,7 +675,11 @@ fn result_info(value: &Value) -> Result<ResultInfo, String> {
     })
 }
 
-/// Applies a `{"config": {...}}` object.
+/// The range of `beepMs` and `storeMs`: up to an hour.
+pub(super) const SIMULATED_MS: std::ops::RangeInclusive<u64> = 0..=3_600_000;
+
+/// Applies a `{"config": {...}}` object. Each setting is checked against
+/// its range (see [`crate::ranges`]) under its config-line name.
 pub(super) fn apply_config(
     config: &mut ReplayConfig,
     object: &Map<String, Value>,
@@ -692,11 +696,31 @@ pub(super) fn apply_config(
                 .ok_or_else(|| format!("config.{key}: must be a whole number >= 0, got {value}"))
         };
         let as_usize = || as_u64().map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+        let in_range = |setting: &'static str, n: usize, range| {
+            check_range(setting, n, range)
+                .map(|()| n)
+                .map_err(|e| format!("config.{e}"))
+        };
+        let ms = |setting: &'static str| {
+            let n = as_u64()?;
+            check_range(setting, n, &SIMULATED_MS)
+                .map(|()| n)
+                .map_err(|e| format!("config.{e}"))
+        };
         match key.as_str() {
-            "beepMs" => config.beep_ms = as_u64()?,
-            "storeMs" => config.store_ms = as_u64()?,
-            "queueCapacity" => config.call.queue_capacity = as_usize()?,
-            "retainedOperations" => config.call.retained_operations = as_usize()?,
+            "beepMs" => config.beep_ms = ms("beepMs")?,
+            "storeMs" => config.store_ms = ms("storeMs")?,
+            "queueCapacity" => {
+                config.call.queue_capacity =
+                    in_range("queueCapacity", as_usize()?, &ranges::QUEUE_CAPACITY)?;
+            }
+            "retainedOperations" => {
+                config.call.retained_operations = in_range(
+                    "retainedOperations",
+                    as_usize()?,
+                    &ranges::RETAINED_OPERATIONS,
+                )?;
+            }
             "notifyOnTermination" => config.call.notify_on_termination = as_bool()?,
             "notifyEstablished" => config.call.notify_established = as_bool()?,
             "notStartedForQueued" => config.call.not_started_for_queued = as_bool()?,
@@ -704,7 +728,10 @@ pub(super) fn apply_config(
             "sequenceNumbers" => config.sequence_numbers = as_bool()?,
             "outcomes" => config.outcomes = as_bool()?,
             "legacyResourceField" => config.wire.legacy_resource_field = as_bool()?,
-            "maxBodyBytes" => config.wire.max_body_bytes = as_usize()?,
+            "maxBodyBytes" => {
+                config.wire.max_body_bytes =
+                    in_range("maxBodyBytes", as_usize()?, &ranges::MAX_BODY_BYTES)?;
+            }
             "allowedUriSchemes" => {
                 let schemes = value.as_array().and_then(|items| {
                     items
@@ -712,9 +739,12 @@ pub(super) fn apply_config(
                         .map(|s| s.as_str().map(str::to_ascii_lowercase))
                         .collect()
                 });
-                config.call.allowed_uri_schemes = schemes.ok_or_else(|| {
+                let schemes: Vec<String> = schemes.ok_or_else(|| {
                     format!("config.{key}: must be an array of strings, got {value}")
                 })?;
+                check_uri_schemes("allowedUriSchemes", &schemes)
+                    .map_err(|e| format!("config.{e}"))?;
+                config.call.allowed_uri_schemes = schemes;
             }
             other => return Err(format!("config: unknown setting \"{other}\"")),
         }

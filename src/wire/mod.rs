@@ -129,7 +129,7 @@ impl From<RequestError> for GraphError {
                 code: "InternalServerError",
                 message,
             },
-            RequestError::OutputsBacklogged { .. } => Self {
+            RequestError::OutputsBacklogged { .. } | RequestError::CallMoving(_) => Self {
                 status: 503,
                 code: "ServiceUnavailable",
                 message,

@@ -56,7 +56,8 @@ pub fn warm_call_with_queue(n: usize) -> Call {
         config.clone(),
         IdSource::seeded(1),
         NOW,
-    );
+    )
+    .unwrap();
     let drain = |call: &mut Call| while call.poll_output().is_some() {};
     for _ in 0..config.retained_operations {
         call.handle_request(NOW, operation(1)).expect("accepted");
