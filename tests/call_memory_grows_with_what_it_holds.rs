@@ -1,0 +1,99 @@
+//! A call's memory is bounded by what it holds, not by its limits: a call
+//! that subscribed to tones and played one prompt to its end, outputs
+//! drained, holds at most 512 bytes in all (the idle call included), counted
+//! by a global allocator over many calls. The `GET` memory is allowed 64
+//! operations; it holds two, and is sized for two.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+
+use ivr_media_queue::{
+    Action, ApiVersion, CallId, Engine, EngineConfig, IdSource, Instant, MediaInput, MediaPrompt,
+    PlayPrompt, Request,
+};
+
+struct Counting;
+
+/// Bytes held (allocated minus freed), all threads.
+static HELD: AtomicIsize = AtomicIsize::new(0);
+
+// Counts bytes as they are allocated and freed, then defers to the system.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        HELD.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        HELD.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        HELD.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const CALLS: usize = 20_000;
+
+#[test]
+fn a_call_that_played_a_prompt_holds_at_most_512_bytes() {
+    let ids: Vec<CallId> = (0..CALLS)
+        .map(|i| CallId::new(&format!("{i:08x}-894c-409a-b240-bd8beae78896")))
+        .collect();
+    let engine = Engine::new(EngineConfig {
+        ids: IdSource::seeded(1),
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    let subscribe = Request::new(ApiVersion::V1, Action::SubscribeToTone);
+    let play = Request::new(
+        ApiVersion::V1,
+        Action::PlayPrompt(PlayPrompt {
+            prompts: vec![MediaPrompt::new("https://cdn.contoso.com/welcome.wav")],
+            loop_forever: false,
+        }),
+    );
+    let mut outputs = Vec::with_capacity(16);
+    // One call first, so that the engine's own buffers are warm.
+    let mut run = |call: &CallId| {
+        engine.handle_call_established(Instant::ZERO, call).unwrap();
+        engine
+            .handle_request(Instant::ZERO, call, subscribe.clone())
+            .unwrap();
+        let op = engine
+            .handle_request(Instant::ZERO, call, play.clone())
+            .unwrap();
+        engine
+            .handle_media(
+                Instant::from_millis(1),
+                call,
+                Some(op.id),
+                MediaInput::PlaybackFinished,
+            )
+            .unwrap();
+        outputs.clear();
+        engine.drain_outputs(&mut outputs);
+        assert_eq!(outputs.len(), 2, "the play command and the completion");
+        op
+    };
+    run(&CallId::new("warm-up"));
+    let baseline = HELD.load(Ordering::Relaxed);
+    let mut last = None;
+    for id in &ids {
+        last = Some((id, run(id)));
+    }
+    let per_call = (HELD.load(Ordering::Relaxed) - baseline) / CALLS as isize;
+    println!("held per call after a subscription and one prompt: {per_call} bytes");
+    assert!(per_call <= 512, "{per_call} bytes per call");
+    // And the call still remembers both operations for GET.
+    let (call, op) = last.unwrap();
+    assert!(engine.operation(call, op.id).unwrap().is_ended());
+}

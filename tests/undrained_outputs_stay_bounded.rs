@@ -1,0 +1,199 @@
+//! An embedder that stops draining cannot make the engine grow without a
+//! bound: once a shard holds its share of `max_pending_outputs`, requests
+//! get 503 and media inputs are refused (typed, changing nothing); only
+//! timers and call ends still add outputs, a bounded few per call. Proven
+//! by the outputs counted and by the bytes held (a counting allocator). A
+//! `Call` driven alone does the same with `CallConfig::max_pending_outputs`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicIsize, Ordering};
+
+use ivr_media_queue::{
+    Action, ApiVersion, Call, CallConfig, CallId, Engine, EngineConfig, IdSource, InputIgnored,
+    Instant, MediaInput, MediaPrompt, Notification, Output, PlayPrompt, Record, Request,
+    RequestError, Tone,
+};
+
+struct Counting;
+
+static HELD: AtomicIsize = AtomicIsize::new(0);
+
+// Counts bytes as they are allocated and freed, then defers to the system.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        HELD.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        HELD.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        HELD.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The tests of this file run one at a time: the byte count is global.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn play() -> Request {
+    Request::new(
+        ApiVersion::V1,
+        Action::PlayPrompt(PlayPrompt {
+            prompts: vec![MediaPrompt::new("https://x.test/menu.wav")],
+            loop_forever: false,
+        }),
+    )
+}
+
+fn subscribe() -> Request {
+    Request::new(ApiVersion::V1, Action::SubscribeToTone)
+}
+
+const CALLS: usize = 100;
+
+#[test]
+fn an_engine_nobody_drains_stops_growing() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let engine = Engine::new(EngineConfig {
+        ids: IdSource::seeded(1),
+        max_pending_outputs: 1024,
+        shards: 8,
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    let calls: Vec<CallId> = (0..CALLS).map(|i| CallId::new(&format!("c{i}"))).collect();
+    for call in &calls {
+        engine.handle_call_established(Instant::ZERO, call).unwrap();
+    }
+    let (mut refused_requests, mut refused_inputs) = (0, 0);
+    let mut round = |n: u64| {
+        let now = Instant::from_millis(n);
+        for call in &calls {
+            for request in [play(), subscribe()] {
+                match engine.handle_request(now, call, request) {
+                    Ok(_) => {}
+                    Err(RequestError::OutputsBacklogged { .. }) => refused_requests += 1,
+                    Err(other) => panic!("{other}"),
+                }
+            }
+            for input in [MediaInput::PlaybackFinished, MediaInput::Tone(Tone::Tone1)] {
+                match engine.handle_media(now, call, None, input) {
+                    Ok(()) | Err(InputIgnored::NothingPlaying(_)) => {}
+                    Err(InputIgnored::OutputsBacklogged { .. }) => refused_inputs += 1,
+                    Err(other) => panic!("{other}"),
+                }
+            }
+        }
+    };
+    for n in 0..100 {
+        round(n);
+    }
+    let (pending, held) = (engine.pending_outputs(), HELD.load(Ordering::Relaxed));
+    for n in 100..400 {
+        round(n);
+    }
+    assert!(refused_requests > 0 && refused_inputs > 0);
+    assert_eq!(
+        engine.pending_outputs(),
+        pending,
+        "300 more rounds added outputs"
+    );
+    let grown = HELD.load(Ordering::Relaxed) - held;
+    assert!(grown <= 0, "300 more rounds held {grown} more bytes");
+    assert!(pending <= engine.pending_outputs_bound(CALLS));
+    // Drained, it takes inputs again.
+    let mut drained = Vec::new();
+    assert_eq!(engine.drain_outputs(&mut drained), pending);
+    engine
+        .handle_request(Instant::from_millis(400), &calls[0], subscribe())
+        .unwrap();
+}
+
+#[test]
+fn a_call_nobody_polls_refuses_inputs_until_polled() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut config = CallConfig::default();
+    config.max_pending_outputs = 16;
+    let mut call = Call::new(
+        CallId::new("c1"),
+        Arc::new(config),
+        IdSource::seeded(1),
+        Instant::ZERO,
+    )
+    .unwrap();
+    call.handle_request(Instant::ZERO, subscribe()).unwrap();
+    let mut refused = 0;
+    for _ in 0..100 {
+        match call.handle_media(Instant::ZERO, None, MediaInput::Tone(Tone::Star)) {
+            Ok(()) => {}
+            Err(InputIgnored::OutputsBacklogged {
+                pending: 16,
+                limit: 16,
+            }) => refused += 1,
+            Err(other) => panic!("{other}"),
+        }
+    }
+    assert_eq!((call.pending_outputs(), refused), (16, 84));
+    assert_eq!(
+        call.handle_request(Instant::ZERO, play()),
+        Err(RequestError::OutputsBacklogged {
+            pending: 16,
+            limit: 16
+        })
+    );
+    // A refused tone consumed nothing: the next one delivered is the 17th.
+    while call.poll_output().is_some() {}
+    call.handle_media(Instant::ZERO, None, MediaInput::Tone(Tone::Star))
+        .unwrap();
+    assert!(matches!(
+        call.poll_output(),
+        Some(Output::Notification(Notification::Tone {
+            sequence_id: 17,
+            ..
+        }))
+    ));
+}
+
+#[test]
+fn timers_still_end_operations_when_backlogged() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut config = CallConfig::default();
+    config.max_pending_outputs = 16;
+    let mut call = Call::new(
+        CallId::new("c1"),
+        Arc::new(config),
+        IdSource::seeded(1),
+        Instant::ZERO,
+    )
+    .unwrap();
+    let record = Record {
+        play_beep: false,
+        ..Record::default()
+    };
+    call.handle_request(Instant::ZERO, subscribe()).unwrap();
+    call.handle_request(
+        Instant::ZERO,
+        Request::new(ApiVersion::V1, Action::Record(record)),
+    )
+    .unwrap();
+    while call
+        .handle_media(Instant::ZERO, None, MediaInput::Tone(Tone::Star))
+        .is_ok()
+    {}
+    let pending = call.pending_outputs();
+    // The record's initial silence runs out: it ends, backlog or not.
+    call.handle_timeout(Instant::from_millis(5_000));
+    assert!(call.pending_outputs() > pending);
+    assert_eq!(call.queued_len(), 0);
+}
