@@ -51,6 +51,9 @@ fn play() -> Request {
     )
 }
 
+/// What one thread does each round.
+type Role = Box<dyn Fn(&Rig, &mut Dice) + Send>;
+
 struct Rig {
     engines: [Engine; 2],
     ids: Vec<CallId>,
@@ -98,7 +101,7 @@ fn race_once() {
     }
     let rounds = rounds();
     let now = Instant::ZERO;
-    let roles: Vec<Box<dyn Fn(&Rig, &mut Dice) + Send>> = vec![
+    let roles: Vec<Role> = vec![
         // A bot playing prompts, finishing them, sometimes cancelling.
         Box::new(move |rig, dice| {
             let (engine, id) = (&rig.engines[dice.roll(2)], &rig.ids[dice.roll(IDS)]);

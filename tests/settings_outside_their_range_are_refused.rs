@@ -74,8 +74,10 @@ fn the_typed_api_names_the_setting_and_its_range() {
         assert!(error.rule.contains(&format!("{scheme:?}")), "{error}");
     }
     // A call made alone checks the same.
-    let mut bad = CallConfig::default();
-    bad.queue_capacity = 20_000;
+    let bad = CallConfig {
+        queue_capacity: 20_000,
+        ..CallConfig::default()
+    };
     let refused = Call::new(
         CallId::new("c1"),
         Arc::new(bad),

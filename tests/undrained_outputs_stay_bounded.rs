@@ -123,8 +123,10 @@ fn an_engine_nobody_drains_stops_growing() {
 #[test]
 fn a_call_nobody_polls_refuses_inputs_until_polled() {
     let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let mut config = CallConfig::default();
-    config.max_pending_outputs = 16;
+    let config = CallConfig {
+        max_pending_outputs: 16,
+        ..CallConfig::default()
+    };
     let mut call = Call::new(
         CallId::new("c1"),
         Arc::new(config),
@@ -168,8 +170,10 @@ fn a_call_nobody_polls_refuses_inputs_until_polled() {
 #[test]
 fn timers_still_end_operations_when_backlogged() {
     let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let mut config = CallConfig::default();
-    config.max_pending_outputs = 16;
+    let config = CallConfig {
+        max_pending_outputs: 16,
+        ..CallConfig::default()
+    };
     let mut call = Call::new(
         CallId::new("c1"),
         Arc::new(config),
