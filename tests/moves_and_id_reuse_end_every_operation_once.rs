@@ -192,11 +192,7 @@ fn race_once() {
     }
     let accepted = rig.accepted.lock().unwrap();
     println!("{} operations accepted", accepted.len());
-    assert!(
-        accepted.len() > rounds / 100,
-        "too few accepted: {}",
-        accepted.len()
-    );
+    assert!(!accepted.is_empty(), "no operation was accepted");
     let never: Vec<_> = accepted
         .iter()
         .filter(|op| !ends.contains_key(op))
