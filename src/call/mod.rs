@@ -167,9 +167,6 @@ struct MediaResults {
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 struct Ledger {
     etag: u64,
-    /// How many ended operations `GET` remembers (the config's).
-    #[serde(skip)]
-    retained: usize,
     outputs: VecDeque<Output>,
     /// Outputs polled so far: the next one's sequence number is this + 1.
     #[serde(default)]
@@ -204,7 +201,6 @@ impl Call {
             last_now: now,
             ledger: Ledger {
                 etag: 0,
-                retained: config.retained_operations,
                 outputs: VecDeque::new(),
                 polled: 0,
                 finished: VecDeque::new(),
@@ -320,7 +316,8 @@ impl Call {
                         .as_deref()
                         .is_some_and(|c| c.starts_with(&**prefix)),
                 });
-                self.ledger.remember(op.clone());
+                self.ledger
+                    .remember(op.clone(), self.config.retained_operations);
                 op
             }
         };
@@ -447,7 +444,8 @@ impl Call {
         if let Output::Notification(Notification::OperationEnded(ended)) = &output {
             // Ended operations enter the GET memory as they leave, which
             // keeps that bookkeeping off the path that ends them (cancel).
-            self.ledger.remember(ended.operation.clone());
+            let retained = self.config.retained_operations;
+            self.ledger.remember(ended.operation.clone(), retained);
         }
         Some((self.ledger.polled, output))
     }
@@ -486,7 +484,6 @@ impl Call {
         if call.is_terminated() {
             return Err(SnapshotError::Malformed("the call has ended".to_owned()));
         }
-        call.ledger.retained = config.retained_operations;
         call.config = config;
         Ok(call)
     }
@@ -703,7 +700,8 @@ impl Call {
                     media.end_all(&mut self.ledger, now, reasons, Some(op.id), true);
                 }
             }
-            self.ledger.remember(op.clone());
+            self.ledger
+                .remember(op.clone(), self.config.retained_operations);
             return Ok(op);
         };
         if barge_in {
@@ -847,8 +845,7 @@ impl Ledger {
     /// when full. The memory grows with what it holds, one slot at a time
     /// for the first few (most calls end a handful of operations), then by
     /// doubling, never past `retained`; once there it never reallocates.
-    fn remember(&mut self, op: Operation) {
-        let retained = self.retained;
+    fn remember(&mut self, op: Operation, retained: usize) {
         if retained == 0 {
             return;
         }
