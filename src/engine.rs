@@ -855,15 +855,26 @@ impl Engine {
         let call = state.held.live()?;
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
             call.lend_output_buffer(OUTPUT_BUFFER.take());
-            // Each firing moves the call's deadline later (the call checks
-            // it), so this ends.
+            // Each firing moves the call's deadline later (checked: a bug
+            // that does not fails this call rather than spin), so this ends.
             while let Some(deadline) = call.poll_timeout().filter(|d| *d < at) {
                 call.handle_timeout(deadline);
                 self.queue_outputs(slot, call, deadline);
+                if call.poll_timeout() == Some(deadline) {
+                    panic!("call {}: the timer due at {deadline} did not fire", slot.id);
+                }
             }
             let result = input(call);
             self.queue_outputs(slot, call, at);
             park_output_buffer(call);
+            // Every input fires what is due by its time (ENGINE.md 3.6); a
+            // deadline left at or before it would make the timer loop spin.
+            if let Some(next) = call.poll_timeout().filter(|next| *next <= at) {
+                panic!(
+                    "call {}: deadline {next} is still due after an input at {at}",
+                    slot.id
+                );
+            }
             result
         }));
         match outcome {
