@@ -176,6 +176,17 @@ impl Held {
         }
     }
 
+    /// Freezes a live call (`true`) or thaws a frozen one (`false`); any
+    /// other state stays.
+    fn set_moving(&mut self, moving: bool) {
+        let held = std::mem::replace(self, Self::Failed);
+        *self = match held {
+            Self::Live(call) | Self::Moving(call) if moving => Self::Moving(call),
+            Self::Live(call) | Self::Moving(call) => Self::Live(call),
+            other => other,
+        };
+    }
+
     /// The call, live or frozen: what a snapshot or a view shows.
     fn call(&self) -> Option<&Call> {
         match self {
@@ -584,22 +595,13 @@ impl Engine {
             .find(call)
             .map_err(|_| MoveError::CallNotFound(call.clone()))?;
         let mut state = slot.state.lock();
-        let snapshot = match std::mem::replace(&mut state.held, Held::Failed) {
-            Held::Live(frozen) => {
-                let snapshot = frozen.snapshot();
-                state.held = Held::Moving(frozen);
-                snapshot
-            }
-            other => {
-                let error = match &other {
-                    Held::Moving(_) => MoveError::AlreadyMoving(call.clone()),
-                    Held::Failed => MoveError::CallFailed(call.clone()),
-                    Held::Live(_) | Held::Gone(_) => MoveError::CallNotFound(call.clone()),
-                };
-                state.held = other;
-                return Err(error);
-            }
+        let snapshot = match &state.held {
+            Held::Live(live) => live.snapshot(),
+            Held::Moving(_) => return Err(MoveError::AlreadyMoving(call.clone())),
+            Held::Failed => return Err(MoveError::CallFailed(call.clone())),
+            Held::Gone(_) => return Err(MoveError::CallNotFound(call.clone())),
         };
+        state.held.set_moving(true);
         // A frozen call fires no timer here; an abort puts it back.
         self.unschedule(&slot, &mut state);
         drop(state);
@@ -966,12 +968,8 @@ impl Engine {
     /// An aborted move: the frozen call goes on, its timer set again.
     fn thaw(&self, slot: &Arc<Slot>) {
         let mut state = slot.state.lock();
-        if let Held::Moving(_) = state.held {
-            if let Held::Moving(call) = std::mem::replace(&mut state.held, Held::Failed) {
-                state.held = Held::Live(call);
-            }
-            self.schedule(slot, &mut state);
-        }
+        state.held.set_moving(false);
+        self.schedule(slot, &mut state);
     }
 
     fn remember_ended_in(&self, map: &mut CallMap, call: &CallId) {
