@@ -10,6 +10,7 @@
 
 mod format;
 mod scenario;
+mod strict;
 
 use std::sync::Arc;
 use std::time::Duration;
