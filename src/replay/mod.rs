@@ -8,6 +8,8 @@
 //! `https://recordings.invalid/{callId}/{operationId}.wav` with access token
 //! `token-{operationId}`. Prompts finish only when the scenario says so.
 
+#[cfg(test)]
+mod failed_move_stops_the_run;
 mod format;
 mod scenario;
 mod stream;
@@ -333,6 +335,9 @@ struct Replay {
     created: VecDeque<OperationId>,
     /// How many operations the scenario created in all.
     created_total: usize,
+    /// How the snapshot bytes of `snapshot_at` travel to the fresh engine
+    /// (unchanged; a test spoils them to see a failed move stop the run).
+    carry: fn(Vec<u8>) -> Vec<u8>,
     /// What the simulated media layer will report, and when: beeps that
     /// finish, recordings stored (with `beepMs`, `storeMs`).
     pending: Vec<(Instant, CallId, OperationId, MediaInput)>,
@@ -355,6 +360,7 @@ impl Replay {
             clock: Instant::ZERO,
             created: VecDeque::new(),
             created_total: 0,
+            carry: |bytes| bytes,
             pending: Vec::new(),
             faults: Faults::default(),
             plays_twice: Vec::new(),
@@ -369,17 +375,25 @@ impl Replay {
         })
     }
 
-    /// Snapshots every call, as JSON bytes, and goes on in a fresh engine.
-    fn move_calls(&mut self) {
-        let bytes = self.engine.snapshot().to_json();
+    /// Snapshots every call, as JSON bytes, and goes on in a fresh engine
+    /// at `at`. A move that fails stops the run: going on in the old engine
+    /// would hide the very failure the move is there to find.
+    fn move_calls(&mut self, at: Instant) -> Result<(), String> {
+        let failed = |why: String| {
+            format!(
+                "--snapshot-at {}: moving the calls to a fresh engine failed: {why}",
+                at.as_millis()
+            )
+        };
+        let bytes = (self.carry)(self.engine.snapshot().to_json());
+        let snapshot = EngineSnapshot::from_json(&bytes)
+            .map_err(|e| failed(format!("the snapshot does not read back: {e}")))?;
         let fresh = Self::engine(&self.config, &self.ids);
-        // Our own snapshot of our own engine reads back; the fallback keeps
-        // the old engine rather than lose the calls.
-        if let Ok(snapshot) = EngineSnapshot::from_json(&bytes) {
-            if fresh.restore(snapshot).is_ok() {
-                self.engine = fresh;
-            }
-        }
+        fresh
+            .restore(snapshot)
+            .map_err(|e| failed(format!("the fresh engine refuses the snapshot: {e}")))?;
+        self.engine = fresh;
+        Ok(())
     }
 
     /// Keeps a created operation's id for `$opN`.
@@ -437,8 +451,8 @@ impl Replay {
         };
         if let Some(move_at) = self.snapshot_at.filter(|t| *t <= at) {
             self.run_until(move_at, out);
-            self.move_calls();
             self.snapshot_at = None;
+            self.move_calls(move_at)?;
         }
         self.run_until(at, out);
         self.clock = at;
