@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use ivr_media_queue::replay::{
     self, LineError, LineErrorKind, OutputFormat, ReplayOptions, StreamError, StreamOptions,
+    terminal_safe,
 };
 use ivr_media_queue::{IdSource, Instant};
 
@@ -118,7 +119,7 @@ fn main() -> ExitCode {
         Some(path) => match File::open(path) {
             Ok(file) => Box::new(file),
             Err(e) => {
-                eprintln!("ivr-replay: cannot read {path}: {e}");
+                eprintln!("ivr-replay: cannot read {}: {e}", terminal_safe(path));
                 return ExitCode::from(2);
             }
         },
@@ -157,11 +158,15 @@ fn main() -> ExitCode {
                 Some(path) => path,
                 None => "the demo",
             };
-            eprintln!("ivr-replay: cannot read {name} (line {line}): {e}");
+            eprintln!(
+                "ivr-replay: cannot read {} (line {line}): {e}",
+                terminal_safe(name)
+            );
             ExitCode::from(2)
         }
         Err(error) => {
-            eprintln!("ivr-replay: {error}");
+            // Messages quote the input: keep its control characters off the terminal.
+            eprintln!("ivr-replay: {}", terminal_safe(&error.to_string()));
             ExitCode::from(2)
         }
     }

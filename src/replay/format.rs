@@ -1,6 +1,8 @@
 //! How a replay is printed: JSON Lines (the default, for tools) or a
 //! timeline (for people).
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -472,10 +474,47 @@ impl TimelineWriter {
             "{:>6}.{:03}s  {:<10} {who:<9} {}",
             ms / 1000,
             ms % 1000,
-            call,
-            text.trim_end()
+            terminal_safe(&call),
+            terminal_safe(text.trim_end())
         )
     }
+}
+
+/// `text` as a terminal may show it: control characters (C0, DEL and C1,
+/// so also the ESC of ANSI sequences), bidirectional-text controls and
+/// line and paragraph separators are written as escapes (`\n`, `\r`,
+/// `\t`, else `\u{1b}`); everything else is kept.
+pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(unsafe_on_a_terminal) {
+        return Cow::Borrowed(text);
+    }
+    let mut safe = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '\n' => safe.push_str("\\n"),
+            '\r' => safe.push_str("\\r"),
+            '\t' => safe.push_str("\\t"),
+            c if unsafe_on_a_terminal(c) => {
+                let _ = write!(safe, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => safe.push(c),
+        }
+    }
+    Cow::Owned(safe)
+}
+
+fn unsafe_on_a_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
 }
 
 fn describe_view(view: Option<&CallView>) -> String {

@@ -33,7 +33,7 @@ use crate::snapshot::EngineSnapshot;
 use crate::time::Instant;
 use crate::wire::{self, GraphResponse, ParsedRequest};
 
-pub use format::{TimelineWriter, write_jsonl, write_timeline};
+pub use format::{TimelineWriter, terminal_safe, write_jsonl, write_timeline};
 pub use scenario::ReplayConfig;
 pub use stream::{
     DEFAULT_MAX_LINE_BYTES, LineError, LineErrorKind, LineReader, OutputFormat, StreamError,
