@@ -1,10 +1,14 @@
 //! `ivr-replay`: runs a scenario through the engine and prints the Graph
 //! traffic a bot would see. See `ivr-replay --help`.
 
-use std::io::{self, BufWriter, Read, Write};
+use std::fs::File;
+use std::io::{self, BufWriter, Read};
 use std::process::ExitCode;
 
-use ivr_media_queue::replay;
+use ivr_media_queue::replay::{
+    self, LineError, LineErrorKind, OutputFormat, ReplayOptions, StreamError, StreamOptions,
+    terminal_safe,
+};
 use ivr_media_queue::{IdSource, Instant};
 
 const HELP: &str = include_str!("help.txt");
@@ -20,6 +24,7 @@ struct Options {
     snapshot_at: Option<u64>,
     pretty: bool,
     format: Format,
+    max_line_bytes: usize,
     scenario: Option<String>,
 }
 
@@ -29,6 +34,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, Str
         snapshot_at: None,
         pretty: false,
         format: Format::Jsonl,
+        max_line_bytes: replay::DEFAULT_MAX_LINE_BYTES,
         scenario: None,
     };
     let mut args = args.peekable();
@@ -68,6 +74,13 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, Str
                         format!("--snapshot-at: '{ms}' is not a whole number of ms")
                     })?);
             }
+            "--max-line-bytes" => {
+                let bytes = value("--max-line-bytes")?;
+                options.max_line_bytes =
+                    bytes.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                        format!("--max-line-bytes: '{bytes}' is not a whole number >= 1")
+                    })?;
+            }
             "--pretty" => options.pretty = true,
             "--format" => {
                 options.format = match value("--format")?.as_str() {
@@ -100,20 +113,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let scenario = match options.scenario.as_deref() {
-        None => replay::DEMO.to_owned(),
-        Some("-") => {
-            let mut text = String::new();
-            if let Err(e) = io::stdin().read_to_string(&mut text) {
-                eprintln!("ivr-replay: cannot read stdin: {e}");
-                return ExitCode::from(2);
-            }
-            text
-        }
-        Some(path) => match std::fs::read_to_string(path) {
-            Ok(text) => text,
+    let input: Box<dyn Read> = match options.scenario.as_deref() {
+        None => Box::new(replay::DEMO.as_bytes()),
+        Some("-") => Box::new(io::stdin()),
+        Some(path) => match File::open(path) {
+            Ok(file) => Box::new(file),
             Err(e) => {
-                eprintln!("ivr-replay: cannot read {path}: {e}");
+                eprintln!("ivr-replay: cannot read {}: {e}", terminal_safe(path));
                 return ExitCode::from(2);
             }
         },
@@ -121,29 +127,47 @@ fn main() -> ExitCode {
     // The demo is deterministic too, so its output can be compared.
     let seed = options.seed.or(options.scenario.is_none().then_some(1));
     let ids = seed.map_or(IdSource::Random, IdSource::seeded);
-    let run = replay::run_with(
-        &scenario,
-        replay::ReplayOptions {
+    let stream_options = StreamOptions {
+        replay: ReplayOptions {
             ids,
             snapshot_at: options.snapshot_at.map(Instant::from_millis),
         },
-    );
-    let mut out = BufWriter::new(io::stdout().lock());
-    let written = match options.format {
-        Format::Jsonl => replay::write_jsonl(&mut out, &run.records, &run.config, options.pretty),
-        Format::Timeline => replay::write_timeline(&mut out, &run.records),
+        format: match options.format {
+            Format::Jsonl => OutputFormat::Jsonl {
+                pretty: options.pretty,
+            },
+            Format::Timeline => OutputFormat::Timeline,
+        },
+        max_line_bytes: options.max_line_bytes,
     };
-    if let Err(e) = written.and_then(|()| out.flush()) {
-        if e.kind() != io::ErrorKind::BrokenPipe {
+    let mut out = BufWriter::new(io::stdout().lock());
+    match replay::stream(input, &mut out, stream_options) {
+        Ok(()) => ExitCode::SUCCESS,
+        // Whoever read the output has gone: nothing is left to do.
+        Err(StreamError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(StreamError::Write(e)) => {
             eprintln!("ivr-replay: cannot write output: {e}");
-            return ExitCode::from(1);
+            ExitCode::from(1)
         }
-    }
-    match run.error {
-        Some(error) => {
-            eprintln!("ivr-replay: {error}");
+        Err(StreamError::Line(LineError {
+            line,
+            kind: LineErrorKind::Read(e),
+        })) => {
+            let name = match options.scenario.as_deref() {
+                Some("-") => "stdin",
+                Some(path) => path,
+                None => "the demo",
+            };
+            eprintln!(
+                "ivr-replay: cannot read {} (line {line}): {e}",
+                terminal_safe(name)
+            );
             ExitCode::from(2)
         }
-        None => ExitCode::SUCCESS,
+        Err(error) => {
+            // Messages quote the input: keep its control characters off the terminal.
+            eprintln!("ivr-replay: {}", terminal_safe(&error.to_string()));
+            ExitCode::from(2)
+        }
     }
 }

@@ -119,6 +119,22 @@ fn help_explains_the_format_with_an_example() {
 }
 
 #[test]
+fn help_states_the_limits_and_the_duplicate_key_rule() {
+    let text = stdout(&replay(&["--help"], ""));
+    for needle in [
+        "--max-line-bytes N",
+        "default 1048576, 1 MiB",
+        "last 65536 created",
+        "A key may appear only once",
+        "\"rawBody\", a string sent as is",
+        "%2F",
+        "a failed --snapshot-at move",
+    ] {
+        assert!(text.contains(needle), "--help lacks {needle}");
+    }
+}
+
+#[test]
 fn timeline_tells_the_story() {
     let output = replay(&["--format", "timeline"], "");
     assert!(output.status.success());

@@ -1,6 +1,8 @@
 //! How a replay is printed: JSON Lines (the default, for tools) or a
 //! timeline (for people).
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -338,8 +340,30 @@ fn indent(compact: &[u8]) -> String {
 /// Writes the records as a time-ordered story: bot requests, caller and
 /// media-layer events, the service's answers and notifications.
 pub fn write_timeline(out: &mut impl Write, records: &[ReplayRecord]) -> io::Result<()> {
-    let mut last_call = String::new();
-    for record in records {
+    TimelineWriter::default().write(out, records)
+}
+
+/// Writes a timeline a few records at a time, as a stream runs: the same
+/// text as [`write_timeline`] of all the records at once. Everything that
+/// came from the input (ids, URLs, bodies, clientContexts, messages) goes
+/// through [`terminal_safe`].
+#[derive(Clone, Debug, Default)]
+pub struct TimelineWriter {
+    /// The call of the last request, for the service's answer to it.
+    last_call: String,
+}
+
+impl TimelineWriter {
+    /// Writes the next records.
+    pub fn write(&mut self, out: &mut impl Write, records: &[ReplayRecord]) -> io::Result<()> {
+        for record in records {
+            self.write_record(out, record)?;
+        }
+        Ok(())
+    }
+
+    fn write_record(&mut self, out: &mut impl Write, record: &ReplayRecord) -> io::Result<()> {
+        let last_call = &mut self.last_call;
         let (at, call, who, text) = match record {
             ReplayRecord::Request {
                 at,
@@ -348,7 +372,7 @@ pub fn write_timeline(out: &mut impl Write, records: &[ReplayRecord]) -> io::Res
                 body,
             } => {
                 let path = url.find("/calls/").map_or(url.as_str(), |i| &url[i + 1..]);
-                last_call = path.split('/').nth(1).unwrap_or("").to_owned();
+                *last_call = path.split('/').nth(1).unwrap_or("").to_owned();
                 let version = if url.contains("/beta/") { "beta " } else { "" };
                 let body = String::from_utf8_lossy(body);
                 let body = match body.char_indices().nth(97) {
@@ -447,13 +471,50 @@ pub fn write_timeline(out: &mut impl Write, records: &[ReplayRecord]) -> io::Res
         let ms = at.as_millis();
         writeln!(
             out,
-            "{:>6}.{:03}s  {call:<10} {who:<9} {}",
+            "{:>6}.{:03}s  {:<10} {who:<9} {}",
             ms / 1000,
             ms % 1000,
-            text.trim_end()
-        )?;
+            terminal_safe(&call),
+            terminal_safe(text.trim_end())
+        )
     }
-    Ok(())
+}
+
+/// `text` as a terminal may show it: control characters (C0, DEL and C1,
+/// so also the ESC of ANSI sequences), bidirectional-text controls and
+/// line and paragraph separators are written as escapes (`\n`, `\r`,
+/// `\t`, else `\u{1b}`); everything else is kept.
+pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(unsafe_on_a_terminal) {
+        return Cow::Borrowed(text);
+    }
+    let mut safe = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '\n' => safe.push_str("\\n"),
+            '\r' => safe.push_str("\\r"),
+            '\t' => safe.push_str("\\t"),
+            c if unsafe_on_a_terminal(c) => {
+                let _ = write!(safe, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => safe.push(c),
+        }
+    }
+    Cow::Owned(safe)
+}
+
+fn unsafe_on_a_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
 }
 
 fn describe_view(view: Option<&CallView>) -> String {

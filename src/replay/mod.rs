@@ -8,9 +8,14 @@
 //! `https://recordings.invalid/{callId}/{operationId}.wav` with access token
 //! `token-{operationId}`. Prompts finish only when the scenario says so.
 
+#[cfg(test)]
+mod failed_move_stops_the_run;
 mod format;
 mod scenario;
+mod stream;
+mod strict;
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,8 +33,12 @@ use crate::snapshot::EngineSnapshot;
 use crate::time::Instant;
 use crate::wire::{self, GraphResponse, ParsedRequest};
 
-pub use format::{write_jsonl, write_timeline};
+pub use format::{TimelineWriter, terminal_safe, write_jsonl, write_timeline};
 pub use scenario::ReplayConfig;
+pub use stream::{
+    DEFAULT_MAX_LINE_BYTES, LineError, LineErrorKind, LineReader, OutputFormat, StreamError,
+    StreamOptions, stream,
+};
 
 use scenario::{Event, FaultRule, Line, OpRef, ScopeRef, Step};
 
@@ -172,6 +181,21 @@ pub struct ReplayOptions {
     pub snapshot_at: Option<Instant>,
 }
 
+impl Default for ReplayOptions {
+    /// Random ids, no move.
+    fn default() -> Self {
+        Self {
+            ids: IdSource::Random,
+            snapshot_at: None,
+        }
+    }
+}
+
+/// `$opN` can name the last this many operations a scenario created (1 MiB
+/// of ids); naming an older one is a malformed line. The bound keeps an
+/// endless scenario's memory flat.
+pub const KEPT_OPERATION_IDS: usize = 65_536;
+
 /// Runs a scenario. `ids` is where operation ids come from
 /// ([`IdSource::seeded`] for byte-identical runs).
 pub fn run(scenario: &str, ids: IdSource) -> ReplayRun {
@@ -184,68 +208,119 @@ pub fn run(scenario: &str, ids: IdSource) -> ReplayRun {
     )
 }
 
-/// Runs a scenario with options.
+/// Runs a scenario with options, collecting every record: a [`Replayer`]
+/// fed the scenario's lines (at most [`DEFAULT_MAX_LINE_BYTES`] each). To
+/// run endless input in flat memory, use [`stream`] or a [`Replayer`].
 pub fn run_with(scenario: &str, options: ReplayOptions) -> ReplayRun {
-    let ReplayOptions { ids, snapshot_at } = options;
-    let mut replay: Option<Replay> = None;
-    let mut config = ReplayConfig::default();
+    let mut replayer = Replayer::new(options);
+    let mut lines = LineReader::new(scenario.as_bytes(), DEFAULT_MAX_LINE_BYTES);
     let mut records = Vec::new();
-    for (index, text) in scenario.lines().enumerate() {
-        let line = index + 1;
-        let fail = |message: String| ScenarioError { line, message };
-        let parsed = match scenario::parse_line(text) {
-            Ok(parsed) => parsed,
-            Err(message) => return stopped(records, config, fail(message)),
-        };
-        match parsed {
-            Line::Skip => {}
-            Line::Config(settings) => {
-                if replay.is_some() {
-                    return stopped(
-                        records,
-                        config,
-                        fail("config: only the first line may set the config".to_owned()),
-                    );
-                }
-                if let Err(message) = scenario::apply_config(&mut config, &settings) {
-                    return stopped(records, config, fail(message));
-                }
-                match Replay::new(config.clone(), ids.clone(), snapshot_at) {
-                    Ok(new) => replay = Some(new),
-                    Err(message) => return stopped(records, config, fail(message)),
+    let error = loop {
+        match lines.next_line(|| {}) {
+            Ok(Some(text)) => {
+                if let Err(error) = replayer.run_line(text, &mut records) {
+                    break Some(error);
                 }
             }
-            Line::Step { at_ms, step } => {
-                if replay.is_none() {
-                    match Replay::new(config.clone(), ids.clone(), snapshot_at) {
-                        Ok(new) => replay = Some(new),
-                        Err(message) => return stopped(records, config, fail(message)),
-                    }
-                }
-                let Some(replay) = replay.as_mut() else {
-                    continue;
-                };
-                if let Err(message) = replay.step(Instant::from_millis(at_ms), step, &mut records) {
-                    return stopped(records, config, fail(message));
-                }
+            Ok(None) => {
+                replayer.finish(&mut records);
+                break None;
             }
+            Err(error) => break Some(error.into()),
         }
-    }
-    if let Some(replay) = &mut replay {
-        replay.finish(&mut records);
-    }
+    };
     ReplayRun {
         records,
-        error: None,
-        config,
+        error,
+        config: replayer.config,
     }
 }
 
-fn stopped(records: Vec<ReplayRecord>, config: ReplayConfig, error: ScenarioError) -> ReplayRun {
-    ReplayRun {
-        records,
-        error: Some(error),
-        config,
+/// Runs a scenario one line at a time. It keeps the engine, the simulated
+/// media layer and the ids of the last [`KEPT_OPERATION_IDS`] operations
+/// created, never the records: each line's go to the caller's `out`.
+pub struct Replayer {
+    options: ReplayOptions,
+    config: ReplayConfig,
+    /// Made by the first line that is not a config line.
+    replay: Option<Replay>,
+    /// Lines run so far.
+    line: usize,
+    /// The line that stopped the run.
+    stopped: Option<ScenarioError>,
+}
+
+impl Replayer {
+    /// A replayer before the first line.
+    pub fn new(options: ReplayOptions) -> Self {
+        Self {
+            options,
+            config: ReplayConfig::default(),
+            replay: None,
+            line: 0,
+            stopped: None,
+        }
+    }
+
+    /// The settings in use (the scenario's config line applied).
+    pub fn config(&self) -> &ReplayConfig {
+        &self.config
+    }
+
+    /// Runs the scenario's next line (`text`, without its line ending) and
+    /// appends what happened to `out`. A malformed line appends nothing and
+    /// stops the run: it and every later call return the error.
+    pub fn run_line(
+        &mut self,
+        text: &str,
+        out: &mut Vec<ReplayRecord>,
+    ) -> Result<(), ScenarioError> {
+        if let Some(error) = &self.stopped {
+            return Err(error.clone());
+        }
+        self.line += 1;
+        let before = out.len();
+        self.apply(text, out).map_err(|message| {
+            out.truncate(before);
+            let error = ScenarioError {
+                line: self.line,
+                message,
+            };
+            self.stopped = Some(error.clone());
+            error
+        })
+    }
+
+    fn apply(&mut self, text: &str, out: &mut Vec<ReplayRecord>) -> Result<(), String> {
+        match scenario::parse_line(text)? {
+            Line::Skip => {}
+            Line::Config(settings) => {
+                if self.replay.is_some() {
+                    return Err("config: only the first line may set the config".to_owned());
+                }
+                scenario::apply_config(&mut self.config, &settings)?;
+                self.replay = Some(Replay::new(self.config.clone(), &self.options)?);
+            }
+            Line::Step { at_ms, step } => {
+                let replay = match &mut self.replay {
+                    Some(replay) => replay,
+                    empty => empty.insert(Replay::new(self.config.clone(), &self.options)?),
+                };
+                replay.step(Instant::from_millis(at_ms), step, out)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The end of the input: appends what is still held back (a reordered
+    /// notification nothing overtook). Nothing after a malformed line.
+    pub fn finish(&mut self, out: &mut Vec<ReplayRecord>) {
+        if self.stopped.is_some() {
+            return;
+        }
+        if let Some(replay) = &mut self.replay {
+            replay.finish(out);
+        }
     }
 }
 
@@ -257,8 +332,13 @@ struct Replay {
     /// When to move every call to a fresh engine (once).
     snapshot_at: Option<Instant>,
     clock: Instant,
-    /// Operations created so far, for `$opN`.
-    created: Vec<OperationId>,
+    /// The last [`KEPT_OPERATION_IDS`] operations created, for `$opN`.
+    created: VecDeque<OperationId>,
+    /// How many operations the scenario created in all.
+    created_total: usize,
+    /// How the snapshot bytes of `snapshot_at` travel to the fresh engine
+    /// (unchanged; a test spoils them to see a failed move stop the run).
+    carry: fn(Vec<u8>) -> Vec<u8>,
     /// What the simulated media layer will report, and when: beeps that
     /// finish, recordings stored (with `beepMs`, `storeMs`).
     pending: Vec<(Instant, CallId, OperationId, MediaInput)>,
@@ -270,19 +350,18 @@ struct Replay {
 }
 
 impl Replay {
-    fn new(
-        config: ReplayConfig,
-        ids: IdSource,
-        snapshot_at: Option<Instant>,
-    ) -> Result<Self, String> {
+    fn new(config: ReplayConfig, options: &ReplayOptions) -> Result<Self, String> {
+        let ids = options.ids.clone();
         let engine = Self::engine(&config, &ids)?;
         Ok(Self {
             config,
             ids,
             engine,
-            snapshot_at,
+            snapshot_at: options.snapshot_at,
             clock: Instant::ZERO,
-            created: Vec::new(),
+            created: VecDeque::new(),
+            created_total: 0,
+            carry: |bytes| bytes,
             pending: Vec::new(),
             faults: Faults::default(),
             plays_twice: Vec::new(),
@@ -298,19 +377,34 @@ impl Replay {
         .map_err(|e| format!("config.{e}"))
     }
 
-    /// Snapshots every call, as JSON bytes, and goes on in a fresh engine.
-    fn move_calls(&mut self) {
-        let bytes = self.engine.snapshot().to_json();
-        let Ok(fresh) = Self::engine(&self.config, &self.ids) else {
-            return;
+    /// Snapshots every call, as JSON bytes, and goes on in a fresh engine
+    /// at `at`. A move that fails stops the run: going on in the old engine
+    /// would hide the very failure the move is there to find.
+    fn move_calls(&mut self, at: Instant) -> Result<(), String> {
+        let failed = |why: String| {
+            format!(
+                "--snapshot-at {}: moving the calls to a fresh engine failed: {why}",
+                at.as_millis()
+            )
         };
-        // Our own snapshot of our own engine reads back; the fallback keeps
-        // the old engine rather than lose the calls.
-        if let Ok(snapshot) = EngineSnapshot::from_json(&bytes) {
-            if fresh.restore(&snapshot).is_ok() {
-                self.engine = fresh;
-            }
+        let bytes = (self.carry)(self.engine.snapshot().to_json());
+        let snapshot = EngineSnapshot::from_json(&bytes)
+            .map_err(|e| failed(format!("the snapshot does not read back: {e}")))?;
+        let fresh = Self::engine(&self.config, &self.ids).map_err(failed)?;
+        fresh
+            .restore(&snapshot)
+            .map_err(|e| failed(format!("the fresh engine refuses the snapshot: {e}")))?;
+        self.engine = fresh;
+        Ok(())
+    }
+
+    /// Keeps a created operation's id for `$opN`.
+    fn remember(&mut self, id: OperationId) {
+        if self.created.len() == KEPT_OPERATION_IDS {
+            self.created.pop_front();
         }
+        self.created.push_back(id);
+        self.created_total += 1;
     }
 
     /// Applies one line: checks it, fires what is due before it, then runs it.
@@ -359,8 +453,8 @@ impl Replay {
         };
         if let Some(move_at) = self.snapshot_at.filter(|t| *t <= at) {
             self.run_until(move_at, out);
-            self.move_calls();
             self.snapshot_at = None;
+            self.move_calls(move_at)?;
         }
         self.run_until(at, out);
         self.clock = at;
@@ -394,7 +488,7 @@ impl Replay {
                     .handle_collect_digits(at, &call, client_context, collect)
                 {
                     Ok(operation) => {
-                        self.created.push(operation.id);
+                        self.remember(operation.id);
                         out.push(ReplayRecord::CollectDigits {
                             at,
                             call,
@@ -425,7 +519,7 @@ impl Replay {
                 request.client_context = client_context.map(Arc::from);
                 match self.engine.cancel_scoped(at, &call, request, scope) {
                     Ok(receipt) => {
-                        self.created.push(receipt.cancel.id);
+                        self.remember(receipt.cancel.id);
                         out.push(ReplayRecord::CancelReceipt { at, call, receipt });
                     }
                     Err(error) => out.push(ReplayRecord::Trace {
@@ -444,7 +538,7 @@ impl Replay {
                 });
                 let (response, receipt) = self.request(at, &method, &url, &body);
                 if let Some(id) = response.created {
-                    self.created.push(id);
+                    self.remember(id);
                 }
                 out.push(ReplayRecord::Response { at, response });
                 if let Some((call, receipt)) = receipt {
@@ -760,12 +854,21 @@ impl Replay {
     fn resolve(&self, op: OpRef) -> Result<OperationId, String> {
         match op {
             OpRef::Id(id) => Ok(id),
-            OpRef::Created(n) => self.created.get(n - 1).copied().ok_or_else(|| {
-                format!(
-                    "$op{n}: the scenario has created {} operation(s) so far",
-                    self.created.len()
-                )
-            }),
+            OpRef::Created(n) if n > self.created_total => Err(format!(
+                "$op{n}: the scenario has created {} operation(s) so far",
+                self.created_total
+            )),
+            OpRef::Created(n) => {
+                // 1-based number of the oldest id kept.
+                let oldest = self.created_total - self.created.len() + 1;
+                match n.checked_sub(oldest) {
+                    Some(i) => Ok(self.created[i]),
+                    None => Err(format!(
+                        "$op{n}: only the last {KEPT_OPERATION_IDS} operations created can be named, $op{oldest} to $op{}",
+                        self.created_total
+                    )),
+                }
+            }
         }
     }
 

@@ -130,7 +130,8 @@ pub(super) fn parse_line(text: &str) -> Result<Line, String> {
     if trimmed.is_empty() || trimmed.starts_with("//") {
         return Ok(Line::Skip);
     }
-    let value: Value = serde_json::from_str(trimmed).map_err(|e| format!("not valid JSON: {e}"))?;
+    // Duplicate keys are refused at any depth; see `strict`.
+    let value = super::strict::parse(trimmed)?;
     let Value::Object(mut object) = value else {
         return Err("a line must be a JSON object".to_owned());
     };

@@ -279,7 +279,10 @@ fn kind(value: &Value) -> String {
     }
 }
 
-fn truncate(s: &str) -> &str {
+/// The start of `s` that an error message quotes: at most 40 characters, so
+/// a huge input never comes back whole in an answer. The route's messages
+/// use it too.
+pub(super) fn truncate(s: &str) -> &str {
     match s.char_indices().nth(40) {
         Some((end, _)) => &s[..end],
         None => s,

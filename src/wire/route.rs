@@ -1,9 +1,19 @@
 //! URL and method → what the request is about.
+//!
+//! Path segments are percent-decoded (Graph's SDKs encode path parameters):
+//! `c%31` is `c1`. An encoded `/` (`%2F`), a `%` without two hex digits
+//! after it, and an escape that decodes to bytes that are not UTF-8 are
+//! refused (400). After decoding, a call id must be one a URL can name
+//! ([`CallId::parse`]): 400 otherwise. Messages quote at most the start of
+//! what they echo ([`truncate`]).
+
+use std::borrow::Cow;
 
 use crate::id::{CallId, OperationId};
 use crate::model::ApiVersion;
 
 use super::GraphError;
+use super::body::truncate;
 
 /// The resource a request names.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,7 +49,8 @@ pub(super) enum ActionName {
 pub(super) fn parse(method: &str, url: &str) -> Result<Route, GraphError> {
     let (has_host, path) = strip_origin(url);
     let path = path.split(['?', '#']).next().unwrap_or("");
-    let mut segments: Vec<&str> = path.split('/').collect();
+    let decoded = path.split('/').map(decode).collect::<Result<Vec<_>, _>>()?;
+    let mut segments: Vec<&str> = decoded.iter().map(|s| s.as_ref()).collect();
     // A leading slash and trailing slashes carry no segment.
     if segments.first() == Some(&"") {
         segments.remove(0);
@@ -97,7 +108,8 @@ pub(super) fn parse(method: &str, url: &str) -> Result<Route, GraphError> {
             }
             let operation = operation.parse().map_err(|_| {
                 GraphError::not_found(format!(
-                    "operation '{operation}' was not found on call '{call}'"
+                    "operation '{}' was not found on call '{call}'",
+                    truncate(operation)
                 ))
             })?;
             Ok(Route::Operation { call, operation })
@@ -122,12 +134,51 @@ fn strip_origin(url: &str) -> (bool, &str) {
     }
 }
 
-fn call_id(segment: &str) -> Result<CallId, GraphError> {
-    if segment.trim().is_empty() {
-        Err(GraphError::not_found("the call id is missing from the URL"))
-    } else {
-        Ok(CallId::new(segment))
+/// Percent-decodes one path segment.
+fn decode(segment: &str) -> Result<Cow<'_, str>, GraphError> {
+    if !segment.contains('%') {
+        return Ok(Cow::Borrowed(segment));
     }
+    let refuse = |rule: &str| {
+        GraphError::bad_request(format!("path segment '{}': {rule}", truncate(segment)))
+    };
+    let bytes = segment.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&byte) = bytes.get(i) {
+        if byte != b'%' {
+            decoded.push(byte);
+            i += 1;
+            continue;
+        }
+        let hex = |at: usize| bytes.get(at).and_then(|b| char::from(*b).to_digit(16));
+        let (Some(high), Some(low)) = (hex(i + 1), hex(i + 2)) else {
+            return Err(refuse("'%' must be followed by two hex digits"));
+        };
+        // Both are below 16.
+        let byte = (high * 16 + low) as u8;
+        if byte == b'/' {
+            return Err(refuse(
+                "an encoded '/' (%2F) is not allowed: a path segment cannot hold a '/'",
+            ));
+        }
+        decoded.push(byte);
+        i += 3;
+    }
+    String::from_utf8(decoded)
+        .map(Cow::Owned)
+        .map_err(|_| refuse("percent-decoded, it is not UTF-8"))
+}
+
+/// The call a (decoded) segment names: empty is a missing id (404); one no
+/// URL can name (blank, too long, control characters) is 400.
+fn call_id(segment: &str) -> Result<CallId, GraphError> {
+    if segment.is_empty() {
+        return Err(GraphError::not_found("the call id is missing from the URL"));
+    }
+    CallId::parse(segment).map_err(|reason| {
+        GraphError::bad_request(format!("call id '{}': {reason}", truncate(segment)))
+    })
 }
 
 fn action_name(segment: &str, api: ApiVersion) -> Result<ActionName, GraphError> {
@@ -146,13 +197,19 @@ fn action_name(segment: &str, api: ApiVersion) -> Result<ActionName, GraphError>
 }
 
 fn unknown_segment(segment: &str) -> GraphError {
-    GraphError::bad_request(format!("resource not found for the segment '{segment}'"))
+    GraphError::bad_request(format!(
+        "resource not found for the segment '{}'",
+        truncate(segment)
+    ))
 }
 
 fn method_not_allowed(method: &str, allowed: &str) -> GraphError {
     GraphError {
         status: 405,
         code: "MethodNotAllowed",
-        message: format!("method '{method}' is not allowed on this resource; use {allowed}"),
+        message: format!(
+            "method '{}' is not allowed on this resource; use {allowed}",
+            truncate(method)
+        ),
     }
 }
