@@ -34,6 +34,10 @@ impl CallId {
     /// [`MAX_CALL_ID_BYTES`] bytes, not blank, with no `/` (a path segment
     /// cannot hold one, even percent-encoded) and no control character.
     pub fn parse(id: &str) -> Result<Self, InvalidCallId> {
+        // Refused before it is copied: a hostile URL may be megabytes long.
+        if id.len() > MAX_CALL_ID_BYTES {
+            return Err(InvalidCallId::TooLong { bytes: id.len() });
+        }
         let id = Self::new(id);
         id.check()?;
         Ok(id)
