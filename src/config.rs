@@ -11,6 +11,10 @@ use crate::model::{Action, CollectDigits, MediaPrompt, Record, Request};
 pub const MAX_CLIENT_CONTEXT_CHARS: usize = 256;
 /// Graph's limit on prompts per playPrompt.
 pub const MAX_PLAY_PROMPTS: usize = 20;
+/// The longest `mediaInfo.uri` or `mediaInfo.resourceId`, in bytes. Graph
+/// states none; a URL longer than this is no real prompt, and the bound
+/// keeps what a queued operation holds within a stated size.
+pub const MAX_PROMPT_TEXT_BYTES: usize = 4096;
 /// Extension: the most keys one collect-digits operation may ask for.
 pub const MAX_COLLECT_DIGITS: u8 = 64;
 /// Extension: the longest first-digit or inter-digit timeout, in ms.
@@ -26,7 +30,9 @@ pub mod ranges {
     use std::ops::RangeInclusive;
 
     /// [`crate::CallConfig::queue_capacity`]: a queue slot holds an
-    /// operation and its request, about 150 bytes.
+    /// operation and its request: about 150 bytes and its strings (at most
+    /// 20 prompts of two [`crate::MAX_PROMPT_TEXT_BYTES`] strings, and the
+    /// clientContext).
     pub const QUEUE_CAPACITY: RangeInclusive<usize> = 1..=10_000;
     /// [`crate::CallConfig::retained_operations`]: about 80 bytes each.
     pub const RETAINED_OPERATIONS: RangeInclusive<usize> = 0..=10_000;
@@ -38,9 +44,13 @@ pub mod ranges {
     pub const URI_SCHEME_BYTES: RangeInclusive<usize> = 1..=32;
     /// [`crate::EngineConfig::max_calls`].
     pub const MAX_CALLS: RangeInclusive<usize> = 1..=10_000_000;
-    /// [`crate::EngineConfig::max_pending_outputs`]: about 250 bytes each.
+    /// [`crate::EngineConfig::max_pending_outputs`]: about 250 bytes each
+    /// (an operation's end holds its request). Shared among the shards:
+    /// each gets this divided by [`crate::EngineConfig::shards`], rounded
+    /// up, so the engine may hold up to `shards` times that.
     pub const ENGINE_PENDING_OUTPUTS: RangeInclusive<usize> = 1..=16_777_216;
-    /// [`crate::EngineConfig::remembered_ended_calls`]: an id each.
+    /// [`crate::EngineConfig::remembered_ended_calls`]: an id each, shared
+    /// among the shards like the pending outputs (rounded up per shard).
     pub const REMEMBERED_ENDED_CALLS: RangeInclusive<usize> = 0..=1_000_000;
     /// [`crate::EngineConfig::shards`].
     pub const SHARDS: RangeInclusive<usize> = 1..=1024;
@@ -278,6 +288,18 @@ impl CallConfig {
 
     fn validate_prompt(&self, index: usize, prompt: &MediaPrompt) -> Result<(), ValidationError> {
         let field = || format!("prompts[{index}].mediaInfo.uri");
+        for (name, text) in [
+            ("uri", Some(&prompt.uri)),
+            ("resourceId", prompt.resource_id.as_ref()),
+        ] {
+            let bytes = text.map_or(0, |text| text.len());
+            if bytes > MAX_PROMPT_TEXT_BYTES {
+                return Err(ValidationError::new(
+                    format!("prompts[{index}].mediaInfo.{name}"),
+                    format!("must be at most {MAX_PROMPT_TEXT_BYTES} bytes, got {bytes}"),
+                ));
+            }
+        }
         let uri = prompt.uri.trim();
         if uri.is_empty() {
             return Err(ValidationError::new(field(), "must not be empty"));

@@ -47,6 +47,10 @@ fn next_stamp() -> u64 {
 /// Room each shard's output queue keeps after a drain.
 const KEPT_OUTPUT_ROOM: usize = 16;
 
+/// Room the output buffer lent to a thread's inputs keeps (a cancel of a
+/// default queue of 100 emits 101 outputs).
+const KEPT_INPUT_BUFFER_ROOM: usize = 128;
+
 /// An output of one call, with when it happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EngineOutput {
@@ -95,7 +99,10 @@ pub struct EngineOutput {
 pub struct Engine {
     config: EngineConfig,
     shards: Box<[Shard]>,
-    hasher: std::collections::hash_map::RandomState,
+    /// Picks a call's shard. Fixed keys, so that the same calls land in the
+    /// same shards in every run (replays stay byte-identical); each shard's
+    /// own map keeps a random hasher against collisions.
+    hasher: std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher>,
     /// Every call's deadline, keyed by (deadline, establishment order).
     timers: Mutex<BTreeMap<(Instant, u64), Arc<Slot>>>,
     /// Establishment order, for timer ties.
@@ -164,6 +171,20 @@ enum Unavailable {
     Moving,
     Failed,
     Gone(Gone),
+    /// The call's shard holds its share of undrained outputs.
+    Backlogged {
+        pending: usize,
+        limit: usize,
+    },
+}
+
+/// Whether an input may run while the call's shard is backlogged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Room {
+    /// A request or media input: it could add outputs, so it waits for room.
+    Needed,
+    /// A timer or a hang-up: it only ends what the call holds.
+    Exempt,
 }
 
 impl Held {
@@ -204,6 +225,9 @@ impl Unavailable {
             Self::Failed => RequestError::CallFailed(call),
             Self::Gone(Gone::Ended) => RequestError::CallTerminated(call),
             Self::Gone(Gone::Moved) => RequestError::CallNotFound(call),
+            Self::Backlogged { pending, limit } => {
+                RequestError::OutputsBacklogged { pending, limit }
+            }
         }
     }
 
@@ -214,6 +238,9 @@ impl Unavailable {
             Self::Failed => InputIgnored::CallFailed(call),
             Self::Gone(Gone::Ended) => InputIgnored::CallTerminated(call),
             Self::Gone(Gone::Moved) => InputIgnored::UnknownCall(call),
+            Self::Backlogged { pending, limit } => {
+                InputIgnored::OutputsBacklogged { pending, limit }
+            }
         }
     }
 }
@@ -299,7 +326,7 @@ impl Engine {
         now: Instant,
         call: &CallId,
     ) -> Result<(), EstablishError> {
-        self.clock(now);
+        let now = self.clock(now);
         call.check()
             .map_err(|reason| EstablishError::InvalidCallId {
                 id: call.clone(),
@@ -313,6 +340,10 @@ impl Engine {
         if map.ended.contains(call) {
             return Err(EstablishError::CallTerminated(call.clone()));
         }
+        // A new call could add outputs (its end, at least): none while the
+        // shard is backlogged.
+        self.shard_room(index, 0)
+            .map_err(|(pending, limit)| EstablishError::OutputsBacklogged { pending, limit })?;
         let limit = self.config.max_calls;
         if self
             .calls
@@ -406,9 +437,11 @@ impl Engine {
         call: &CallId,
         result: ResultInfo,
     ) -> Result<(), InputIgnored> {
-        self.clock(now);
+        let now = self.clock(now);
         let slot = self.find_for_input(call)?;
-        match self.run(&slot, now, |c| c.handle_terminated(now, result)) {
+        match self.run(&slot, now, Room::Exempt, |c| {
+            c.handle_terminated(now, result)
+        }) {
             Ok(ended) => {
                 // Only the input that ended the call removes it; a second
                 // hang-up finds it terminated and leaves it to the first.
@@ -434,19 +467,19 @@ impl Engine {
         token: Option<OperationId>,
         input: MediaInput,
     ) -> Result<(), InputIgnored> {
-        self.clock(now);
+        let now = self.clock(now);
         let slot = self.find_for_input(call)?;
-        self.room_for_outputs(&slot)
-            .map_err(|(pending, limit)| InputIgnored::OutputsBacklogged { pending, limit })?;
-        self.run(&slot, now, |c| c.handle_media(now, token, input))
-            .unwrap_or_else(|unavailable| Err(unavailable.input_ignored(call)))
+        self.run(&slot, now, Room::Needed, |c| {
+            c.handle_media(now, token, input)
+        })
+        .unwrap_or_else(|unavailable| Err(unavailable.input_ignored(call)))
     }
 
     /// Fires every timer due at or before `now`, across calls, in deadline
     /// order (ties in establishment order), each at its own deadline.
     /// Calling it early, or twice, does nothing.
     pub fn handle_timeout(&self, now: Instant) {
-        self.clock(now);
+        let now = self.clock(now);
         loop {
             let due = {
                 let mut timers = self.timers.lock();
@@ -466,7 +499,7 @@ impl Engine {
                 state.scheduled = None;
             }
             // A call that is moving or gone has no timer to fire here.
-            let _ = self.run(&slot, at, |c| c.handle_timeout(at));
+            let _ = self.run(&slot, at, Room::Exempt, |c| c.handle_timeout(at));
         }
     }
 
@@ -564,14 +597,16 @@ impl Engine {
             .sum()
     }
 
-    /// The most outputs the engine can hold undrained while it holds
-    /// `calls` calls: each shard's share of
-    /// [`EngineConfig::max_pending_outputs`] (inputs stop there), plus what
-    /// timers and call ends may still add per call: an end and a few media
-    /// commands per operation its queue can hold, and the call's own
-    /// `terminating` and `terminated`.
+    /// The most outputs that can wait undrained in a shard that holds
+    /// `calls` calls when it reaches its share of
+    /// [`EngineConfig::max_pending_outputs`]: from then on no call joins it
+    /// and no request or media input runs, and each call it held adds at
+    /// most one input that was running, then what its timers and its end
+    /// may add: an end and a few media commands per operation its queue can
+    /// hold, and its own `terminating` and `terminated`. For the whole
+    /// engine, the calls are all it held; at most [`EngineConfig::max_calls`].
     pub fn pending_outputs_bound(&self, calls: usize) -> usize {
-        let per_call = self.config.call.queue_capacity.saturating_mul(4) + 4;
+        let per_call = self.config.call.queue_capacity.saturating_mul(4) + 8;
         self.shard_output_limit()
             .saturating_mul(self.shards.len())
             .saturating_add(calls.saturating_mul(per_call))
@@ -637,6 +672,8 @@ impl Engine {
         if map.calls.contains_key(&id) || map.ended.contains(&id) {
             return Err(RestoreError::CallExists(id));
         }
+        self.shard_room(index, call.pending_outputs())
+            .map_err(|(pending, limit)| RestoreError::OutputsBacklogged { pending, limit })?;
         let limit = self.config.max_calls;
         if self
             .calls
@@ -710,11 +747,18 @@ impl Engine {
         // Every shard's map, in order: no call comes or goes meanwhile, so
         // the checks still hold when the calls go in.
         let mut maps: Vec<_> = self.shards.iter().map(|s| s.calls.lock()).collect();
+        let mut adding = vec![0usize; self.shards.len()];
         for call in &restored {
-            let map = &maps[self.shard_index(call.id())];
+            let index = self.shard_index(call.id());
+            let map = &maps[index];
             if map.calls.contains_key(call.id()) || map.ended.contains(call.id()) {
                 return Err(RestoreError::CallExists(call.id().clone()));
             }
+            adding[index] = adding[index].saturating_add(call.pending_outputs());
+        }
+        for (index, adding) in adding.into_iter().enumerate() {
+            self.shard_room(index, adding)
+                .map_err(|(pending, limit)| RestoreError::OutputsBacklogged { pending, limit })?;
         }
         let limit = self.config.max_calls;
         let held = self.calls.load(Ordering::Acquire);
@@ -789,20 +833,24 @@ impl Engine {
         call: &CallId,
         request: impl FnOnce(&mut Call) -> Result<T, RequestError>,
     ) -> Result<T, RequestError> {
-        self.clock(now);
+        let now = self.clock(now);
         let slot = self.find_for_request(call)?;
-        self.room_for_outputs(&slot)
-            .map_err(|(pending, limit)| RequestError::OutputsBacklogged { pending, limit })?;
-        self.run(&slot, now, request)
+        self.run(&slot, now, Room::Needed, request)
             .unwrap_or_else(|unavailable| Err(unavailable.request_error(call)))
     }
 
     /// `Err((pending, limit))` when the call's shard holds its share of
     /// undrained outputs.
     fn room_for_outputs(&self, slot: &Slot) -> Result<(), (usize, usize)> {
-        let pending = self.shards[slot.shard].outputs.lock().len();
+        self.shard_room(slot.shard, 0)
+    }
+
+    /// `Err((pending, limit))` unless shard `index` has room for `adding`
+    /// more outputs (for `adding == 0`: unless it is below its share).
+    fn shard_room(&self, index: usize, adding: usize) -> Result<(), (usize, usize)> {
+        let pending = self.shards[index].outputs.lock().len();
         let limit = self.shard_output_limit();
-        if pending >= limit {
+        if pending >= limit || pending.saturating_add(adding) > limit {
             Err((pending, limit))
         } else {
             Ok(())
@@ -823,22 +871,23 @@ impl Engine {
         })
     }
 
-    fn clock(&self, now: Instant) {
+    /// Notes `now` as seen; returns it, no later than [`Instant::LATEST`].
+    fn clock(&self, now: Instant) -> Instant {
+        let now = now.min(Instant::LATEST);
         // Read first: the common case (time already seen) writes nothing, so
         // threads do not fight over this line.
-        let now = now.as_millis();
+        let ms = now.as_millis();
         let mut seen = self.last_now.load(Ordering::Acquire);
-        while now > seen {
-            match self.last_now.compare_exchange_weak(
-                seen,
-                now,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => return,
+        while ms > seen {
+            match self
+                .last_now
+                .compare_exchange_weak(seen, ms, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => break,
                 Err(current) => seen = current,
             }
         }
+        now
     }
 
     /// Runs one input on one call under its lock: first the call's timers
@@ -851,10 +900,18 @@ impl Engine {
         &self,
         slot: &Arc<Slot>,
         at: Instant,
+        room: Room,
         input: impl FnOnce(&mut Call) -> T,
     ) -> Result<T, Unavailable> {
         let mut state = slot.state.lock();
         let call = state.held.live()?;
+        if room == Room::Needed {
+            // Under the call's lock: of the inputs racing for one call, only
+            // the one running can pass, so the backlog overshoots by at most
+            // one input per call.
+            self.room_for_outputs(slot)
+                .map_err(|(pending, limit)| Unavailable::Backlogged { pending, limit })?;
+        }
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
             call.lend_output_buffer(OUTPUT_BUFFER.take());
             // Each firing moves the call's deadline later (checked: a bug
@@ -867,8 +924,6 @@ impl Engine {
                 }
             }
             let result = input(call);
-            self.queue_outputs(slot, call, at);
-            park_output_buffer(call);
             // Every input fires what is due by its time (ENGINE.md 3.6); a
             // deadline left at or before it would make the timer loop spin.
             if let Some(next) = call.poll_timeout().filter(|next| *next <= at) {
@@ -877,10 +932,18 @@ impl Engine {
                     slot.id
                 );
             }
+            self.queue_outputs(slot, call, at);
+            park_output_buffer(call);
             result
         }));
         match outcome {
             Ok(result) => {
+                // A call that ended is gone from here on for whoever holds
+                // the slot (a second hang-up, a move, a snapshot), before its
+                // slot leaves the map.
+                if state.held.call().is_some_and(Call::is_terminated) {
+                    state.held = Held::Gone(Gone::Ended);
+                }
                 self.schedule(slot, &mut state);
                 Ok(result)
             }
@@ -990,8 +1053,10 @@ impl Engine {
 /// Takes the call's (drained) output buffer, keeping the roomier of it and
 /// this thread's: a call at rest holds no buffer.
 fn park_output_buffer(call: &mut Call) {
-    let buffer = call.take_output_buffer();
+    let mut buffer = call.take_output_buffer();
     call.shrink_to_fit();
+    // Room for a cancel of a default queue; a rarer burst gives back the rest.
+    buffer.shrink_to(KEPT_INPUT_BUFFER_ROOM);
     if buffer.capacity() > 0 {
         let parked = OUTPUT_BUFFER.take();
         OUTPUT_BUFFER.set(if buffer.capacity() >= parked.capacity() {
@@ -1017,7 +1082,9 @@ mod tests {
         let slot = engine.find(&a).unwrap();
         let hook = panic::take_hook();
         panic::set_hook(Box::new(|_| {}));
-        let outcome = engine.run(&slot, Instant::ZERO, |_| panic!("a bug in the call"));
+        let outcome = engine.run(&slot, Instant::ZERO, Room::Exempt, |_| {
+            panic!("a bug in the call")
+        });
         panic::set_hook(hook);
         assert_eq!(outcome, Err(Unavailable::Failed));
 

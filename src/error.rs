@@ -197,6 +197,15 @@ pub enum RestoreError {
         /// Its fault.
         reason: InvalidCallId,
     },
+    /// The calls' undrained outputs would take a shard past its share of
+    /// [`crate::EngineConfig::max_pending_outputs`]: drain, then restore.
+    #[error("{pending} outputs wait undrained, the limit is {limit}: drain them, then restore")]
+    OutputsBacklogged {
+        /// Outputs waiting in the shard.
+        pending: usize,
+        /// The shard's share of the limit.
+        limit: usize,
+    },
     /// The calls would take the engine past
     /// [`crate::EngineConfig::max_calls`].
     #[error("the engine may hold {limit} calls; these would take it past that")]
@@ -243,6 +252,18 @@ pub enum EstablishError {
     #[error("the engine holds {limit} calls, its limit")]
     TooManyCalls {
         /// The configured limit.
+        limit: usize,
+    },
+    /// Outputs wait undrained in the shard this call would join (see
+    /// [`RequestError::OutputsBacklogged`]): drain them, then report the
+    /// call again.
+    #[error(
+        "{pending} outputs wait undrained, the limit is {limit}: drain them, then establish the call"
+    )]
+    OutputsBacklogged {
+        /// Outputs waiting in the shard.
+        pending: usize,
+        /// The shard's share of [`crate::EngineConfig::max_pending_outputs`].
         limit: usize,
     },
 }

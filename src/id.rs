@@ -162,7 +162,9 @@ impl IdSource {
 
     /// The source one call uses: a seeded source is split per call by
     /// mixing in the call id, so each call's ids depend only on the seed and
-    /// its own inputs, never on what other calls did.
+    /// its own inputs, never on what other calls did. (So a call id used
+    /// again, once an engine has forgotten its first call, gets the same
+    /// ids again: seeded ids are for tests and replays.)
     pub fn for_call(&self, call: &CallId) -> Self {
         match self {
             Self::Random => Self::Random,

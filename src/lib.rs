@@ -99,7 +99,8 @@ pub use call::{
 };
 pub use config::{
     CallConfig, EngineConfig, MAX_CLIENT_CONTEXT_CHARS, MAX_COLLECT_DIGITS, MAX_DIGIT_TIMEOUT_MS,
-    MAX_PLAY_PROMPTS, RECORD_TIMEOUT_SECS, check_range, ranges, record_timeout,
+    MAX_PLAY_PROMPTS, MAX_PROMPT_TEXT_BYTES, RECORD_TIMEOUT_SECS, check_range, ranges,
+    record_timeout,
 };
 pub use engine::{CallMove, Engine, EngineOutput};
 pub use error::{

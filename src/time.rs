@@ -19,6 +19,13 @@ impl Instant {
     /// The epoch.
     pub const ZERO: Self = Self(0);
 
+    /// The latest time an input may carry, some 292 million years after
+    /// the epoch: a later `now` counts as this. It keeps every timer
+    /// deadline (at most 120 s after an input) below the end of `u64`, so
+    /// none saturates onto its own start; the timers due after it never
+    /// fire (the clock cannot get there).
+    pub const LATEST: Self = Self(u64::MAX / 2);
+
     /// The instant `ms` milliseconds after the epoch.
     pub const fn from_millis(ms: u64) -> Self {
         Self(ms)

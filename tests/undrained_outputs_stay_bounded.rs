@@ -201,3 +201,124 @@ fn timers_still_end_operations_when_backlogged() {
     assert!(call.pending_outputs() > pending);
     assert_eq!(call.queued_len(), 0);
 }
+
+#[test]
+fn calls_that_come_and_go_cannot_grow_a_backlog() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let engine = Engine::new(EngineConfig {
+        max_pending_outputs: 64,
+        shards: 1,
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    let mut refused = 0;
+    for i in 0..10_000 {
+        let call = CallId::new(&format!("c{i}"));
+        match engine.handle_call_established(Instant::ZERO, &call) {
+            Ok(()) => {
+                let _ = engine.handle_call_terminated(
+                    Instant::ZERO,
+                    &call,
+                    ivr_media_queue::ResultInfo::conversation_ended(),
+                );
+            }
+            Err(ivr_media_queue::EstablishError::OutputsBacklogged { .. }) => refused += 1,
+            Err(other) => panic!("{other}"),
+        }
+    }
+    assert!(refused > 9_000);
+    assert!(
+        engine.pending_outputs() <= engine.pending_outputs_bound(1),
+        "{} pending",
+        engine.pending_outputs()
+    );
+}
+
+#[test]
+fn a_restore_waits_for_room_like_any_call() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let config = CallConfig {
+        max_pending_outputs: 64,
+        ..CallConfig::default()
+    };
+    let mut lone = Call::new(
+        CallId::new("lone"),
+        Arc::new(config),
+        IdSource::seeded(1),
+        Instant::ZERO,
+    )
+    .unwrap();
+    lone.handle_request(Instant::ZERO, subscribe()).unwrap();
+    for _ in 0..40 {
+        lone.handle_media(Instant::ZERO, None, MediaInput::Tone(Tone::Tone1))
+            .unwrap();
+    }
+    let engine = Engine::new(EngineConfig {
+        max_pending_outputs: 32,
+        shards: 1,
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    assert_eq!(
+        engine.restore_call(&lone.snapshot()),
+        Err(ivr_media_queue::RestoreError::OutputsBacklogged {
+            pending: 0,
+            limit: 32
+        }),
+        "40 undrained outputs do not fit in room for 32"
+    );
+    while lone.pending_outputs() > 20 {
+        let _ = lone.poll_output();
+    }
+    engine.restore_call(&lone.snapshot()).unwrap();
+    assert_eq!(engine.pending_outputs(), 20);
+}
+
+#[test]
+fn racing_inputs_overshoot_by_at_most_one_input_per_call() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let engine = Arc::new(
+        Engine::new(EngineConfig {
+            max_pending_outputs: 16,
+            shards: 1,
+            call: Arc::new(CallConfig {
+                queue_capacity: 1,
+                ..CallConfig::default()
+            }),
+            ..EngineConfig::default()
+        })
+        .unwrap(),
+    );
+    let call = CallId::new("c1");
+    engine
+        .handle_call_established(Instant::ZERO, &call)
+        .unwrap();
+    engine
+        .handle_request(Instant::ZERO, &call, subscribe())
+        .unwrap();
+    let threads: Vec<_> = (0..16)
+        .map(|_| {
+            let (engine, call) = (engine.clone(), call.clone());
+            std::thread::spawn(move || {
+                for _ in 0..200 {
+                    let _ = engine.handle_media(
+                        Instant::ZERO,
+                        &call,
+                        None,
+                        MediaInput::Tone(Tone::Tone1),
+                    );
+                    // A slow reader of the same call widens the window.
+                    let _ = engine.snapshot_call(&call);
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    assert!(
+        engine.pending_outputs() <= 16 + 1,
+        "{} pending against 16",
+        engine.pending_outputs()
+    );
+}

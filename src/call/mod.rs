@@ -33,7 +33,7 @@ use media::{Media, Queued};
 ///   [`Call::handle_timeout`] next.
 ///
 /// Time must not go backwards; an earlier `now` is treated as the latest
-/// one seen. Timers that are due when an input arrives fire first, at their
+/// one seen, and one past [`Instant::LATEST`] as that. Timers that are due when an input arrives fire first, at their
 /// own deadlines, so a late `handle_timeout` never reorders events.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Call {
@@ -198,7 +198,7 @@ impl Call {
         let mut call = Self {
             id,
             ids,
-            last_now: now,
+            last_now: now.min(Instant::LATEST),
             ledger: Ledger {
                 etag: 0,
                 outputs: VecDeque::new(),
@@ -729,7 +729,7 @@ impl Call {
     /// Takes `now` as the current time (never earlier than before), firing
     /// the timers due by then at their own deadlines.
     fn advance(&mut self, now: Instant) -> Instant {
-        let now = now.max(self.last_now);
+        let now = now.min(Instant::LATEST).max(self.last_now);
         self.last_now = now;
         if let CallState::Established(media) = &mut self.state {
             // Each firing ends what the timer was for; whatever runs next
