@@ -11,6 +11,7 @@
 #[cfg(test)]
 mod failed_move_stops_the_run;
 mod format;
+mod reports;
 mod scenario;
 mod stream;
 mod strict;
@@ -40,6 +41,7 @@ pub use stream::{
     StreamOptions, stream,
 };
 
+use reports::Reports;
 use scenario::{Event, FaultRule, Line, OpRef, ScopeRef, Step};
 
 /// The built-in demo: a caller leaves a message, then uses a menu.
@@ -341,7 +343,7 @@ struct Replay {
     carry: fn(Vec<u8>) -> Vec<u8>,
     /// What the simulated media layer will report, and when: beeps that
     /// finish, recordings stored (with `beepMs`, `storeMs`).
-    pending: Vec<(Instant, CallId, OperationId, MediaInput)>,
+    pending: Reports,
     /// Extension: fault rules between the engine, the bot and the media
     /// layer (`fault` lines).
     faults: Faults,
@@ -362,7 +364,7 @@ impl Replay {
             created: VecDeque::new(),
             created_total: 0,
             carry: |bytes| bytes,
-            pending: Vec::new(),
+            pending: Reports::default(),
             faults: Faults::default(),
             plays_twice: Vec::new(),
         })
@@ -667,7 +669,7 @@ impl Replay {
     fn run_until(&mut self, until: Instant, out: &mut Vec<ReplayRecord>) {
         loop {
             let timer = self.engine.poll_timeout();
-            let report = self.pending.iter().map(|(t, ..)| *t).min();
+            let report = self.pending.next_due();
             let release = self.faults.poll_timeout();
             let next = [timer, report, release]
                 .into_iter()
@@ -680,13 +682,9 @@ impl Replay {
                     self.drain(out);
                 }
                 Some(t) if report == Some(t) => {
-                    let index = self
-                        .pending
-                        .iter()
-                        .position(|(at, ..)| *at == t)
-                        .unwrap_or(0);
-                    let (at, call, op, input) = self.pending.remove(index);
-                    self.feed(at, &call, op, input, out);
+                    if let Some((at, call, op, input)) = self.pending.pop() {
+                        self.feed(at, &call, op, input, out);
+                    }
                 }
                 Some(t) => self.release_faults(t, out),
                 None => return,
@@ -776,10 +774,10 @@ impl Replay {
                             let ends =
                                 at.saturating_add(Duration::from_millis(self.config.beep_ms));
                             let input = MediaInput::BeepFinished;
-                            self.pending.push((ends, call.clone(), *operation, input));
+                            self.pending.push(ends, call.clone(), *operation, input);
                         }
                         MediaCommand::StopPlayback { operation } => {
-                            self.pending.retain(|(_, _, op, _)| op != operation);
+                            self.pending.cancel(*operation);
                         }
                         MediaCommand::Play {
                             operation,
@@ -811,7 +809,7 @@ impl Replay {
                             } else {
                                 let ends =
                                     at.saturating_add(Duration::from_millis(self.config.store_ms));
-                                self.pending.push((ends, call.clone(), *operation, input));
+                                self.pending.push(ends, call.clone(), *operation, input);
                             }
                         }
                         _ => {}
