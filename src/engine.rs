@@ -721,7 +721,9 @@ impl Engine {
     /// all or nothing. Refused, changing nothing, when any call is not one
     /// these settings allow, when the snapshot names a call twice, when the
     /// engine holds (or remembers) one of its calls, or when they would
-    /// take the engine past [`EngineConfig::max_calls`].
+    /// take the engine past [`EngineConfig::max_calls`]. Other calls wait
+    /// only while the checks and the map insertions run; until a restored
+    /// call is ready, inputs to it get [`RequestError::CallMoving`].
     pub fn restore(&self, snapshot: &EngineSnapshot) -> Result<(), RestoreError> {
         let EngineSnapshot::V1 { calls, ended } = snapshot;
         let mut restored = Vec::with_capacity(calls.len().min(self.config.max_calls));
@@ -770,13 +772,27 @@ impl Engine {
             let map = &mut maps[self.shard_index(id)];
             self.remember_ended_in(map, id);
         }
+        // In under the locks, frozen (an input meanwhile gets CallMoving);
+        // made ready once the other calls can go on again.
+        let mut arriving = Vec::with_capacity(restored.len());
         for call in restored {
             let id = call.id().clone();
             let index = self.shard_index(&id);
             let slot = self.slot(index, &id);
-            let at = call.last_now();
-            self.adopt(&slot, call, at);
-            maps[index].calls.insert(id, slot);
+            slot.state.lock().held = Held::Moving(call);
+            maps[index].calls.insert(id, slot.clone());
+            arriving.push(slot);
+        }
+        drop(maps);
+        for slot in arriving {
+            let mut state = slot.state.lock();
+            if let Held::Moving(call) = &mut state.held {
+                let at = call.last_now();
+                self.queue_outputs(&slot, call, at);
+                park_output_buffer(call);
+            }
+            state.held.set_moving(false);
+            self.schedule(&slot, &mut state);
         }
         Ok(())
     }
