@@ -222,7 +222,7 @@ fn snapshot(c: &mut Criterion) {
             self::engine,
             |fresh| {
                 fresh
-                    .restore_call(CallSnapshot::from_json(&bytes).unwrap())
+                    .restore_call(&CallSnapshot::from_json(&bytes).unwrap())
                     .unwrap();
                 fresh
             },

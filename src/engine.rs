@@ -406,9 +406,11 @@ impl Engine {
         state.call.as_ref().map(Call::snapshot)
     }
 
-    /// Adds a call from a snapshot; it goes on exactly where it was.
-    pub fn restore_call(&self, snapshot: CallSnapshot) -> Result<CallId, SnapshotError> {
-        let call = Call::restore(snapshot);
+    /// Adds a call from a snapshot, with this engine's call config; it goes
+    /// on exactly where it was. A snapshot that does not fit is refused
+    /// (see [`Call::restore`]) and stays the caller's.
+    pub fn restore_call(&self, snapshot: &CallSnapshot) -> Result<CallId, SnapshotError> {
+        let call = Call::restore(snapshot, self.config.call.clone())?;
         let id = call.id().clone();
         let index = self.shard_index(&id);
         let slot = {
@@ -442,19 +444,15 @@ impl Engine {
             }
         }
         calls.sort_by_key(|(seq, _)| *seq);
-        EngineSnapshot::V1 {
-            calls: calls.into_iter().map(|(_, c)| c).collect(),
-            ended,
-        }
+        EngineSnapshot::new(calls.into_iter().map(|(_, c)| c).collect(), ended)
     }
 
     /// Restores every call of a snapshot, in its order, and its ended ids.
-    pub fn restore(&self, snapshot: EngineSnapshot) -> Result<(), SnapshotError> {
-        let EngineSnapshot::V1 { calls, ended } = snapshot;
-        for id in ended {
-            self.remember_ended(&id);
+    pub fn restore(&self, snapshot: &EngineSnapshot) -> Result<(), SnapshotError> {
+        for id in snapshot.ended() {
+            self.remember_ended(id);
         }
-        for call in calls {
+        for call in snapshot.calls() {
             self.restore_call(call)?;
         }
         Ok(())

@@ -89,7 +89,7 @@ mod id;
 mod io;
 mod model;
 pub mod replay;
-mod snapshot;
+pub mod snapshot;
 mod time;
 pub mod wire;
 
@@ -110,7 +110,10 @@ pub use model::{
     MediaRequest, Operation, OperationKind, OperationStatus, PlayPrompt, PromptFailure, Record,
     Recording, Request, ResultInfo, Tone, ToneSet,
 };
-pub use snapshot::{CALL_FORMAT, CallSnapshot, ENGINE_FORMAT, EngineSnapshot, SnapshotError};
+pub use snapshot::{
+    CALL_FORMAT, CallSnapshot, Counter, ENGINE_FORMAT, EngineSnapshot, OperationFault, OutputFault,
+    Place, SnapshotError, Timer, pending_output_limit,
+};
 pub use time::Instant;
 
 /// The README's Rust examples compile and run as doctests.

@@ -290,7 +290,7 @@ impl Replay {
         // Our own snapshot of our own engine reads back; the fallback keeps
         // the old engine rather than lose the calls.
         if let Ok(snapshot) = EngineSnapshot::from_json(&bytes) {
-            if fresh.restore(snapshot).is_ok() {
+            if fresh.restore(&snapshot).is_ok() {
                 self.engine = fresh;
             }
         }
