@@ -326,3 +326,25 @@ fn remembered_operations_must_have_ended_as_their_kind_can() {
         OperationFault::UnexpectedRecording
     );
 }
+
+#[test]
+fn an_id_the_calls_id_source_would_give_again_is_refused() {
+    // One step back, the source would give the newest operation's id (the
+    // queued collection's) to the next one.
+    let value = json(&playing());
+    let newest = value["media"]["queued"][1]["operation"]["id"].clone();
+    let state = value["operationIds"]["state"].as_u64().unwrap();
+    let refused = forged(&playing(), |v| {
+        v["operationIds"]["state"] = json!(state - 1)
+    });
+    assert_eq!(
+        refused.err(),
+        Some(SnapshotError::IdGivenAgain(id(newest.as_str().unwrap())))
+    );
+    // A random source gives v4 UUIDs: nothing to clash with.
+    assert!(
+        forged(&playing(), |v| v["operationIds"] =
+            json!({"source": "random"}))
+        .is_ok()
+    );
+}

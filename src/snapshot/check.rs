@@ -105,8 +105,9 @@ fn check_sizes(
     Ok(())
 }
 
-/// No operation id twice among active, queued, ended outputs and memory:
-/// so an operation ends at most once, and never while it is still held.
+/// No operation id twice among active, queued, ended outputs and memory,
+/// nor one the id source gives later: so an operation ends at most once,
+/// never while it is still held, and no later one shares its id.
 fn check_unique(parts: &CallParts, media: &MediaParts) -> Result<(), SnapshotError> {
     let active = media
         .active
@@ -127,6 +128,10 @@ fn check_unique(parts: &CallParts, media: &MediaParts) -> Result<(), SnapshotErr
                 first,
                 again: place,
             });
+        }
+        // Nor may a later operation get it.
+        if parts.ids.gives_later(id) {
+            return Err(SnapshotError::IdGivenAgain(id));
         }
     }
     Ok(())

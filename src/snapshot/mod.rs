@@ -56,7 +56,8 @@
 //!   [`CallConfig::retained_operations`] (refused, not trimmed), and at most
 //!   [`pending_output_limit`] outputs wait;
 //! - no operation id appears twice among the active, queued, ended-in-an-
-//!   output and remembered operations;
+//!   output and remembered operations, nor is one the call's id source
+//!   will give again;
 //! - active and queued operations are media operations that have not ended
 //!   (`running`, or `notStarted` while queued), with no recording, of the
 //!   kind of their request, and their request passes this side's
@@ -209,6 +210,10 @@ pub enum SnapshotError {
         /// Where it appears again.
         again: Place,
     },
+    /// The call's id source would give this operation's id again, to a
+    /// later operation.
+    #[error("the call's id source would give operation id {0} again")]
+    IdGivenAgain(OperationId),
     /// An active or queued operation's request breaks this side's rules.
     #[error("operation {operation}: its request breaks this side's rules: {error}")]
     InvalidRequest {
