@@ -63,7 +63,8 @@
 //! ## Modules
 //! - [`Call`]: one call's state machine. [`Engine`]: many calls, shared
 //!   between threads, with one timer loop; snapshots move calls between
-//!   engines ([`CallSnapshot`]).
+//!   engines ([`CallSnapshot`]; the format and what restoring checks:
+//!   [`snapshot`]).
 //! - [`wire`]: Graph HTTP requests in, Graph JSON out.
 //! - [`replay`]: the `ivr-replay` scenario runner.
 //! - [`fault`]: fault injection for testing bots (extension).
@@ -110,10 +111,7 @@ pub use model::{
     MediaRequest, Operation, OperationKind, OperationStatus, PlayPrompt, PromptFailure, Record,
     Recording, Request, ResultInfo, Tone, ToneSet,
 };
-pub use snapshot::{
-    CALL_FORMAT, CallSnapshot, Counter, ENGINE_FORMAT, EngineSnapshot, OperationFault, OutputFault,
-    Place, SnapshotError, Timer, pending_output_limit,
-};
+pub use snapshot::{CALL_FORMAT, CallSnapshot, ENGINE_FORMAT, EngineSnapshot, SnapshotError};
 pub use time::Instant;
 
 /// The README's Rust examples compile and run as doctests.

@@ -10,10 +10,11 @@
 
 use std::sync::Arc;
 
+use ivr_media_queue::snapshot::pending_output_limit;
 use ivr_media_queue::{
     Action, ApiVersion, Call, CallConfig, CallId, CallSnapshot, CancelScope, CollectDigits,
     IdSource, Instant, MediaInput, MediaPrompt, OperationId, PlayPrompt, PromptFailure, Record,
-    Recording, Request, ResultInfo, SnapshotError, Tone, pending_output_limit,
+    Recording, Request, ResultInfo, SnapshotError, Tone,
 };
 use proptest::prelude::*;
 

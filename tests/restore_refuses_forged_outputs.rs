@@ -7,9 +7,8 @@
 #[path = "common/snapshots.rs"]
 mod snapshots;
 
-use ivr_media_queue::{
-    Counter, OperationFault, OperationId, OperationStatus, OutputFault, Place, SnapshotError,
-};
+use ivr_media_queue::snapshot::{Counter, OperationFault, OutputFault, Place};
+use ivr_media_queue::{OperationId, OperationStatus, SnapshotError};
 use serde_json::{Value, json};
 use snapshots::{active_id, forged, json, undrained};
 

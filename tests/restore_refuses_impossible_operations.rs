@@ -7,9 +7,9 @@
 #[path = "common/snapshots.rs"]
 mod snapshots;
 
+use ivr_media_queue::snapshot::{OperationFault, Place, Timer};
 use ivr_media_queue::{
-    EndReason, Instant, OperationFault, OperationId, OperationKind, OperationStatus, Place,
-    SnapshotError, Timer, Tone,
+    EndReason, Instant, OperationId, OperationKind, OperationStatus, SnapshotError, Tone,
 };
 use serde_json::{Value, json};
 use snapshots::{active_id, collecting, forged, json, playing, recording, storing};

@@ -7,9 +7,10 @@ mod snapshots;
 
 use std::sync::Arc;
 
+use ivr_media_queue::snapshot::pending_output_limit;
 use ivr_media_queue::{
     Call, CallConfig, CallId, CallSnapshot, Engine, EngineConfig, InvalidCallId, Output,
-    RequestError, ResultInfo, SnapshotError, ValidationError, pending_output_limit,
+    RequestError, ResultInfo, SnapshotError, ValidationError,
 };
 use serde_json::{Value, json};
 use snapshots::{at, forged, json, new_call, play, playing, restore_json, undrained};
