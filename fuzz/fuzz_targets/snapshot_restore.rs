@@ -27,8 +27,12 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use ivr_media_queue::{Action, ApiVersion, Call, CallConfig, CallSnapshot, CancelScope, CollectDigits, Instant, MediaInput, MediaPrompt, Notification, OperationId, Output, PlayPrompt, PromptFailure, Record, Recording, Request, ResultInfo, SnapshotError, Tone};
-use ivr_media_queue::snapshot::{pending_output_limit};
+use ivr_media_queue::snapshot::pending_output_limit;
+use ivr_media_queue::{
+    Action, ApiVersion, Call, CallConfig, CallSnapshot, CancelScope, CollectDigits, Instant,
+    MediaInput, MediaPrompt, Notification, OperationId, Output, PlayPrompt, PromptFailure, Record,
+    Recording, Request, ResultInfo, SnapshotError, Tone,
+};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
 
@@ -254,7 +258,11 @@ impl Check {
             .collect();
         Self {
             config,
-            known: live.iter().copied().chain(remembered.iter().copied()).collect(),
+            known: live
+                .iter()
+                .copied()
+                .chain(remembered.iter().copied())
+                .collect(),
             live,
             ended: remembered.into_iter().collect(),
             last_tone: None,
@@ -400,7 +408,10 @@ fn step(call: &mut Call, check: &mut Check, input: &mut Decoder) {
                 prompts: prompts(flags % 3),
                 min_digits: input.byte() % 5,
                 max_digits: input.byte() % 5,
-                terminators: [Tone::Pound].into_iter().filter(|_| flags & 8 != 0).collect(),
+                terminators: [Tone::Pound]
+                    .into_iter()
+                    .filter(|_| flags & 8 != 0)
+                    .collect(),
                 first_digit_timeout_ms: u32::from(input.byte()) * 20,
                 inter_digit_timeout_ms: u32::from(input.byte()) * 10,
                 barge_in: flags & 4 != 0,
@@ -418,7 +429,10 @@ fn step(call: &mut Call, check: &mut Check, input: &mut Decoder) {
             let scope = match pick % 4 {
                 0 => CancelScope::All,
                 1 => CancelScope::Current,
-                2 => match check.known.get(usize::from(pick) % check.known.len().max(1)) {
+                2 => match check
+                    .known
+                    .get(usize::from(pick) % check.known.len().max(1))
+                {
                     Some(op) => CancelScope::Operation(*op),
                     None => CancelScope::All,
                 },
