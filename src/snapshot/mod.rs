@@ -39,6 +39,12 @@
 //! kind and phase in each format, with what the call did next; every later
 //! version must restore them and continue byte for byte.
 //!
+//! A change to what a snapshot holds is a new format: a new module of its
+//! own types beside `v2.rs`, its tag written from then on, the older
+//! formats still read (into the same plain state), and goldens of its own
+//! (the golden test writes those of new scenarios). Goldens already written
+//! are never regenerated.
+//!
 //! # Restoring checks what the state means
 //!
 //! Reading checks the shape; [`crate::Call::restore`] checks the meaning,
