@@ -7,7 +7,10 @@
 - corpus/wire_request: each request as "METHOD\\nURL\\nBODY";
 - corpus/call_inputs: each scenario in call_inputs' byte encoding;
 - corpus/notifications: each notification ivr-replay prints for them
-  (only when the ivr-replay binary is given).
+  (only when the ivr-replay binary is given);
+- corpus/snapshot_restore: each call snapshot golden under tests/snapshots
+  as it is, and with a NUL and steps that drive the restored call; and the
+  goldens built into the target, each unmutated with the same steps.
 """
 import json
 import pathlib
@@ -16,6 +19,15 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent
 SCENARIOS = ROOT.parent / "tests" / "scenarios"
+SNAPSHOTS = ROOT.parent / "tests" / "snapshots"
+# snapshot_restore steps: media inputs to the active operation (finished,
+# beep finished, speech, stored), keys, timers, a play, a record, a
+# collection, a subscription, a cancel, time, a GET, a hang-up.
+SNAPSHOT_STEPS = bytes([
+    5, 1, 0, 6, 1, 3, 8, 11, 8, 1, 10, 7, 1, 5, 7, 1, 6, 10, 5, 1, 9,
+    0, 2, 1, 1, 3, 2, 2, 3, 2, 13, 1, 3, 50, 50, 3, 8, 2, 8, 11,
+    4, 1, 11, 20, 10, 13, 0, 12,
+])
 TONES = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#", "A", "B", "C", "D"]
 MEDIA = {
     "playbackFinished": (5, 2), "beepFinished": (6, 1), "beepFailed": (6, 0),
@@ -99,8 +111,25 @@ def call_inputs(lines):
     return bytes(out)
 
 
+def snapshot_restore(corpus):
+    """Seeds for snapshot_restore from the goldens."""
+    corpus.mkdir(parents=True, exist_ok=True)
+    goldens = sorted(p for p in SNAPSHOTS.glob("*/*.snapshot.json") if "engine" not in p.parent.name)
+    for path in goldens:
+        name = f"{path.parent.name}-{path.name.removesuffix('.snapshot.json')}"
+        data = path.read_bytes()
+        (corpus / name).write_bytes(data)
+        (corpus / f"{name}-driven").write_bytes(data + b"\0" + SNAPSHOT_STEPS)
+    # The target's built-in goldens, by index, unmutated.
+    target = (ROOT / "fuzz_targets" / "snapshot_restore.rs").read_text()
+    built_in = target.count('include_bytes!("../../tests/snapshots/')
+    for i in range(built_in):
+        (corpus / f"built-in-{i}").write_bytes(bytes([i, 0]) + SNAPSHOT_STEPS)
+
+
 def main():
     binary = sys.argv[1] if len(sys.argv) > 1 else None
+    snapshot_restore(ROOT / "corpus" / "snapshot_restore")
     dirs = {name: ROOT / "corpus" / name for name in ("replay_scenario", "wire_request", "call_inputs", "notifications")}
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)

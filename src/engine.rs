@@ -711,10 +711,7 @@ impl Engine {
             }
         }
         calls.sort_by_key(|(seq, _)| *seq);
-        EngineSnapshot::V1 {
-            calls: calls.into_iter().map(|(_, c)| c).collect(),
-            ended,
-        }
+        EngineSnapshot::new(calls.into_iter().map(|(_, c)| c).collect(), ended)
     }
 
     /// Restores every call of a snapshot, in its order, and its ended ids:
@@ -725,7 +722,7 @@ impl Engine {
     /// only while the checks and the map insertions run; until a restored
     /// call is ready, inputs to it get [`RequestError::CallMoving`].
     pub fn restore(&self, snapshot: &EngineSnapshot) -> Result<(), RestoreError> {
-        let EngineSnapshot::V1 { calls, ended } = snapshot;
+        let (calls, ended) = (snapshot.calls(), snapshot.ended());
         let mut restored = Vec::with_capacity(calls.len().min(self.config.max_calls));
         let mut ids = std::collections::HashSet::new();
         for snapshot in calls {

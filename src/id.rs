@@ -191,6 +191,73 @@ impl IdSource {
     }
 }
 
+impl IdSource {
+    /// Whether a later [`IdSource::next_id`] (within the next 2^63 ids)
+    /// gives `id`: for a seeded source, whether `id` is the id of a
+    /// position ahead of its own (a snapshot that holds such an id would
+    /// see it given to a second operation). Never for a random source,
+    /// where that would take two v4 UUIDs to clash.
+    pub(crate) fn gives_later(&self, id: OperationId) -> bool {
+        let Self::Seeded { state } = self else {
+            return false;
+        };
+        seeded_positions(id).any(|at| at.wrapping_sub(*state).wrapping_sub(1) < 1 << 63)
+    }
+}
+
+/// The generator positions at which a seeded source gives `id` (none for
+/// an id it never gives). The UUID's version and variant bits replaced six
+/// bits of the generator's output, so the candidates for the lost bits are
+/// tried and each checked against the rest of the id.
+fn seeded_positions(id: OperationId) -> impl Iterator<Item = u64> {
+    // Byte 6's high nibble (the version) and byte 8's top two bits (the
+    // variant), as bits of the big-endian halves.
+    const VERSION: u64 = 0xf << 12;
+    const VARIANT: u64 = 0b11 << 62;
+    let bytes = id.0.as_bytes();
+    let mut half = [0u8; 8];
+    half.copy_from_slice(&bytes[..8]);
+    let hi = u64::from_be_bytes(half);
+    half.copy_from_slice(&bytes[8..]);
+    let lo = u64::from_be_bytes(half);
+    let shaped = hi & VERSION == 4 << 12 && lo & VARIANT == 0b10 << 62;
+    (0..16u64)
+        .filter(move |_| shaped)
+        .filter_map(move |nibble| {
+            let hi = (hi & !VERSION) | (nibble << 12);
+            let state = unsplitmix64(hi);
+            let lo_then = splitmix64(hi ^ state);
+            ((lo_then & !VARIANT) == (lo & !VARIANT)).then_some(state)
+        })
+}
+
+/// The inverse of `x * c` modulo 2^64 for odd `c` (Newton's iteration).
+const fn inverse(c: u64) -> u64 {
+    let mut x = c;
+    let mut i = 0;
+    while i < 5 {
+        x = x.wrapping_mul(2u64.wrapping_sub(c.wrapping_mul(x)));
+        i += 1;
+    }
+    x
+}
+
+/// The inverse of `z ^ (z >> shift)`.
+fn unxorshift(z: u64, shift: u32) -> u64 {
+    let mut x = z;
+    for _ in 0..64 / shift {
+        x = z ^ (x >> shift);
+    }
+    x
+}
+
+/// The inverse of [`splitmix64`].
+fn unsplitmix64(z: u64) -> u64 {
+    let z = unxorshift(z, 31).wrapping_mul(inverse(0x94D0_49BB_1331_11EB));
+    let z = unxorshift(z, 27).wrapping_mul(inverse(0xBF58_476D_1CE4_E5B9));
+    unxorshift(z, 30).wrapping_sub(0x9E37_79B9_7F4A_7C15)
+}
+
 fn splitmix64(x: u64) -> u64 {
     let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -202,4 +269,33 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splitmix_inverts() {
+        for x in [0, 1, 42, u64::MAX, 0x9E37_79B9_7F4A_7C15, 1 << 63] {
+            assert_eq!(unsplitmix64(splitmix64(x)), x);
+        }
+    }
+
+    #[test]
+    fn a_seeded_source_knows_which_ids_it_gives_later() {
+        for seed in [0, 7, u64::MAX - 2, 1 << 63] {
+            let mut ids = IdSource::seeded(seed);
+            let past: Vec<OperationId> = (0..5).map(|_| ids.next_id()).collect();
+            let future: Vec<OperationId> = {
+                let mut ahead = ids.clone();
+                (0..5).map(|_| ahead.next_id()).collect()
+            };
+            assert!(past.iter().all(|id| !ids.gives_later(*id)), "seed {seed}");
+            assert!(future.iter().all(|id| ids.gives_later(*id)), "seed {seed}");
+            assert!(!IdSource::Random.gives_later(future[0]));
+            let stranger = OperationId(Uuid::from_u128(0x1234_5678_9abc_4def_8123_4567_89ab_cdef));
+            assert!(!ids.gives_later(stranger));
+        }
+    }
 }

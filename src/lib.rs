@@ -63,7 +63,8 @@
 //! ## Modules
 //! - [`Call`]: one call's state machine. [`Engine`]: many calls, shared
 //!   between threads, with one timer loop; snapshots move calls between
-//!   engines ([`CallSnapshot`]).
+//!   engines ([`CallSnapshot`]; the format and what restoring checks:
+//!   [`snapshot`]).
 //! - [`wire`]: Graph HTTP requests in, Graph JSON out.
 //! - [`replay`]: the `ivr-replay` scenario runner.
 //! - [`fault`]: fault injection for testing bots (extension).
@@ -89,7 +90,7 @@ mod id;
 mod io;
 mod model;
 pub mod replay;
-mod snapshot;
+pub mod snapshot;
 mod time;
 pub mod wire;
 

@@ -27,8 +27,7 @@ fn snapshot_of(n: usize) -> EngineSnapshot {
 }
 
 fn calls_of(snapshot: EngineSnapshot) -> Vec<ivr_media_queue::CallSnapshot> {
-    let EngineSnapshot::V1 { calls, .. } = snapshot;
-    calls
+    snapshot.calls().to_vec()
 }
 
 #[test]
@@ -37,10 +36,7 @@ fn a_duplicate_call_refuses_the_whole_snapshot() {
     calls.push(calls[3].clone());
     let target = engine(100);
     assert_eq!(
-        target.restore(&EngineSnapshot::V1 {
-            calls,
-            ended: vec![]
-        }),
+        target.restore(&EngineSnapshot::new(calls, vec![])),
         Err(RestoreError::DuplicateCall(CallId::new("c3")))
     );
     assert_eq!(target.call_count(), 0, "not one went in");

@@ -12,16 +12,17 @@ use crate::model::{
     ApiVersion, CollectDigits, Digits, DigitsEnd, EndReason, MediaPrompt, MediaRequest, Operation,
     OperationStatus, Record, Tone,
 };
+use crate::snapshot::parts::{ActiveParts, MediaParts, PhaseParts, QueuedParts};
 use crate::time::Instant;
 
 /// An accepted media operation and what it was asked to do.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug)]
 pub(super) struct Queued {
     pub(super) op: Operation,
     pub(super) request: MediaRequest,
 }
 
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug)]
 struct Active {
     queued: Queued,
     phase: Phase,
@@ -32,7 +33,7 @@ struct Active {
 /// Where the active operation is. A playPrompt only ever plays prompts; a
 /// record goes prompt → beep → recording → storing, skipping what it lacks;
 /// a collect-digits goes prompts → collecting.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug)]
 enum Phase {
     /// Playing prompt `index` of the operation.
     Prompt { index: usize },
@@ -65,7 +66,7 @@ impl Phase {
 }
 
 /// A recording in progress and its three timers.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug)]
 struct Recording {
     /// Fails the record unless the caller speaks first.
     initial_silence: Option<Instant>,
@@ -156,7 +157,7 @@ pub(super) fn elapsed_ms(since: Instant, now: Instant) -> u64 {
     u64::try_from(now.saturating_duration_since(since).as_millis()).unwrap_or(u64::MAX)
 }
 
-#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub(super) struct Media {
     active: Option<Box<Active>>,
     queue: VecDeque<Queued>,
@@ -166,6 +167,88 @@ pub(super) struct Media {
 }
 
 impl Media {
+    /// The queue as plain values, for a snapshot.
+    pub(super) fn to_parts(&self) -> MediaParts {
+        let queued = |q: &Queued| QueuedParts {
+            operation: q.op.clone(),
+            request: q.request.clone(),
+        };
+        MediaParts {
+            active: self.active.as_deref().map(|active| ActiveParts {
+                queued: queued(&active.queued),
+                phase: match &active.phase {
+                    Phase::Prompt { index } => PhaseParts::Prompt { index: *index },
+                    Phase::Beep => PhaseParts::Beep,
+                    Phase::Recording(rec) => PhaseParts::Recording {
+                        initial_silence: rec.initial_silence,
+                        max_duration: rec.max_duration,
+                        max_silence: rec.max_silence,
+                        store_failed: rec.store_failed,
+                    },
+                    Phase::Storing {
+                        reason,
+                        recorded_ms,
+                    } => PhaseParts::Storing {
+                        reason: *reason,
+                        recorded_ms: *recorded_ms,
+                    },
+                    Phase::Collecting { digits, deadline } => PhaseParts::Collecting {
+                        digits: digits.clone(),
+                        deadline: *deadline,
+                    },
+                },
+                since: active.since,
+            }),
+            queued: self.queue.iter().map(queued).collect(),
+            tones_subscribed: self.tones_subscribed,
+            tones_delivered: self.delivered_tones,
+        }
+    }
+
+    /// The queue a snapshot held (checked by the caller).
+    pub(super) fn from_parts(parts: MediaParts) -> Self {
+        let queued = |q: QueuedParts| Queued {
+            op: q.operation,
+            request: q.request,
+        };
+        Self {
+            active: parts.active.map(|active| {
+                Box::new(Active {
+                    queued: queued(active.queued),
+                    phase: match active.phase {
+                        PhaseParts::Prompt { index } => Phase::Prompt { index },
+                        PhaseParts::Beep => Phase::Beep,
+                        PhaseParts::Recording {
+                            initial_silence,
+                            max_duration,
+                            max_silence,
+                            store_failed,
+                        } => Phase::Recording(Recording {
+                            initial_silence,
+                            max_duration,
+                            max_silence,
+                            store_failed,
+                        }),
+                        PhaseParts::Storing {
+                            reason,
+                            recorded_ms,
+                        } => Phase::Storing {
+                            reason,
+                            recorded_ms,
+                        },
+                        PhaseParts::Collecting { digits, deadline } => {
+                            Phase::Collecting { digits, deadline }
+                        }
+                    },
+                    since: active.since,
+                })
+            }),
+            queue: parts.queued.into_iter().map(queued).collect(),
+            tones_subscribed: parts.tones_subscribed,
+            delivered_tones: parts.tones_delivered,
+        }
+    }
+
     /// Active plus queued operations.
     pub(super) fn len(&self) -> usize {
         self.queue.len() + usize::from(self.active.is_some())
@@ -648,7 +731,9 @@ impl Media {
 /// The prompt that follows prompt `index` of an operation, if any (a beta
 /// playPrompt with `loop` starts over).
 fn prompt_after(queued: &Queued, index: usize) -> Option<(usize, &MediaPrompt)> {
-    let next = index + 1;
+    // Checked: a restored index is checked against the prompts, and this
+    // holds even if it were not.
+    let next = index.checked_add(1)?;
     let prompts = match &queued.request {
         MediaRequest::PlayPrompt(play) => {
             let looping = play.loop_forever && queued.op.api == ApiVersion::Beta;

@@ -16,7 +16,8 @@ use crate::model::{
     Action, ApiVersion, CollectDigits, Digits, EndReason, MediaRequest, Operation, OperationKind,
     OperationStatus, Request, ResultInfo,
 };
-use crate::snapshot::{CallSnapshot, SnapshotError};
+use crate::snapshot::parts::CallParts;
+use crate::snapshot::{self, CallSnapshot, SnapshotError};
 use crate::time::Instant;
 
 use media::{Media, Queued};
@@ -35,7 +36,7 @@ use media::{Media, Queued};
 /// Time must not go backwards; an earlier `now` is treated as the latest
 /// one seen, and one past [`Instant::LATEST`] as that. Timers that are due when an input arrives fire first, at their
 /// own deadlines, so a late `handle_timeout` never reorders events.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug)]
 pub struct Call {
     id: CallId,
     config: Arc<CallConfig>,
@@ -45,7 +46,7 @@ pub struct Call {
     state: CallState,
 }
 
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug)]
 enum CallState {
     Established(Media),
     Terminated,
@@ -164,12 +165,11 @@ struct MediaResults {
 }
 
 /// Where ended operations and outputs go: shared by every transition.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug)]
 struct Ledger {
     etag: u64,
     outputs: VecDeque<Output>,
     /// Outputs polled so far: the next one's sequence number is this + 1.
-    #[serde(default)]
     polled: u64,
     finished: VecDeque<Operation>,
 }
@@ -461,31 +461,54 @@ impl Call {
     }
 
     /// The call's state as a versioned value, to restore it elsewhere with
-    /// [`Call::restore`].
+    /// [`Call::restore`]. It holds no config: the restoring side's applies.
     pub fn snapshot(&self) -> CallSnapshot {
-        CallSnapshot::V1(Box::new(self.clone()))
+        CallSnapshot::new(CallParts {
+            id: self.id.clone(),
+            ids: self.ids.clone(),
+            clock: self.last_now,
+            etag: self.ledger.etag,
+            polled: self.ledger.polled,
+            outputs: self.ledger.outputs.iter().cloned().collect(),
+            remembered: self.ledger.finished.iter().cloned().collect(),
+            media: match &self.state {
+                CallState::Established(media) => Some(media.to_parts()),
+                CallState::Terminated => None,
+            },
+        })
     }
 
-    /// The call a snapshot holds, going on exactly where it was, under
-    /// `config` (the restoring side's settings, not the snapshot's). The
-    /// snapshot stays the caller's, so a refused restore loses nothing.
+    /// The call a snapshot holds, with `config` (the restoring side's: the
+    /// snapshot carries none), going on exactly where it was.
+    ///
+    /// The snapshot is checked first (see [`crate::snapshot`]'s docs for
+    /// what): one that a live call under `config` could not have given is
+    /// refused with a [`SnapshotError`] saying what is wrong, and the
+    /// caller still holds it.
     pub fn restore(
         snapshot: &CallSnapshot,
         config: Arc<CallConfig>,
     ) -> Result<Self, SnapshotError> {
-        config
-            .check()
-            .map_err(|e| SnapshotError::Malformed(e.to_string()))?;
-        let CallSnapshot::V1(call) = snapshot;
-        let mut call = (**call).clone();
-        call.id
-            .check()
-            .map_err(|e| SnapshotError::Malformed(e.to_string()))?;
-        if call.is_terminated() {
-            return Err(SnapshotError::Malformed("the call has ended".to_owned()));
-        }
-        call.config = config;
-        Ok(call)
+        config.check().map_err(SnapshotError::InvalidConfig)?;
+        let parts = snapshot.parts();
+        snapshot::check(parts, &config)?;
+        let parts = parts.clone();
+        Ok(Self {
+            id: parts.id,
+            ids: parts.ids,
+            last_now: parts.clock,
+            ledger: Ledger {
+                etag: parts.etag,
+                outputs: parts.outputs.into(),
+                polled: parts.polled,
+                finished: parts.remembered.into(),
+            },
+            state: match parts.media {
+                Some(media) => CallState::Established(Media::from_parts(media)),
+                None => CallState::Terminated,
+            },
+            config,
+        })
     }
 
     /// The latest `now` the call has seen.

@@ -1,0 +1,676 @@
+//! Snapshots: a call's whole state as bytes, to move it to another engine,
+//! process or machine (a rolling upgrade moves live calls to the new
+//! version), where it goes on exactly as if it had never moved.
+//!
+//! # The format
+//!
+//! A snapshot is a JSON object whose `format` names its version. The format
+//! is its own: types that exist only to be written and read, with every
+//! JSON name spelled out, so no change to the call's private state can
+//! change a byte of it by accident.
+//!
+//! - `ivr-media-queue/call/2` ([`CALL_FORMAT`], written by this version):
+//!   `callId`; `operationIds` (`{"source": "seeded", "state": n}` or
+//!   `{"source": "random"}`); `clockMs`, the latest `now` seen;
+//!   `etagCounter`; `outputsPolled`; `media`, `null` once the call has
+//!   ended, else `{active, queued, toneSubscription, tonesDelivered}` where
+//!   `active` is `null` or the operation with its `request`, its `phase`
+//!   (`prompt` with an `index`, `beep`, `recording` with its timers as
+//!   absolute deadlines, `storing` with its `reason` and `recordedMs`,
+//!   `collecting` with its `digits` and `deadlineMs`) and `phaseSinceMs`;
+//!   `pendingOutputs`, the outputs not polled yet, each with a `type`; and
+//!   `remembered`, the ended operations `GET` still shows. Operations carry
+//!   `id`, `kind`, `api` (`v1.0`, `beta`), `clientContext`, `status`,
+//!   `end` (a reason with a `type`), `recording` and `etag`. Unknown
+//!   fields are refused.
+//! - `ivr-media-queue/engine/2` ([`ENGINE_FORMAT`]): `{"format", "calls":
+//!   [a call snapshot each], "ended": [call ids]}`.
+//! - `ivr-media-queue/call/1` and `ivr-media-queue/engine/1`, read only: what
+//!   earlier releases wrote (the serde derive of their private types, with
+//!   the snapshotting side's config in it, which is not used). A call
+//!   snapshotted by such a release restores here, collect-digits operations
+//!   included.
+//!
+//! A tag this version does not read is refused with
+//! [`SnapshotError::UnknownFormat`]; bytes that do not have the shape of the
+//! format their tag names, with [`SnapshotError::Malformed`].
+//!
+//! The goldens under `tests/snapshots/` hold snapshots of every operation
+//! kind and phase in each format, with what the call did next; every later
+//! version must restore them and continue byte for byte.
+//!
+//! A change to what a snapshot holds is a new format: a new module of its
+//! own types beside `v2.rs`, its tag written from then on, the older
+//! formats still read (into the same plain state), and goldens of its own
+//! (the golden test writes those of new scenarios). Goldens already written
+//! are never regenerated.
+//!
+//! # Restoring checks what the state means
+//!
+//! Reading checks the shape; [`crate::Call::restore`] checks the meaning,
+//! against the restoring side's [`CallConfig`] (a snapshot carries no
+//! config: the restoring side's applies, and the state must fit it). A
+//! snapshot is a trust boundary: whatever its bytes, restoring never panics
+//! and never gives a call that breaks the engine's invariants. What cannot
+//! be restored is refused with a [`SnapshotError`] that says what is wrong:
+//!
+//! - the call id is one a URL can name ([`CallId::parse`]'s rule), and the
+//!   call has not ended;
+//! - at most [`CallConfig::queue_capacity`] operations are active and
+//!   queued (at least one: a barge-in record always gets in), an operation
+//!   is active whenever one is queued, the `GET` memory holds at most
+//!   [`CallConfig::retained_operations`] (refused, not trimmed), and at most
+//!   [`pending_output_limit`] outputs wait;
+//! - no operation id appears twice among the active, queued, ended-in-an-
+//!   output and remembered operations, nor is one the call's id source
+//!   will give again;
+//! - active and queued operations are media operations that have not ended
+//!   (`running`, or `notStarted` while queued), with no recording, of the
+//!   kind of their request, and their request passes this side's
+//!   validation ([`CallConfig::validate`],
+//!   [`CallConfig::validate_collect_digits`]): URIs, prompt counts,
+//!   timeouts, `clientContext` length;
+//! - the active operation's phase fits its request (a prompt it has, a beep
+//!   only on a record that plays one, recording and storing only on a
+//!   record, collecting only on a collect-digits with fewer keys than its
+//!   most and no terminator among them), began no later than the call's
+//!   clock, and its timers are the ones its request and phase give, later
+//!   than the call's clock;
+//! - remembered and ended operations have ended, media ones with a reason
+//!   their kind can end with and the status it gives; others completed;
+//! - the undrained outputs could have come from a live call: an operation
+//!   ends at most once and only when it is neither active nor queued, a
+//!   media command belongs to the active operation or to one whose end
+//!   follows it, tone notifications are numbered one apart ending at the
+//!   call's count of delivered tones (and need a subscription), nothing of
+//!   a call's end (abandoned operations, `terminating`, `terminated`), and
+//!   `established` only as the call's very first output;
+//! - counters are ones a call can reach: at most 2^53 - 1 outputs, and no
+//!   more tones delivered than outputs given.
+//!
+//! Timers are absolute deadlines on the embedder's clock, so the restoring
+//! side must share that clock (or translate it) for them to fire on time.
+
+mod check;
+pub(crate) mod parts;
+mod v1;
+mod v2;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[cfg(doc)]
+use crate::config::CallConfig;
+use crate::error::{InvalidCallId, ValidationError};
+use crate::id::{CallId, OperationId};
+use crate::model::{EndReason, OperationKind, OperationStatus, Tone};
+use crate::time::Instant;
+
+pub(crate) use check::check;
+pub use check::pending_output_limit;
+use parts::CallParts;
+
+/// The format tag this version writes on a [`CallSnapshot`].
+pub const CALL_FORMAT: &str = v2::CALL;
+/// The format tag this version writes on an [`EngineSnapshot`].
+pub const ENGINE_FORMAT: &str = v2::ENGINE;
+
+/// Call formats this version reads, newest first.
+const CALL_FORMATS: &[&str] = &[v2::CALL, v1::CALL];
+/// Engine formats this version reads, newest first.
+const ENGINE_FORMATS: &[&str] = &[v2::ENGINE, v1::ENGINE];
+
+/// One call's whole state: its queue, the active operation and its phase,
+/// its timers as absolute deadlines, the tone subscription and sequence,
+/// the etag counter, the id source's position, the `GET` memory and any
+/// output not yet polled. Not its config: the restoring side's applies.
+///
+/// Take one with [`crate::Call::snapshot`], restore it with
+/// [`crate::Call::restore`]; [`CallSnapshot::to_json`] and
+/// [`CallSnapshot::from_json`] make it bytes and back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallSnapshot {
+    parts: Box<CallParts>,
+}
+
+/// Every call of an engine, in establishment order, and the ids of the
+/// calls that ended (so requests to them still get "terminated").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EngineSnapshot {
+    calls: Vec<CallSnapshot>,
+    ended: Vec<CallId>,
+}
+
+/// Why a snapshot could not be read or restored.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SnapshotError {
+    /// The snapshot was written in a format this version does not read.
+    #[error("unknown snapshot format {found:?}; this version reads {supported:?}")]
+    UnknownFormat {
+        /// The snapshot's `format`.
+        found: String,
+        /// The formats this version reads, newest first.
+        supported: &'static [&'static str],
+    },
+    /// The bytes are not a snapshot in the format they name.
+    #[error("not a snapshot: {0}")]
+    Malformed(String),
+    /// The restoring side's settings are outside their ranges.
+    #[error("this side's settings: {0}")]
+    InvalidConfig(crate::error::ConfigError),
+    /// No Graph URL could name the call.
+    #[error("call {id:?} cannot be restored: {reason}")]
+    InvalidCallId {
+        /// The id.
+        id: CallId,
+        /// Its fault.
+        reason: InvalidCallId,
+    },
+    /// The call had ended: there is nothing to go on with.
+    #[error("call '{0}' has ended; a terminated call is not restored")]
+    CallTerminated(CallId),
+    /// More operations are active and queued than this side's queue holds.
+    #[error(
+        "the snapshot holds {held} active and queued operations; this side's queue capacity is {capacity}"
+    )]
+    QueueOverCapacity {
+        /// Active plus queued.
+        held: usize,
+        /// [`CallConfig::queue_capacity`].
+        capacity: usize,
+    },
+    /// Operations are queued while none is active: the queue would stall.
+    #[error("{queued} operations are queued but none is active")]
+    QueueWithoutActive {
+        /// How many are queued.
+        queued: usize,
+    },
+    /// The `GET` memory holds more than this side remembers.
+    #[error(
+        "the snapshot remembers {held} ended operations; this side retains {limit} (refused, not trimmed)"
+    )]
+    MemoryOverLimit {
+        /// Remembered operations.
+        held: usize,
+        /// [`CallConfig::retained_operations`].
+        limit: usize,
+    },
+    /// More undrained outputs than a call is restored with.
+    #[error("the snapshot holds {held} undrained outputs; at most {limit} are restored")]
+    TooManyOutputs {
+        /// Undrained outputs.
+        held: usize,
+        /// [`pending_output_limit`].
+        limit: usize,
+    },
+    /// An operation id appears twice.
+    #[error("operation {operation} is both {first} and {again}")]
+    DuplicateOperation {
+        /// The id.
+        operation: OperationId,
+        /// Where it appears first.
+        first: Place,
+        /// Where it appears again.
+        again: Place,
+    },
+    /// The call's id source would give this operation's id again, to a
+    /// later operation.
+    #[error("the call's id source would give operation id {0} again")]
+    IdGivenAgain(OperationId),
+    /// An active or queued operation's request breaks this side's rules.
+    #[error("operation {operation}: its request breaks this side's rules: {error}")]
+    InvalidRequest {
+        /// The operation.
+        operation: OperationId,
+        /// The rule, as a request would be refused for it.
+        error: ValidationError,
+    },
+    /// An operation's state is not one it could be in.
+    #[error("operation {operation}: {fault}")]
+    InvalidOperation {
+        /// The operation.
+        operation: OperationId,
+        /// What is wrong.
+        fault: OperationFault,
+    },
+    /// An undrained output could not have come from a live call in this
+    /// state.
+    #[error("undrained output {index}: {fault}")]
+    InvalidOutput {
+        /// Its place among the undrained outputs (0: the next to poll).
+        index: usize,
+        /// What is wrong.
+        fault: OutputFault,
+    },
+    /// A counter no call can reach.
+    #[error("{counter} is {value}, more than {limit}")]
+    CounterOutOfRange {
+        /// Which.
+        counter: Counter,
+        /// Its value.
+        value: u64,
+        /// The most it can be.
+        limit: u64,
+    },
+    /// Tones were delivered though the call has no tone subscription.
+    #[error("{delivered} tones were delivered but the call has no tone subscription")]
+    TonesWithoutSubscription {
+        /// Tones delivered.
+        delivered: u64,
+    },
+}
+
+/// Where an operation is held in a snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Place {
+    /// The active operation.
+    Active,
+    /// A queued operation.
+    Queued,
+    /// Ended in an undrained output.
+    EndedInOutput,
+    /// In the `GET` memory.
+    Remembered,
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Active => "active",
+            Self::Queued => "queued",
+            Self::EndedInOutput => "ended in an undrained output",
+            Self::Remembered => "remembered",
+        })
+    }
+}
+
+/// A counter a snapshot carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Counter {
+    /// Outputs given so far: polled plus undrained.
+    OutputsGiven,
+    /// Tones delivered so far (the last `sequenceId`).
+    TonesDelivered,
+    /// The call's clock, in ms ([`crate::Instant::LATEST`] at most).
+    Clock,
+}
+
+impl fmt::Display for Counter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::OutputsGiven => "the count of outputs given",
+            Self::TonesDelivered => "the count of tones delivered",
+            Self::Clock => "the call's clock (ms)",
+        })
+    }
+}
+
+/// A timer of the active operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Timer {
+    /// A record's initial-silence timeout.
+    InitialSilence,
+    /// A record's maximum duration.
+    MaxDuration,
+    /// A record's silence after speech.
+    MaxSilence,
+    /// A collect-digits' first-digit or inter-digit timeout.
+    Digits,
+}
+
+impl fmt::Display for Timer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::InitialSilence => "initial-silence",
+            Self::MaxDuration => "max-duration",
+            Self::MaxSilence => "max-silence",
+            Self::Digits => "digit",
+        })
+    }
+}
+
+/// Why an operation's state is not one it could be in.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OperationFault {
+    /// Active, queued or ended in an output, but not a media operation.
+    #[error("a {} operation is not a media operation and cannot be queued or end", kind_name(*.0))]
+    NotMedia(OperationKind),
+    /// Its kind is not its request's.
+    #[error("a {} operation carries a {} request", kind_name(*.kind), kind_name(*.request))]
+    KindMismatch {
+        /// The operation's kind.
+        kind: OperationKind,
+        /// The kind its request makes.
+        request: OperationKind,
+    },
+    /// Active or queued with a status that says otherwise.
+    #[error(
+        "it is {} but is {place}; it must be running (or notStarted while queued)", .status.as_str()
+    )]
+    NotPending {
+        /// Its status.
+        status: OperationStatus,
+        /// Where it is.
+        place: Place,
+    },
+    /// Active or queued, yet it has an end or a recording.
+    #[error("it is {0} yet has an end or a recording")]
+    ResultWhilePending(Place),
+    /// Remembered or ended in an output, yet not ended.
+    #[error("it is {} but is {place}; it must be completed or failed", .status.as_str())]
+    NotEnded {
+        /// Its status.
+        status: OperationStatus,
+        /// Where it is.
+        place: Place,
+    },
+    /// An ended media operation without a reason, or another with one.
+    #[error(
+        "an ended {} operation {}",
+        kind_name(*.kind),
+        if *.has_end { "has an end reason" } else { "has no end reason" }
+    )]
+    EndPresence {
+        /// Its kind.
+        kind: OperationKind,
+        /// Whether it has one.
+        has_end: bool,
+    },
+    /// An end its kind cannot have on a live call, or a status the end
+    /// does not give.
+    #[error(
+        "a {} operation cannot be {} by {} on a live call",
+        kind_name(*.kind),
+        .status.as_str(),
+        .reason.name()
+    )]
+    ImpossibleEnd {
+        /// Its kind.
+        kind: OperationKind,
+        /// Its status.
+        status: OperationStatus,
+        /// Its end.
+        reason: EndReason,
+    },
+    /// A recording on what is not a record completed by storing one.
+    #[error("it carries a recording but is not a record that stored one")]
+    UnexpectedRecording,
+    /// A prompt phase beyond the operation's prompts.
+    #[error("it plays prompt {index} of {count}")]
+    PromptOutOfRange {
+        /// The phase's prompt (0-based).
+        index: usize,
+        /// The operation's prompts.
+        count: usize,
+    },
+    /// A beep phase on what does not play one.
+    #[error("it plays a beep but is not a record that plays one")]
+    BeepWithoutBeep,
+    /// A recording or storing phase on what is not a record.
+    #[error("it records but is not a record")]
+    NotARecord,
+    /// A collecting phase on what is not a collect-digits operation.
+    #[error("it collects keys but is not a collect-digits operation")]
+    NotACollection,
+    /// As many keys as it asked for, or more: it would have ended.
+    #[error("it holds {digits} keys; it ends at {max}")]
+    TooManyDigits {
+        /// Keys held.
+        digits: usize,
+        /// Its `max_digits`.
+        max: u8,
+    },
+    /// A terminator among the collected keys (terminators end, uncollected).
+    #[error("its keys hold the terminator {0}")]
+    TerminatorCollected(Tone),
+    /// A storing phase for a reason that does not store.
+    #[error("it stores a recording after {}, which does not keep one", .0.name())]
+    StoringReason(EndReason),
+    /// More recorded than the record's maximum duration.
+    #[error("it recorded {recorded_ms} ms, more than its maximum of {max_ms} ms")]
+    RecordedTooLong {
+        /// Recorded.
+        recorded_ms: u64,
+        /// The record's maximum.
+        max_ms: u64,
+    },
+    /// A phase that began after the call's clock.
+    #[error("its phase began at {since}, after the call's clock {clock}")]
+    PhaseInFuture {
+        /// When the phase began.
+        since: Instant,
+        /// The call's clock.
+        clock: Instant,
+    },
+    /// A timer its request and phase would not have set, or one already
+    /// due (every due timer fires before a call's input returns).
+    #[error("its {timer} timer at {at} does not follow from its request and phase")]
+    ImpossibleTimer {
+        /// Which timer.
+        timer: Timer,
+        /// Its deadline.
+        at: Instant,
+    },
+}
+
+/// Why an undrained output could not have come from a live call in the
+/// snapshot's state.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OutputFault {
+    /// A media command for an operation that is not active and does not end
+    /// after it in the outputs.
+    #[error(
+        "a media command for operation {0}, which is neither active nor ended later in the outputs"
+    )]
+    CommandWithoutOperation(OperationId),
+    /// A tone notification out of the call's sequence.
+    #[error(
+        "tone notification {found} does not fit: undrained tones are numbered one apart up to the {delivered} delivered"
+    )]
+    ToneOutOfSequence {
+        /// Its `sequenceId`.
+        found: u64,
+        /// The call's count of delivered tones.
+        delivered: u64,
+    },
+    /// Something only a call's end gives, on a call that has not ended.
+    #[error("{0} on a call that has not ended")]
+    AfterCallEnd(&'static str),
+    /// `established` after other outputs.
+    #[error("established is not the call's first output")]
+    EstablishedNotFirst,
+}
+
+/// A hyphenated lowercase operation id in JSON (read: any form the uuid
+/// crate parses).
+#[derive(Clone, Copy, Debug)]
+struct OpId(OperationId);
+
+impl Serialize for OpId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for OpId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(d)?;
+        text.parse()
+            .map(Self)
+            .map_err(|_| serde::de::Error::custom(format_args!("not an operation id: {text:?}")))
+    }
+}
+
+impl CallSnapshot {
+    pub(crate) fn new(parts: CallParts) -> Self {
+        Self {
+            parts: Box::new(parts),
+        }
+    }
+
+    pub(crate) fn parts(&self) -> &CallParts {
+        &self.parts
+    }
+
+    /// The call's id.
+    pub fn call_id(&self) -> &CallId {
+        &self.parts.id
+    }
+
+    /// As JSON bytes, in [`CALL_FORMAT`].
+    pub fn to_json(&self) -> Vec<u8> {
+        // Strings, numbers and enums only: it always serializes.
+        serde_json::to_vec(&v2::Call::write(&self.parts)).unwrap_or_default()
+    }
+
+    /// Reads JSON bytes in any format this version reads (format 2, or
+    /// format 1 from earlier releases). Only the shape is checked here;
+    /// [`crate::Call::restore`] checks the meaning.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, SnapshotError> {
+        Self::from_value(parse(bytes)?)
+    }
+
+    fn from_value(value: Value) -> Result<Self, SnapshotError> {
+        let parts = match tag(&value, CALL_FORMATS)? {
+            v1::CALL => from_value::<v1::Call>(value)?.read(),
+            _ => from_value::<v2::Call>(value)?.read(),
+        };
+        parts.map(Self::new).map_err(SnapshotError::Malformed)
+    }
+}
+
+impl Serialize for CallSnapshot {
+    /// As [`CallSnapshot::to_json`] writes it.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        v2::Call::write(&self.parts).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for CallSnapshot {
+    /// As [`CallSnapshot::from_json`] reads it.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Self::from_value(Value::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl EngineSnapshot {
+    /// Calls gathered into one snapshot (in the order an engine restores
+    /// them), with the ended ids to remember. Nothing is checked until an
+    /// engine restores it ([`crate::Engine::restore`]).
+    pub fn new(calls: Vec<CallSnapshot>, ended: Vec<CallId>) -> Self {
+        Self { calls, ended }
+    }
+
+    /// The calls, in establishment order.
+    pub fn calls(&self) -> &[CallSnapshot] {
+        &self.calls
+    }
+
+    /// The ids of calls that ended, oldest first.
+    pub fn ended(&self) -> &[CallId] {
+        &self.ended
+    }
+
+    /// As JSON bytes, in [`ENGINE_FORMAT`].
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.to_v2()).unwrap_or_default()
+    }
+
+    fn to_v2(&self) -> v2::Engine<'_> {
+        v2::Engine {
+            format: v2::ENGINE,
+            calls: self
+                .calls
+                .iter()
+                .map(|call| v2::Call::write(&call.parts))
+                .collect(),
+            ended: self.ended.iter().map(CallId::as_str).collect(),
+        }
+    }
+
+    /// Reads JSON bytes in any format this version reads; each call is read
+    /// as [`CallSnapshot::from_json`] reads it.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, SnapshotError> {
+        Self::from_value(parse(bytes)?)
+    }
+
+    fn from_value(value: Value) -> Result<Self, SnapshotError> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Engine {
+            #[serde(rename = "format")]
+            _format: String,
+            #[serde(rename = "calls")]
+            calls: Vec<Value>,
+            #[serde(rename = "ended")]
+            ended: Vec<String>,
+        }
+        tag(&value, ENGINE_FORMATS)?;
+        let engine: Engine = from_value(value)?;
+        Ok(Self {
+            calls: engine
+                .calls
+                .into_iter()
+                .map(CallSnapshot::from_value)
+                .collect::<Result<_, _>>()?,
+            ended: engine.ended.iter().map(|id| CallId::new(id)).collect(),
+        })
+    }
+}
+
+impl Serialize for EngineSnapshot {
+    /// As [`EngineSnapshot::to_json`] writes it.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_v2().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for EngineSnapshot {
+    /// As [`EngineSnapshot::from_json`] reads it.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Self::from_value(Value::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+fn parse(bytes: &[u8]) -> Result<Value, SnapshotError> {
+    serde_json::from_slice(bytes).map_err(|e| SnapshotError::Malformed(e.to_string()))
+}
+
+/// The format tag, checked first, so a snapshot from another version gets
+/// a clear error instead of a field-by-field complaint.
+fn tag(value: &Value, supported: &'static [&'static str]) -> Result<&'static str, SnapshotError> {
+    match value.get("format").and_then(Value::as_str) {
+        Some(found) => supported
+            .iter()
+            .find(|known| **known == found)
+            .copied()
+            .ok_or_else(|| SnapshotError::UnknownFormat {
+                found: found.to_owned(),
+                supported,
+            }),
+        None => Err(SnapshotError::Malformed("no \"format\" tag".to_owned())),
+    }
+}
+
+fn from_value<T: for<'de> Deserialize<'de>>(value: Value) -> Result<T, SnapshotError> {
+    serde_json::from_value(value).map_err(|e| SnapshotError::Malformed(e.to_string()))
+}
+
+/// An operation kind's name in messages.
+const fn kind_name(kind: OperationKind) -> &'static str {
+    match kind {
+        OperationKind::PlayPrompt => "playPrompt",
+        OperationKind::Record => "record",
+        OperationKind::SubscribeToTone => "subscribeToTone",
+        OperationKind::CancelMediaProcessing => "cancelMediaProcessing",
+        OperationKind::CollectDigits => "collectDigits",
+    }
+}
