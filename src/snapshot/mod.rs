@@ -85,8 +85,9 @@
 //!   call's count of delivered tones (and need a subscription), nothing of
 //!   a call's end (abandoned operations, `terminating`, `terminated`), and
 //!   `established` only as the call's very first output;
-//! - counters are ones a call can reach: at most 2^53 - 1 outputs, and no
-//!   more tones delivered than outputs given.
+//! - counters are ones a call can reach: at most 2^53 - 1 outputs, no
+//!   more tones delivered than outputs given, and a clock no later than
+//!   [`Instant::LATEST`].
 //!
 //! Timers are absolute deadlines on the embedder's clock, so the restoring
 //! side must share that clock (or translate it) for them to fire on time.
