@@ -926,6 +926,7 @@ impl Engine {
                 .map_err(|(pending, limit)| Unavailable::Backlogged { pending, limit })?;
         }
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+            // Parked buffers are drained ones.
             call.lend_output_buffer(OUTPUT_BUFFER.take());
             // Each firing moves the call's deadline later (checked: a bug
             // that does not fails this call rather than spin), so this ends.

@@ -153,3 +153,88 @@ fn a_burst_gives_its_room_back() {
     // what stays is the remembered id and a little room.
     assert!(kept <= 1024, "{kept} bytes kept after the burst");
 }
+
+#[test]
+fn a_live_call_gives_back_its_emptied_queue() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let engine = Engine::new(EngineConfig {
+        call: Arc::new(CallConfig {
+            queue_capacity: 1_000,
+            ..CallConfig::default()
+        }),
+        ids: IdSource::seeded(1),
+        shards: 1,
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    let play = Request::new(
+        ApiVersion::V1,
+        Action::PlayPrompt(PlayPrompt {
+            prompts: vec![MediaPrompt::new("https://cdn.contoso.com/welcome.wav")],
+            loop_forever: false,
+        }),
+    );
+    let mut outputs = Vec::new();
+    let mut queue_and_cancel = |call: &CallId| {
+        for _ in 0..1_000 {
+            engine
+                .handle_request(Instant::ZERO, call, play.clone())
+                .unwrap();
+        }
+        let cancel = Request::new(ApiVersion::V1, Action::CancelMediaProcessing);
+        engine.handle_request(Instant::ZERO, call, cancel).unwrap();
+        engine.drain_outputs(&mut outputs);
+        outputs = Vec::new();
+    };
+    let call = CallId::new("c1");
+    engine
+        .handle_call_established(Instant::ZERO, &call)
+        .unwrap();
+    queue_and_cancel(&call);
+    let baseline = HELD.load(Ordering::Relaxed);
+    queue_and_cancel(&call);
+    let kept = HELD.load(Ordering::Relaxed) - baseline;
+    println!("a live call held {kept} more bytes after a second queue of 1000");
+    // Its emptied queue (1000 slots, some 150 KB) went back; the GET memory
+    // is full either way.
+    assert!(
+        kept <= 1024,
+        "{kept} bytes kept by a call whose queue is empty"
+    );
+}
+
+#[test]
+fn a_lone_call_gives_back_its_room_when_asked() {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let config = CallConfig {
+        queue_capacity: 1_000,
+        max_pending_outputs: 2_048,
+        ..CallConfig::default()
+    };
+    let mut call = ivr_media_queue::Call::new(
+        CallId::new("c1"),
+        Arc::new(config),
+        IdSource::seeded(1),
+        Instant::ZERO,
+    )
+    .unwrap();
+    let play = Request::new(
+        ApiVersion::V1,
+        Action::PlayPrompt(PlayPrompt {
+            prompts: vec![MediaPrompt::new("https://cdn.contoso.com/welcome.wav")],
+            loop_forever: false,
+        }),
+    );
+    for _ in 0..1_000 {
+        call.handle_request(Instant::ZERO, play.clone()).unwrap();
+    }
+    let cancel = Request::new(ApiVersion::V1, Action::CancelMediaProcessing);
+    call.handle_request(Instant::ZERO, cancel).unwrap();
+    while call.poll_output().is_some() {}
+    let before = HELD.load(Ordering::Relaxed);
+    call.shrink_to_fit();
+    let freed = before - HELD.load(Ordering::Relaxed);
+    println!("shrink_to_fit gave back {freed} bytes");
+    // The emptied queue (1000 slots) and the drained output buffer (1001).
+    assert!(freed > 300_000, "only {freed} bytes given back");
+}

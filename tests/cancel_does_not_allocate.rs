@@ -75,8 +75,25 @@ fn a_cold_output_queue_does_allocate() {
             .unwrap();
     }
     while call.poll_output().is_some() {}
+    let cancel = fixtures::cancel_request();
     let before = allocations();
-    call.handle_request(fixtures::NOW, fixtures::cancel_request())
-        .unwrap();
+    call.handle_request(fixtures::NOW, cancel).unwrap();
     assert!(allocations() > before);
+}
+
+#[test]
+fn reserving_outputs_warms_a_cold_queue() {
+    // The same cold call, but told what is coming: the cancel allocates
+    // nothing.
+    let mut call = fixtures::warm_call_with_queue(1);
+    for i in 1..100 {
+        call.handle_request(fixtures::NOW, fixtures::operation(i))
+            .unwrap();
+    }
+    while call.poll_output().is_some() {}
+    call.reserve_outputs(101);
+    let cancel = fixtures::cancel_request();
+    let before = allocations();
+    call.handle_request(fixtures::NOW, cancel).unwrap();
+    assert_eq!(allocations(), before);
 }

@@ -35,6 +35,7 @@ fn new_call() -> Call {
 fn cancel_ends_active_then_queued_with_typed_reasons() {
     let mut call = new_call();
     let now = Instant::from_millis(10);
+    assert!(!call.has_tone_subscription());
     call.handle_request(now, Request::new(ApiVersion::V1, Action::SubscribeToTone))
         .unwrap();
     let record = Record {

@@ -86,6 +86,7 @@ fn backwards_time_is_clamped() {
     call.handle_media(Instant::from_millis(100), None, MediaInput::SpeechStopped)
         .unwrap();
     assert_eq!(call.poll_timeout(), Some(Instant::from_millis(4500)));
+    assert_eq!(call.last_now(), Instant::from_millis(3500));
 }
 
 #[test]

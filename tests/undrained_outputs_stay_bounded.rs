@@ -270,8 +270,13 @@ fn a_restore_waits_for_room_like_any_call() {
     while lone.pending_outputs() > 20 {
         let _ = lone.poll_output();
     }
+    lone.handle_timeout(Instant::from_millis(7));
     engine.restore_call(&lone.snapshot()).unwrap();
-    assert_eq!(engine.pending_outputs(), 20);
+    let mut drained = Vec::new();
+    engine.drain_outputs(&mut drained);
+    assert_eq!(drained.len(), 20);
+    // They carry the time the call had reached.
+    assert!(drained.iter().all(|o| o.at == Instant::from_millis(7)));
 }
 
 #[test]

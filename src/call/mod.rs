@@ -516,10 +516,10 @@ impl Call {
         self.last_now
     }
 
-    /// Lends the call an output buffer (empty, perhaps with room), unless it
-    /// holds outputs already.
+    /// Lends the call an empty output buffer (with room), unless it holds
+    /// outputs already.
     pub(crate) fn lend_output_buffer(&mut self, buffer: VecDeque<Output>) {
-        if self.ledger.outputs.is_empty() && buffer.is_empty() {
+        if self.ledger.outputs.is_empty() {
             self.ledger.outputs = buffer;
         }
     }
@@ -872,7 +872,9 @@ impl Ledger {
         if retained == 0 {
             return;
         }
-        while self.finished.len() >= retained {
+        // Never more than `retained` (a restore refuses more), so one out
+        // makes room.
+        if self.finished.len() >= retained {
             self.finished.pop_front();
         }
         let len = self.finished.len();
