@@ -344,16 +344,8 @@ impl Engine {
         // shard is backlogged.
         self.shard_room(index, 0)
             .map_err(|(pending, limit)| EstablishError::OutputsBacklogged { pending, limit })?;
-        let limit = self.config.max_calls;
-        if self
-            .calls
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < limit).then_some(n + 1)
-            })
-            .is_err()
-        {
-            return Err(EstablishError::TooManyCalls { limit });
-        }
+        self.count_call()
+            .map_err(|limit| EstablishError::TooManyCalls { limit })?;
         let ids = self.config.ids.for_call(call);
         let new = Call::with_checked_config(call.clone(), self.config.call.clone(), ids, now);
         let slot = self.slot(index, call);
@@ -674,16 +666,8 @@ impl Engine {
         }
         self.shard_room(index, call.pending_outputs())
             .map_err(|(pending, limit)| RestoreError::OutputsBacklogged { pending, limit })?;
-        let limit = self.config.max_calls;
-        if self
-            .calls
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < limit).then_some(n + 1)
-            })
-            .is_err()
-        {
-            return Err(RestoreError::TooManyCalls { limit });
-        }
+        self.count_call()
+            .map_err(|limit| RestoreError::TooManyCalls { limit })?;
         // Ready before anyone can find it: its undrained outputs queued
         // first, its timer set.
         let slot = self.slot(index, &id);
@@ -792,6 +776,18 @@ impl Engine {
             self.schedule(&slot, &mut state);
         }
         Ok(())
+    }
+
+    /// Counts one more call, unless the engine holds
+    /// [`EngineConfig::max_calls`] already (`Err` with the limit).
+    fn count_call(&self) -> Result<(), usize> {
+        let limit = self.config.max_calls;
+        self.calls
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < limit).then_some(n + 1)
+            })
+            .map(|_| ())
+            .map_err(|_| limit)
     }
 
     fn shard_index(&self, call: &CallId) -> usize {
