@@ -4,9 +4,6 @@
 //! by a global allocator over many calls. The `GET` memory is allowed 64
 //! operations; it holds two, and is sized for two.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
-
 use std::sync::Arc;
 
 use ivr_media_queue::{
@@ -14,43 +11,28 @@ use ivr_media_queue::{
     MediaPrompt, PlayPrompt, Request, ResultInfo,
 };
 
-struct Counting;
-
-/// Bytes held (allocated minus freed), all threads.
-static HELD: AtomicIsize = AtomicIsize::new(0);
-
-// Counts bytes as they are allocated and freed, then defers to the system.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        HELD.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        HELD.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        HELD.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "common/held_bytes.rs"]
+mod held_bytes;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// The tests of this file run one at a time: the byte count is global.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+static GLOBAL: held_bytes::Counting = held_bytes::Counting;
 
 const CALLS: usize = 20_000;
 
+/// A playPrompt of one prompt.
+fn play() -> Request {
+    Request::new(
+        ApiVersion::V1,
+        Action::PlayPrompt(PlayPrompt {
+            prompts: vec![MediaPrompt::new("https://cdn.contoso.com/welcome.wav")],
+            loop_forever: false,
+        }),
+    )
+}
+
 #[test]
 fn a_call_that_played_a_prompt_holds_at_most_512_bytes() {
-    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = held_bytes::one_at_a_time();
     let ids: Vec<CallId> = (0..CALLS)
         .map(|i| CallId::new(&format!("{i:08x}-894c-409a-b240-bd8beae78896")))
         .collect();
@@ -60,13 +42,7 @@ fn a_call_that_played_a_prompt_holds_at_most_512_bytes() {
     })
     .unwrap();
     let subscribe = Request::new(ApiVersion::V1, Action::SubscribeToTone);
-    let play = Request::new(
-        ApiVersion::V1,
-        Action::PlayPrompt(PlayPrompt {
-            prompts: vec![MediaPrompt::new("https://cdn.contoso.com/welcome.wav")],
-            loop_forever: false,
-        }),
-    );
+    let play = play();
     let mut outputs = Vec::with_capacity(16);
     // One call first, so that the engine's own buffers are warm.
     let mut run = |call: &CallId| {
@@ -91,12 +67,12 @@ fn a_call_that_played_a_prompt_holds_at_most_512_bytes() {
         op
     };
     run(&CallId::new("warm-up"));
-    let baseline = HELD.load(Ordering::Relaxed);
+    let baseline = held_bytes::held();
     let mut last = None;
     for id in &ids {
         last = Some((id, run(id)));
     }
-    let per_call = (HELD.load(Ordering::Relaxed) - baseline) / CALLS as isize;
+    let per_call = (held_bytes::held() - baseline) / CALLS as isize;
     println!("held per call after a subscription and one prompt: {per_call} bytes");
     assert!(per_call <= 512, "{per_call} bytes per call");
     // And the call still remembers both operations for GET.
@@ -106,7 +82,7 @@ fn a_call_that_played_a_prompt_holds_at_most_512_bytes() {
 
 #[test]
 fn a_burst_gives_its_room_back() {
-    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = held_bytes::one_at_a_time();
     let engine = Engine::new(EngineConfig {
         call: Arc::new(CallConfig {
             queue_capacity: 10_000,
@@ -118,13 +94,7 @@ fn a_burst_gives_its_room_back() {
         ..EngineConfig::default()
     })
     .unwrap();
-    let play = Request::new(
-        ApiVersion::V1,
-        Action::PlayPrompt(PlayPrompt {
-            prompts: vec![MediaPrompt::new("https://cdn.contoso.com/welcome.wav")],
-            loop_forever: false,
-        }),
-    );
+    let play = play();
     let mut outputs = Vec::new();
     let mut burst = |name: &str| {
         let call = CallId::new(name);
@@ -145,9 +115,9 @@ fn a_burst_gives_its_room_back() {
         outputs = Vec::new();
     };
     burst("warm-up");
-    let baseline = HELD.load(Ordering::Relaxed);
+    let baseline = held_bytes::held();
     burst("c1");
-    let kept = HELD.load(Ordering::Relaxed) - baseline;
+    let kept = held_bytes::held() - baseline;
     println!("held after a burst of 10 000 operations: {kept} bytes");
     // The queue (1.5 MB), the outputs (2 MB) and the GET memory went back;
     // what stays is the remembered id and a little room.
@@ -156,7 +126,7 @@ fn a_burst_gives_its_room_back() {
 
 #[test]
 fn a_live_call_gives_back_its_emptied_queue() {
-    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = held_bytes::one_at_a_time();
     let engine = Engine::new(EngineConfig {
         call: Arc::new(CallConfig {
             queue_capacity: 1_000,
@@ -167,13 +137,7 @@ fn a_live_call_gives_back_its_emptied_queue() {
         ..EngineConfig::default()
     })
     .unwrap();
-    let play = Request::new(
-        ApiVersion::V1,
-        Action::PlayPrompt(PlayPrompt {
-            prompts: vec![MediaPrompt::new("https://cdn.contoso.com/welcome.wav")],
-            loop_forever: false,
-        }),
-    );
+    let play = play();
     let mut outputs = Vec::new();
     let mut queue_and_cancel = |call: &CallId| {
         for _ in 0..1_000 {
@@ -191,9 +155,9 @@ fn a_live_call_gives_back_its_emptied_queue() {
         .handle_call_established(Instant::ZERO, &call)
         .unwrap();
     queue_and_cancel(&call);
-    let baseline = HELD.load(Ordering::Relaxed);
+    let baseline = held_bytes::held();
     queue_and_cancel(&call);
-    let kept = HELD.load(Ordering::Relaxed) - baseline;
+    let kept = held_bytes::held() - baseline;
     println!("a live call held {kept} more bytes after a second queue of 1000");
     // Its emptied queue (1000 slots, some 150 KB) went back; the GET memory
     // is full either way.
@@ -205,7 +169,7 @@ fn a_live_call_gives_back_its_emptied_queue() {
 
 #[test]
 fn a_lone_call_gives_back_its_room_when_asked() {
-    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = held_bytes::one_at_a_time();
     let config = CallConfig {
         queue_capacity: 1_000,
         max_pending_outputs: 2_048,
@@ -218,22 +182,16 @@ fn a_lone_call_gives_back_its_room_when_asked() {
         Instant::ZERO,
     )
     .unwrap();
-    let play = Request::new(
-        ApiVersion::V1,
-        Action::PlayPrompt(PlayPrompt {
-            prompts: vec![MediaPrompt::new("https://cdn.contoso.com/welcome.wav")],
-            loop_forever: false,
-        }),
-    );
+    let play = play();
     for _ in 0..1_000 {
         call.handle_request(Instant::ZERO, play.clone()).unwrap();
     }
     let cancel = Request::new(ApiVersion::V1, Action::CancelMediaProcessing);
     call.handle_request(Instant::ZERO, cancel).unwrap();
     while call.poll_output().is_some() {}
-    let before = HELD.load(Ordering::Relaxed);
+    let before = held_bytes::held();
     call.shrink_to_fit();
-    let freed = before - HELD.load(Ordering::Relaxed);
+    let freed = before - held_bytes::held();
     println!("shrink_to_fit gave back {freed} bytes");
     // The emptied queue (1000 slots) and the drained output buffer (1001).
     assert!(freed > 300_000, "only {freed} bytes given back");

@@ -2,39 +2,13 @@
 //! 100 000 calls: at most 512 bytes each. And it all goes back once the
 //! calls end, but for the bounded memory of ended ids.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
-
 use ivr_media_queue::{CallId, Engine, EngineConfig, IdSource, Instant, ResultInfo};
 
-struct Counting;
-
-/// Bytes held (allocated minus freed), all threads.
-static HELD: AtomicIsize = AtomicIsize::new(0);
-
-// Counts bytes as they are allocated and freed, then defers to the system.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        HELD.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        HELD.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        HELD.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "common/held_bytes.rs"]
+mod held_bytes;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: held_bytes::Counting = held_bytes::Counting;
 
 const CALLS: usize = 100_000;
 const REMEMBERED: usize = 1_000;
@@ -50,11 +24,11 @@ fn idle_calls_cost_at_most_512_bytes_each_and_give_it_back() {
         ..EngineConfig::default()
     })
     .unwrap();
-    let baseline = HELD.load(Ordering::Relaxed);
+    let baseline = held_bytes::held();
     for id in &ids {
         engine.handle_call_established(Instant::ZERO, id).unwrap();
     }
-    let per_call = (HELD.load(Ordering::Relaxed) - baseline) / CALLS as isize;
+    let per_call = (held_bytes::held() - baseline) / CALLS as isize;
     println!("held per idle established call: {per_call} bytes");
     assert!(per_call <= 512, "{per_call} bytes per idle call");
 
@@ -79,7 +53,7 @@ fn idle_calls_cost_at_most_512_bytes_each_and_give_it_back() {
     // What stays: the remembered ended ids (an id each), the room the output
     // queue keeps for the next burst (1024 outputs), the maps' spare room:
     // a fixed amount, not a per-call one.
-    let left = HELD.load(Ordering::Relaxed) - baseline;
+    let left = held_bytes::held() - baseline;
     println!("held after every call ended: {left} bytes");
     assert!(left <= 512 * 1024, "{left} bytes still held");
 }

@@ -5,9 +5,7 @@
 //! by the outputs counted and by the bytes held (a counting allocator). A
 //! `Call` driven alone does the same with `CallConfig::max_pending_outputs`.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicIsize, Ordering};
 
 use ivr_media_queue::{
     Action, ApiVersion, Call, CallConfig, CallId, Engine, EngineConfig, IdSource, InputIgnored,
@@ -15,36 +13,11 @@ use ivr_media_queue::{
     RequestError, Tone,
 };
 
-struct Counting;
-
-static HELD: AtomicIsize = AtomicIsize::new(0);
-
-// Counts bytes as they are allocated and freed, then defers to the system.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        HELD.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        HELD.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        HELD.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "common/held_bytes.rs"]
+mod held_bytes;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// The tests of this file run one at a time: the byte count is global.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+static GLOBAL: held_bytes::Counting = held_bytes::Counting;
 
 fn play() -> Request {
     Request::new(
@@ -64,7 +37,7 @@ const CALLS: usize = 100;
 
 #[test]
 fn an_engine_nobody_drains_stops_growing() {
-    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = held_bytes::one_at_a_time();
     let engine = Engine::new(EngineConfig {
         ids: IdSource::seeded(1),
         max_pending_outputs: 1024,
@@ -99,7 +72,7 @@ fn an_engine_nobody_drains_stops_growing() {
     for n in 0..100 {
         round(n);
     }
-    let (pending, held) = (engine.pending_outputs(), HELD.load(Ordering::Relaxed));
+    let (pending, held) = (engine.pending_outputs(), held_bytes::held());
     for n in 100..400 {
         round(n);
     }
@@ -109,7 +82,7 @@ fn an_engine_nobody_drains_stops_growing() {
         pending,
         "300 more rounds added outputs"
     );
-    let grown = HELD.load(Ordering::Relaxed) - held;
+    let grown = held_bytes::held() - held;
     assert!(grown <= 0, "300 more rounds held {grown} more bytes");
     assert!(pending <= engine.pending_outputs_bound(CALLS));
     // Drained, it takes inputs again.
@@ -122,7 +95,7 @@ fn an_engine_nobody_drains_stops_growing() {
 
 #[test]
 fn a_call_nobody_polls_refuses_inputs_until_polled() {
-    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = held_bytes::one_at_a_time();
     let config = CallConfig {
         max_pending_outputs: 16,
         ..CallConfig::default()
@@ -169,7 +142,7 @@ fn a_call_nobody_polls_refuses_inputs_until_polled() {
 
 #[test]
 fn timers_still_end_operations_when_backlogged() {
-    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = held_bytes::one_at_a_time();
     let config = CallConfig {
         max_pending_outputs: 16,
         ..CallConfig::default()
@@ -204,7 +177,7 @@ fn timers_still_end_operations_when_backlogged() {
 
 #[test]
 fn calls_that_come_and_go_cannot_grow_a_backlog() {
-    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = held_bytes::one_at_a_time();
     let engine = Engine::new(EngineConfig {
         max_pending_outputs: 64,
         shards: 1,
@@ -236,7 +209,7 @@ fn calls_that_come_and_go_cannot_grow_a_backlog() {
 
 #[test]
 fn a_restore_waits_for_room_like_any_call() {
-    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = held_bytes::one_at_a_time();
     let config = CallConfig {
         max_pending_outputs: 64,
         ..CallConfig::default()
@@ -281,7 +254,7 @@ fn a_restore_waits_for_room_like_any_call() {
 
 #[test]
 fn racing_inputs_overshoot_by_at_most_one_input_per_call() {
-    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = held_bytes::one_at_a_time();
     let engine = Arc::new(
         Engine::new(EngineConfig {
             max_pending_outputs: 16,
