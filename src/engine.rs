@@ -4,7 +4,6 @@
 use std::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
-use std::hash::BuildHasher;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -16,7 +15,7 @@ use crate::config::EngineConfig;
 use crate::error::{
     ConfigError, EstablishError, InputIgnored, MoveError, RequestError, RestoreError,
 };
-use crate::id::{CallId, OperationId};
+use crate::id::{CallId, OperationId, fnv1a};
 use crate::io::{MediaInput, Output};
 use crate::model::{CollectDigits, Operation, Request, ResultInfo};
 use crate::snapshot::{CallSnapshot, EngineSnapshot};
@@ -88,21 +87,18 @@ pub struct EngineOutput {
 ///
 /// # Undrained outputs
 /// Outputs wait in the shards' queues until drained. When a shard holds its
-/// share of [`EngineConfig::max_pending_outputs`], its calls take no input
-/// that could add more: requests get [`RequestError::OutputsBacklogged`]
-/// (503) and media inputs [`InputIgnored::OutputsBacklogged`], and neither
-/// changes anything (send them again after draining). Timers and call ends
-/// still run: they only end operations the calls already hold, so a shard
-/// holds at most its share plus, per call, a few outputs per queued
-/// operation (see [`Engine::pending_outputs_bound`]).
+/// share of [`EngineConfig::max_pending_outputs`], it takes nothing that
+/// could add more: requests get [`RequestError::OutputsBacklogged`] (503),
+/// media inputs [`InputIgnored::OutputsBacklogged`], new and restored calls
+/// [`EstablishError::OutputsBacklogged`] and [`RestoreError::OutputsBacklogged`],
+/// and none of them changes anything (send them again after draining).
+/// Timers and call ends still run: they only end operations the calls
+/// already hold, so a shard holds at most its share plus, per call, a few
+/// outputs per queued operation (see [`Engine::pending_outputs_bound`]).
 #[derive(Debug)]
 pub struct Engine {
     config: EngineConfig,
     shards: Box<[Shard]>,
-    /// Picks a call's shard. Fixed keys, so that the same calls land in the
-    /// same shards in every run (replays stay byte-identical); each shard's
-    /// own map keeps a random hasher against collisions.
-    hasher: std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher>,
     /// Every call's deadline, keyed by (deadline, establishment order).
     timers: Mutex<BTreeMap<(Instant, u64), Arc<Slot>>>,
     /// Establishment order, for timer ties.
@@ -124,6 +120,13 @@ struct CallMap {
     calls: HashMap<CallId, Arc<Slot>>,
     /// Ids of calls that ended, oldest first (bounded).
     ended: VecDeque<CallId>,
+}
+
+impl CallMap {
+    /// Whether the map holds the call or remembers that it ended.
+    fn knows(&self, call: &CallId) -> bool {
+        self.calls.contains_key(call) || self.ended.contains(call)
+    }
 }
 
 #[derive(Debug)]
@@ -149,7 +152,8 @@ enum Held {
     /// Taking inputs.
     Live(Call),
     /// Frozen while a move is under way: inputs are refused until the move
-    /// commits (the call is gone) or aborts (it goes on here).
+    /// commits (the call is gone) or aborts (it goes on here). A call
+    /// arriving (established or restored) is held so until it is ready.
     Moving(Call),
     /// A bug stopped it.
     Failed,
@@ -305,13 +309,10 @@ impl Engine {
     /// An engine with no calls, or the first setting outside its range.
     pub fn new(config: EngineConfig) -> Result<Self, ConfigError> {
         config.check()?;
-        let shards = (0..config.shards.max(1))
-            .map(|_| Shard::default())
-            .collect();
+        let shards = (0..config.shards).map(|_| Shard::default()).collect();
         Ok(Self {
             config,
             shards,
-            hasher: Default::default(),
             timers: Mutex::new(BTreeMap::new()),
             next_seq: AtomicU64::new(0),
             calls: AtomicUsize::new(0),
@@ -348,8 +349,8 @@ impl Engine {
             .map_err(|limit| EstablishError::TooManyCalls { limit })?;
         let ids = self.config.ids.for_call(call);
         let new = Call::with_checked_config(call.clone(), self.config.call.clone(), ids, now);
-        let slot = self.slot(index, call);
-        self.adopt(&slot, new, now);
+        let slot = self.arriving(index, new);
+        self.make_ready(&slot);
         map.calls.insert(call.clone(), slot);
         Ok(())
     }
@@ -661,18 +662,16 @@ impl Engine {
         let id = call.id().clone();
         let index = self.shard_index(&id);
         let mut map = self.shards[index].calls.lock();
-        if map.calls.contains_key(&id) || map.ended.contains(&id) {
+        if map.knows(&id) {
             return Err(RestoreError::CallExists(id));
         }
         self.shard_room(index, call.pending_outputs())
             .map_err(|(pending, limit)| RestoreError::OutputsBacklogged { pending, limit })?;
         self.count_call()
             .map_err(|limit| RestoreError::TooManyCalls { limit })?;
-        // Ready before anyone can find it: its undrained outputs queued
-        // first, its timer set.
-        let slot = self.slot(index, &id);
-        let at = call.last_now();
-        self.adopt(&slot, call, at);
+        // Ready before anyone can find it.
+        let slot = self.arriving(index, call);
+        self.make_ready(&slot);
         map.calls.insert(id.clone(), slot);
         Ok(id)
     }
@@ -733,8 +732,7 @@ impl Engine {
         let mut adding = vec![0usize; self.shards.len()];
         for call in &restored {
             let index = self.shard_index(call.id());
-            let map = &maps[index];
-            if map.calls.contains_key(call.id()) || map.ended.contains(call.id()) {
+            if maps[index].knows(call.id()) {
                 return Err(RestoreError::CallExists(call.id().clone()));
             }
             adding[index] = adding[index].saturating_add(call.pending_outputs());
@@ -753,27 +751,19 @@ impl Engine {
             let map = &mut maps[self.shard_index(id)];
             self.remember_ended_in(map, id);
         }
-        // In under the locks, frozen (an input meanwhile gets CallMoving);
-        // made ready once the other calls can go on again.
+        // In under the locks, still arriving (an input meanwhile gets
+        // CallMoving); made ready once the other calls can go on again.
         let mut arriving = Vec::with_capacity(restored.len());
         for call in restored {
             let id = call.id().clone();
             let index = self.shard_index(&id);
-            let slot = self.slot(index, &id);
-            slot.state.lock().held = Held::Moving(call);
+            let slot = self.arriving(index, call);
             maps[index].calls.insert(id, slot.clone());
             arriving.push(slot);
         }
         drop(maps);
-        for slot in arriving {
-            let mut state = slot.state.lock();
-            if let Held::Moving(call) = &mut state.held {
-                let at = call.last_now();
-                self.queue_outputs(&slot, call, at);
-                park_output_buffer(call);
-            }
-            state.held.set_moving(false);
-            self.schedule(&slot, &mut state);
+        for slot in &arriving {
+            self.make_ready(slot);
         }
         Ok(())
     }
@@ -790,9 +780,13 @@ impl Engine {
             .map_err(|_| limit)
     }
 
+    /// A call's shard, from a hash that is the same in every run and build,
+    /// so that replays stay byte-identical (which ended ids a shard forgets
+    /// depends on it). Each shard's own map keeps a random hasher against
+    /// collisions.
     fn shard_index(&self, call: &CallId) -> usize {
         // The modulo keeps the index in range whatever the hash.
-        (self.hasher.hash_one(call) % self.shards.len() as u64) as usize
+        (fnv1a(call.as_str().as_bytes()) % self.shards.len() as u64) as usize
     }
 
     fn shard_output_limit(&self) -> usize {
@@ -802,26 +796,31 @@ impl Engine {
             .max(1)
     }
 
-    /// A new slot, empty until its call is ready (see [`Engine::adopt`]).
-    fn slot(&self, shard: usize, id: &CallId) -> Arc<Slot> {
+    /// A slot for a call that arrives (established or restored), held
+    /// frozen until [`Engine::make_ready`].
+    fn arriving(&self, shard: usize, call: Call) -> Arc<Slot> {
         Arc::new(Slot {
-            id: id.clone(),
+            id: call.id().clone(),
             seq: self.next_seq.fetch_add(1, Ordering::AcqRel),
             shard,
             state: Mutex::new(SlotState {
-                held: Held::Gone(Gone::Moved),
+                held: Held::Moving(call),
                 scheduled: None,
             }),
         })
     }
 
-    /// Puts a call in its new slot: its undrained outputs (a new call's
-    /// `established`, a restored call's) queued at `at`, its timer set.
-    fn adopt(&self, slot: &Arc<Slot>, mut call: Call, at: Instant) {
-        self.queue_outputs(slot, &mut call, at);
-        park_output_buffer(&mut call);
+    /// Makes an arriving call live: its undrained outputs (a new call's
+    /// `established`, a restored call's) queued at its own time first, then
+    /// its timer set.
+    fn make_ready(&self, slot: &Arc<Slot>) {
         let mut state = slot.state.lock();
-        state.held = Held::Live(call);
+        if let Held::Moving(call) = &mut state.held {
+            let at = call.last_now();
+            self.queue_outputs(slot, call, at);
+            park_output_buffer(call);
+        }
+        state.held.set_moving(false);
         self.schedule(slot, &mut state);
     }
 
@@ -846,12 +845,6 @@ impl Engine {
         let slot = self.find_for_request(call)?;
         self.run(&slot, now, Room::Needed, request)
             .unwrap_or_else(|unavailable| Err(unavailable.request_error(call)))
-    }
-
-    /// `Err((pending, limit))` when the call's shard holds its share of
-    /// undrained outputs.
-    fn room_for_outputs(&self, slot: &Slot) -> Result<(), (usize, usize)> {
-        self.shard_room(slot.shard, 0)
     }
 
     /// `Err((pending, limit))` unless shard `index` has room for `adding`
@@ -918,7 +911,7 @@ impl Engine {
             // Under the call's lock: of the inputs racing for one call, only
             // the one running can pass, so the backlog overshoots by at most
             // one input per call.
-            self.room_for_outputs(slot)
+            self.shard_room(slot.shard, 0)
                 .map_err(|(pending, limit)| Unavailable::Backlogged { pending, limit })?;
         }
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {

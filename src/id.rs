@@ -34,35 +34,36 @@ impl CallId {
     /// [`MAX_CALL_ID_BYTES`] bytes, not blank, with no `/` (a path segment
     /// cannot hold one, even percent-encoded) and no control character.
     pub fn parse(id: &str) -> Result<Self, InvalidCallId> {
-        // Refused before it is copied: a hostile URL may be megabytes long.
-        if id.len() > MAX_CALL_ID_BYTES {
-            return Err(InvalidCallId::TooLong { bytes: id.len() });
-        }
-        let id = Self::new(id);
-        id.check()?;
-        Ok(id)
+        // Checked before it is copied: a hostile URL may be megabytes long.
+        // Lowercasing changes none of what is checked.
+        check_call_id(id)?;
+        Ok(Self::new(id))
     }
 
     /// Whether a URL can name this id (the rule of [`CallId::parse`]). The
     /// engine establishes and restores only such calls.
     pub fn check(&self) -> Result<(), InvalidCallId> {
-        let id = self.as_str();
-        if id.len() > MAX_CALL_ID_BYTES {
-            Err(InvalidCallId::TooLong { bytes: id.len() })
-        } else if id.trim().is_empty() {
-            Err(InvalidCallId::Blank)
-        } else if id.contains('/') {
-            Err(InvalidCallId::Slash)
-        } else if id.chars().any(char::is_control) {
-            Err(InvalidCallId::ControlCharacter)
-        } else {
-            Ok(())
-        }
+        check_call_id(self.as_str())
     }
 
     /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// The rule of [`CallId::parse`].
+fn check_call_id(id: &str) -> Result<(), InvalidCallId> {
+    if id.len() > MAX_CALL_ID_BYTES {
+        Err(InvalidCallId::TooLong { bytes: id.len() })
+    } else if id.trim().is_empty() {
+        Err(InvalidCallId::Blank)
+    } else if id.contains('/') {
+        Err(InvalidCallId::Slash)
+    } else if id.chars().any(char::is_control) {
+        Err(InvalidCallId::ControlCharacter)
+    } else {
+        Ok(())
     }
 }
 
@@ -265,7 +266,9 @@ fn splitmix64(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-fn fnv1a(bytes: &[u8]) -> u64 {
+/// 64-bit FNV-1a: small, and the same in every build (std's hasher is not
+/// promised to be).
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })

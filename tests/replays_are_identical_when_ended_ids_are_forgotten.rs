@@ -17,7 +17,7 @@ fn output(scenario: &str) -> String {
 
 #[test]
 fn forgetting_ended_calls_is_the_same_in_every_run() {
-    // 12 000 calls end (the engine remembers 10 000), then the first 300
+    // 12 000 calls end (the engine remembers 10 000), then the first 3 000
     // come back: only those forgotten may.
     let mut scenario = String::new();
     for i in 0..12_000 {
@@ -25,7 +25,7 @@ fn forgetting_ended_calls_is_the_same_in_every_run() {
             "{{\"at_ms\":0,\"event\":\"callEstablished\",\"call\":\"c{i}\"}}\n{{\"at_ms\":0,\"event\":\"callTerminated\",\"call\":\"c{i}\"}}\n"
         ));
     }
-    for i in 0..300 {
+    for i in 0..3_000 {
         scenario.push_str(&format!(
             "{{\"at_ms\":1,\"event\":\"callEstablished\",\"call\":\"c{i}\"}}\n"
         ));
@@ -35,7 +35,10 @@ fn forgetting_ended_calls_is_the_same_in_every_run() {
         .lines()
         .filter(|l| l.contains("\"at_ms\":1,"))
         .collect();
-    assert!(!again.is_empty(), "some come back ignored, some not");
+    assert!(
+        !again.is_empty() && again.len() < 3_000,
+        "some come back ignored, some not"
+    );
     for _ in 0..3 {
         assert!(output(&scenario) == first, "a run gave other bytes");
     }

@@ -34,8 +34,9 @@ use media::{Media, Queued};
 ///   [`Call::handle_timeout`] next.
 ///
 /// Time must not go backwards; an earlier `now` is treated as the latest
-/// one seen, and one past [`Instant::LATEST`] as that. Timers that are due when an input arrives fire first, at their
-/// own deadlines, so a late `handle_timeout` never reorders events.
+/// one seen, and one past [`Instant::LATEST`] as that. Timers that are due
+/// when an input arrives fire first, at their own deadlines, so a late
+/// `handle_timeout` never reorders events.
 #[derive(Clone, Debug)]
 pub struct Call {
     id: CallId,
@@ -232,11 +233,19 @@ impl Call {
         if self.is_terminated() {
             return Err(RequestError::CallTerminated(self.id.clone()));
         }
+        self.room_for_outputs()
+            .map_err(|(pending, limit)| RequestError::OutputsBacklogged { pending, limit })
+    }
+
+    /// `Err((pending, limit))` when undrained outputs are at
+    /// [`CallConfig::max_pending_outputs`].
+    fn room_for_outputs(&self) -> Result<(), (usize, usize)> {
         let (pending, limit) = (self.ledger.outputs.len(), self.config.max_pending_outputs);
         if pending >= limit {
-            return Err(RequestError::OutputsBacklogged { pending, limit });
+            Err((pending, limit))
+        } else {
+            Ok(())
         }
-        Ok(())
     }
 
     /// cancelMediaProcessing that also says what it ended, and where each
@@ -402,10 +411,8 @@ impl Call {
         if self.is_terminated() {
             return Err(InputIgnored::CallTerminated(self.id.clone()));
         }
-        let (pending, limit) = (self.ledger.outputs.len(), self.config.max_pending_outputs);
-        if pending >= limit {
-            return Err(InputIgnored::OutputsBacklogged { pending, limit });
-        }
+        self.room_for_outputs()
+            .map_err(|(pending, limit)| InputIgnored::OutputsBacklogged { pending, limit })?;
         let now = self.advance(now);
         let CallState::Established(media) = &mut self.state else {
             return Err(InputIgnored::CallTerminated(self.id.clone()));
