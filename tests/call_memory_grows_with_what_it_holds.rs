@@ -19,6 +19,21 @@ static GLOBAL: held_bytes::Counting = held_bytes::Counting;
 
 const CALLS: usize = 20_000;
 
+/// An engine of one shard (the room each shard's queue keeps is then
+/// counted once) whose calls hold `queue_capacity` operations.
+fn one_shard_engine(queue_capacity: usize) -> Engine {
+    Engine::new(EngineConfig {
+        call: Arc::new(CallConfig {
+            queue_capacity,
+            ..CallConfig::default()
+        }),
+        ids: IdSource::seeded(1),
+        shards: 1,
+        ..EngineConfig::default()
+    })
+    .unwrap()
+}
+
 /// A playPrompt of one prompt.
 fn play() -> Request {
     Request::new(
@@ -83,17 +98,7 @@ fn a_call_that_played_a_prompt_holds_at_most_512_bytes() {
 #[test]
 fn a_burst_gives_its_room_back() {
     let _serial = held_bytes::one_at_a_time();
-    let engine = Engine::new(EngineConfig {
-        call: Arc::new(CallConfig {
-            queue_capacity: 10_000,
-            ..CallConfig::default()
-        }),
-        ids: IdSource::seeded(1),
-        // One shard: the room each shard's queue keeps is counted once.
-        shards: 1,
-        ..EngineConfig::default()
-    })
-    .unwrap();
+    let engine = one_shard_engine(10_000);
     let play = play();
     let mut outputs = Vec::new();
     let mut burst = |name: &str| {
@@ -127,16 +132,7 @@ fn a_burst_gives_its_room_back() {
 #[test]
 fn a_live_call_gives_back_its_emptied_queue() {
     let _serial = held_bytes::one_at_a_time();
-    let engine = Engine::new(EngineConfig {
-        call: Arc::new(CallConfig {
-            queue_capacity: 1_000,
-            ..CallConfig::default()
-        }),
-        ids: IdSource::seeded(1),
-        shards: 1,
-        ..EngineConfig::default()
-    })
-    .unwrap();
+    let engine = one_shard_engine(1_000);
     let play = play();
     let mut outputs = Vec::new();
     let mut queue_and_cancel = |call: &CallId| {

@@ -29,6 +29,21 @@ fn play() -> Request {
     )
 }
 
+/// A call driven alone that lets at most `max_pending_outputs` wait.
+fn lone_call(id: &str, max_pending_outputs: usize) -> Call {
+    let config = CallConfig {
+        max_pending_outputs,
+        ..CallConfig::default()
+    };
+    Call::new(
+        CallId::new(id),
+        Arc::new(config),
+        IdSource::seeded(1),
+        Instant::ZERO,
+    )
+    .unwrap()
+}
+
 fn subscribe() -> Request {
     Request::new(ApiVersion::V1, Action::SubscribeToTone)
 }
@@ -96,17 +111,7 @@ fn an_engine_nobody_drains_stops_growing() {
 #[test]
 fn a_call_nobody_polls_refuses_inputs_until_polled() {
     let _serial = held_bytes::one_at_a_time();
-    let config = CallConfig {
-        max_pending_outputs: 16,
-        ..CallConfig::default()
-    };
-    let mut call = Call::new(
-        CallId::new("c1"),
-        Arc::new(config),
-        IdSource::seeded(1),
-        Instant::ZERO,
-    )
-    .unwrap();
+    let mut call = lone_call("c1", 16);
     call.handle_request(Instant::ZERO, subscribe()).unwrap();
     let mut refused = 0;
     for _ in 0..100 {
@@ -143,17 +148,7 @@ fn a_call_nobody_polls_refuses_inputs_until_polled() {
 #[test]
 fn timers_still_end_operations_when_backlogged() {
     let _serial = held_bytes::one_at_a_time();
-    let config = CallConfig {
-        max_pending_outputs: 16,
-        ..CallConfig::default()
-    };
-    let mut call = Call::new(
-        CallId::new("c1"),
-        Arc::new(config),
-        IdSource::seeded(1),
-        Instant::ZERO,
-    )
-    .unwrap();
+    let mut call = lone_call("c1", 16);
     let record = Record {
         play_beep: false,
         ..Record::default()
@@ -210,17 +205,7 @@ fn calls_that_come_and_go_cannot_grow_a_backlog() {
 #[test]
 fn a_restore_waits_for_room_like_any_call() {
     let _serial = held_bytes::one_at_a_time();
-    let config = CallConfig {
-        max_pending_outputs: 64,
-        ..CallConfig::default()
-    };
-    let mut lone = Call::new(
-        CallId::new("lone"),
-        Arc::new(config),
-        IdSource::seeded(1),
-        Instant::ZERO,
-    )
-    .unwrap();
+    let mut lone = lone_call("lone", 64);
     lone.handle_request(Instant::ZERO, subscribe()).unwrap();
     for _ in 0..40 {
         lone.handle_media(Instant::ZERO, None, MediaInput::Tone(Tone::Tone1))
