@@ -109,7 +109,8 @@ fn main() -> ExitCode {
         Ok(Some(options)) => options,
         Ok(None) => return ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("ivr-replay: {message}");
+            // The message quotes the argument, which may hold anything.
+            eprintln!("ivr-replay: {}", terminal_safe(&message));
             return ExitCode::from(2);
         }
     };

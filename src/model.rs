@@ -417,6 +417,18 @@ pub enum OperationKind {
 }
 
 impl OperationKind {
+    /// Its name in messages, `ivr-replay` records and the timeline
+    /// (`playPrompt`, `record`, ...).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::PlayPrompt => "playPrompt",
+            Self::Record => "record",
+            Self::SubscribeToTone => "subscribeToTone",
+            Self::CancelMediaProcessing => "cancelMediaProcessing",
+            Self::CollectDigits => "collectDigits",
+        }
+    }
+
     /// Whether Graph has it (all but the extension collect-digits).
     pub const fn is_graph(self) -> bool {
         !matches!(self, Self::CollectDigits)

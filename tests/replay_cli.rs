@@ -2,25 +2,11 @@
 //! scenario line stops the run (exit 2, the line named on stderr, nothing
 //! printed for it or after it).
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-fn replay(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ivr-replay"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ivr-replay runs");
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(stdin.as_bytes())
-        .expect("stdin accepts the scenario");
-    child.wait_with_output().expect("ivr-replay finishes")
-}
+#[path = "common/ivr_replay.rs"]
+mod ivr_replay;
+use ivr_replay::run as replay;
 
 fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("UTF-8 output")

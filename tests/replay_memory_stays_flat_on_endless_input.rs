@@ -1,52 +1,20 @@
 //! Memory stays flat however long the scenario: the streaming runner keeps
 //! nothing of a line once its output is written. A global allocator that
-//! counts the bytes alive on this thread shows it: after 20,000 more lines,
-//! each with output, no more is held than after the first 1,000.
+//! counts the bytes held shows it: after 20,000 more lines, each with
+//! output, no more is held than after the first 1,000.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::io::{self, Read, Write};
 use std::rc::Rc;
 
 use ivr_media_queue::IdSource;
 use ivr_media_queue::replay::{self, OutputFormat, ReplayOptions, StreamOptions};
 
-struct Counting;
-
-thread_local! {
-    // Per thread: tests run in parallel, and only this thread's bytes matter.
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-}
-
-fn live() -> isize {
-    LIVE.with(Cell::get)
-}
-
-fn add(bytes: isize) {
-    // `try_with`: the slot may be gone while the thread shuts down.
-    let _ = LIVE.try_with(|n| n.set(n.get() + bytes));
-}
-
-// Counts live bytes, then defers to the system allocator.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        add(layout.size() as isize);
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        add(-(layout.size() as isize));
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        add(new_size as isize - layout.size() as isize);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "common/held_bytes.rs"]
+mod held_bytes;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: held_bytes::Counting = held_bytes::Counting;
 
 const WARM: usize = 1_000;
 const MORE: usize = 20_000;
@@ -63,7 +31,7 @@ impl Read for Endless {
         self.line += 1;
         let n = self.line;
         if n == WARM || n == WARM + MORE {
-            self.samples.borrow_mut().push(live());
+            self.samples.borrow_mut().push(held_bytes::held());
         }
         let line = match n {
             1 => r#"{"at_ms":0,"event":"callEstablished","call":"c1"}"#.to_owned(),
@@ -103,6 +71,7 @@ impl Write for Count {
 
 #[test]
 fn twenty_thousand_more_lines_hold_no_more_memory() {
+    let _alone = held_bytes::one_at_a_time();
     for format in [
         OutputFormat::Jsonl { pretty: false },
         OutputFormat::Timeline,
@@ -116,7 +85,7 @@ fn twenty_thousand_more_lines_hold_no_more_memory() {
         let options = StreamOptions {
             replay: ReplayOptions {
                 ids: IdSource::seeded(1),
-                snapshot_at: None,
+                ..ReplayOptions::default()
             },
             format,
             max_line_bytes: replay::DEFAULT_MAX_LINE_BYTES,

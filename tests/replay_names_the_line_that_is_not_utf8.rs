@@ -2,8 +2,8 @@
 //! naming the line (and where in it the bytes break); the lines before it
 //! have run and printed.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+#[path = "common/ivr_replay.rs"]
+mod ivr_replay;
 
 #[test]
 fn invalid_utf8_names_its_line_and_stops_there() {
@@ -16,17 +16,7 @@ fn invalid_utf8_names_its_line_and_stops_there() {
     input.extend_from_slice(
         b"{\"at_ms\":2,\"request\":{\"url\":\"/communications/calls/c1/subscribeToTone\"}}\n",
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ivr-replay"))
-        .args(["--seed", "1", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ivr-replay runs");
-    let mut stdin = child.stdin.take().expect("piped stdin");
-    stdin.write_all(&input).expect("stdin takes the scenario");
-    drop(stdin);
-    let output = child.wait_with_output().expect("ivr-replay finishes");
+    let output = ivr_replay::run(&["--seed", "1", "-"], input);
 
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -2,8 +2,11 @@
 //! `--max-line-bytes N`) stops the run with exit 2 naming the line, and is
 //! not read whole: endless input without a line break stops at the limit.
 
-use std::io::{self, Read, Write};
-use std::process::{Command, Output, Stdio};
+use std::io::{self, Read};
+
+#[path = "common/ivr_replay.rs"]
+mod ivr_replay;
+use ivr_replay::run as replay;
 
 use ivr_media_queue::replay::{DEFAULT_MAX_LINE_BYTES, LineErrorKind, LineReader};
 
@@ -44,25 +47,6 @@ fn endless_input_stops_at_the_limit_with_the_line_named() {
         "read {} bytes",
         endless.served
     );
-}
-
-fn replay(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ivr-replay"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ivr-replay runs");
-    let mut stdin_pipe = child.stdin.take().expect("piped stdin");
-    let input = stdin.to_vec();
-    // Written from a thread: ivr-replay may stop reading early.
-    let writer = std::thread::spawn(move || {
-        let _ = stdin_pipe.write_all(&input);
-    });
-    let output = child.wait_with_output().expect("ivr-replay finishes");
-    writer.join().expect("the writer ends");
-    output
 }
 
 /// A valid line of exactly `bytes` bytes: a comment padded out.

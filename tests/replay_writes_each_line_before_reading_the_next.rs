@@ -87,7 +87,7 @@ fn check(format: OutputFormat) {
     let options = StreamOptions {
         replay: ReplayOptions {
             ids: IdSource::seeded(1),
-            snapshot_at: None,
+            ..ReplayOptions::default()
         },
         format,
         max_line_bytes: replay::DEFAULT_MAX_LINE_BYTES,

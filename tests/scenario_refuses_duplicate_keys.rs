@@ -3,23 +3,13 @@
 //! silently keeping the last. A `rawBody` is a string and stays raw, so a
 //! Graph body with duplicate keys can still be sent.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
+
+#[path = "common/ivr_replay.rs"]
+mod ivr_replay;
 
 fn replay(scenario: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ivr-replay"))
-        .args(["--seed", "1", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ivr-replay runs");
-    let mut stdin = child.stdin.take().expect("piped stdin");
-    stdin
-        .write_all(scenario.as_bytes())
-        .expect("stdin takes the scenario");
-    drop(stdin);
-    child.wait_with_output().expect("ivr-replay finishes")
+    ivr_replay::run(&["--seed", "1", "-"], scenario)
 }
 
 const SETUP: &str = r#"{"at_ms":0,"event":"callEstablished","call":"c1"}

@@ -4,8 +4,8 @@
 //! bidirectional-text controls and line separators as `\n`, `\r`, `\t` or
 //! `\u{..}` escapes.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+#[path = "common/ivr_replay.rs"]
+mod ivr_replay;
 
 // JSON escapes, so the scenario itself is plain text.
 const SCENARIO: &str = r##"{"at_ms":0,"event":"callEstablished","call":"c1"}
@@ -28,19 +28,7 @@ fn unsafe_char(c: char) -> bool {
 
 #[test]
 fn timeline_and_stderr_escape_what_came_from_the_input() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ivr-replay"))
-        .args(["--seed", "1", "--format", "timeline", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ivr-replay runs");
-    let mut stdin = child.stdin.take().expect("piped stdin");
-    stdin
-        .write_all(SCENARIO.as_bytes())
-        .expect("stdin takes the scenario");
-    drop(stdin);
-    let output = child.wait_with_output().expect("ivr-replay finishes");
+    let output = ivr_replay::run(&["--seed", "1", "--format", "timeline", "-"], SCENARIO);
     assert_eq!(output.status.code(), Some(2), "the last line is malformed");
 
     let timeline = String::from_utf8(output.stdout).expect("UTF-8");

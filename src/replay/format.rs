@@ -191,7 +191,7 @@ fn outcome_json(ended: &OperationEnded) -> Value {
 fn operation_brief(op: &Operation) -> Value {
     json!({
         "id": op.id.to_string(),
-        "kind": kind_name(op.kind),
+        "kind": op.kind.name(),
         "clientContext": op.client_context.as_deref(),
         "status": op.status.as_str(),
     })
@@ -372,7 +372,7 @@ impl TimelineWriter {
                 body,
             } => {
                 let path = url.find("/calls/").map_or(url.as_str(), |i| &url[i + 1..]);
-                *last_call = path.split('/').nth(1).unwrap_or("").to_owned();
+                path.split('/').nth(1).unwrap_or("").clone_into(last_call);
                 let version = if url.contains("/beta/") { "beta " } else { "" };
                 let body = String::from_utf8_lossy(body);
                 let body = match body.char_indices().nth(97) {
@@ -426,7 +426,7 @@ impl TimelineWriter {
                 "abandoned",
                 format!(
                     "{} {} (the call ended; no notification)",
-                    kind_name(ended.operation.kind),
+                    ended.operation.kind.name(),
                     short(ended.operation.id)
                 ),
             ),
@@ -524,7 +524,7 @@ fn describe_view(view: Option<&CallView>) -> String {
     let active = view.active.as_ref().map_or("idle".to_owned(), |a| {
         format!(
             "{} {} {:?} since {}",
-            kind_name(a.operation.kind),
+            a.operation.kind.name(),
             short(a.operation.id),
             a.phase,
             a.phase_since
@@ -533,7 +533,7 @@ fn describe_view(view: Option<&CallView>) -> String {
     let queued: Vec<String> = view
         .queued
         .iter()
-        .map(|op| format!("{} {}", kind_name(op.kind), short(op.id)))
+        .map(|op| format!("{} {}", op.kind.name(), short(op.id)))
         .collect();
     format!(
         "{active}; queued [{}]; tones {} ({} delivered)",
@@ -565,16 +565,6 @@ fn short(id: crate::id::OperationId) -> String {
     id.to_string()[..8].to_owned()
 }
 
-fn kind_name(kind: OperationKind) -> &'static str {
-    match kind {
-        OperationKind::PlayPrompt => "playPrompt",
-        OperationKind::Record => "record",
-        OperationKind::SubscribeToTone => "subscribeToTone",
-        OperationKind::CancelMediaProcessing => "cancelMediaProcessing",
-        OperationKind::CollectDigits => "collectDigits",
-    }
-}
-
 fn describe_notification(note: &Notification) -> String {
     match note {
         Notification::OperationEnded(ended) => {
@@ -587,7 +577,7 @@ fn describe_notification(note: &Notification) -> String {
             };
             let mut text = format!(
                 "{} {} {status} {}/{} \"{}\"",
-                kind_name(op.kind),
+                op.kind.name(),
                 short(op.id),
                 result.result_info.code,
                 result.result_info.subcode,

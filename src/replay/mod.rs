@@ -205,7 +205,7 @@ pub fn run(scenario: &str, ids: IdSource) -> ReplayRun {
         scenario,
         ReplayOptions {
             ids,
-            snapshot_at: None,
+            ..ReplayOptions::default()
         },
     )
 }
@@ -338,8 +338,9 @@ struct Replay {
     created: VecDeque<OperationId>,
     /// How many operations the scenario created in all.
     created_total: usize,
-    /// How the snapshot bytes of `snapshot_at` travel to the fresh engine
-    /// (unchanged; a test spoils them to see a failed move stop the run).
+    /// Test only: spoils the snapshot bytes of `snapshot_at` on their way
+    /// to the fresh engine, to see a failed move stop the run.
+    #[cfg(test)]
     carry: fn(Vec<u8>) -> Vec<u8>,
     /// What the simulated media layer will report, and when: beeps that
     /// finish, recordings stored (with `beepMs`, `storeMs`).
@@ -363,6 +364,7 @@ impl Replay {
             clock: Instant::ZERO,
             created: VecDeque::new(),
             created_total: 0,
+            #[cfg(test)]
             carry: |bytes| bytes,
             pending: Reports::default(),
             faults: Faults::default(),
@@ -389,7 +391,9 @@ impl Replay {
                 at.as_millis()
             )
         };
-        let bytes = (self.carry)(self.engine.snapshot().to_json());
+        let bytes = self.engine.snapshot().to_json();
+        #[cfg(test)]
+        let bytes = (self.carry)(bytes);
         let snapshot = EngineSnapshot::from_json(&bytes)
             .map_err(|e| failed(format!("the snapshot does not read back: {e}")))?;
         let fresh = Self::engine(&self.config, &self.ids).map_err(failed)?;

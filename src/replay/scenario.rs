@@ -677,7 +677,22 @@ fn result_info(value: &Value) -> Result<ResultInfo, String> {
 }
 
 /// The range of `beepMs` and `storeMs`: up to an hour.
-pub(super) const SIMULATED_MS: std::ops::RangeInclusive<u64> = 0..=3_600_000;
+const SIMULATED_MS: std::ops::RangeInclusive<u64> = 0..=3_600_000;
+
+/// `n` when it is in `range`, else the config line's message naming
+/// `setting` and the range.
+fn in_range<T>(
+    setting: &'static str,
+    n: T,
+    range: &std::ops::RangeInclusive<T>,
+) -> Result<T, String>
+where
+    T: PartialOrd + std::fmt::Display + Copy,
+{
+    check_range(setting, n, range)
+        .map(|()| n)
+        .map_err(|e| format!("config.{e}"))
+}
 
 /// Applies a `{"config": {...}}` object. Each setting is checked against
 /// its range (see [`crate::ranges`]) under its config-line name.
@@ -697,20 +712,9 @@ pub(super) fn apply_config(
                 .ok_or_else(|| format!("config.{key}: must be a whole number >= 0, got {value}"))
         };
         let as_usize = || as_u64().map(|n| usize::try_from(n).unwrap_or(usize::MAX));
-        let in_range = |setting: &'static str, n: usize, range| {
-            check_range(setting, n, range)
-                .map(|()| n)
-                .map_err(|e| format!("config.{e}"))
-        };
-        let ms = |setting: &'static str| {
-            let n = as_u64()?;
-            check_range(setting, n, &SIMULATED_MS)
-                .map(|()| n)
-                .map_err(|e| format!("config.{e}"))
-        };
         match key.as_str() {
-            "beepMs" => config.beep_ms = ms("beepMs")?,
-            "storeMs" => config.store_ms = ms("storeMs")?,
+            "beepMs" => config.beep_ms = in_range("beepMs", as_u64()?, &SIMULATED_MS)?,
+            "storeMs" => config.store_ms = in_range("storeMs", as_u64()?, &SIMULATED_MS)?,
             "queueCapacity" => {
                 config.call.queue_capacity =
                     in_range("queueCapacity", as_usize()?, &ranges::QUEUE_CAPACITY)?;

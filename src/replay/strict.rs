@@ -9,8 +9,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
-/// How much of a key a message shows.
-const KEY_SHOWN_CHARS: usize = 40;
+use crate::wire::truncate;
 
 /// Parses one JSON value. `Err` is the message for the line: a duplicate
 /// key names itself and where it is; a syntax error starts with "not valid
@@ -42,17 +41,10 @@ impl fmt::Display for Path<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Root => Ok(()),
-            Self::Key(Self::Root, key) => f.write_str(shown(key)),
-            Self::Key(parent, key) => write!(f, "{parent}.{}", shown(key)),
+            Self::Key(Self::Root, key) => f.write_str(truncate(key)),
+            Self::Key(parent, key) => write!(f, "{parent}.{}", truncate(key)),
             Self::Index(parent, index) => write!(f, "{parent}[{index}]"),
         }
-    }
-}
-
-fn shown(key: &str) -> &str {
-    match key.char_indices().nth(KEY_SHOWN_CHARS) {
-        Some((end, _)) => &key[..end],
-        None => key,
     }
 }
 
@@ -128,7 +120,7 @@ impl<'de> Visitor<'de> for Seed<'_> {
                 };
                 return Err(de::Error::custom(format_args!(
                     "duplicate key \"{}\"{place}: a key may appear once in an object (a body with duplicate keys can be sent as \"rawBody\")",
-                    shown(&key)
+                    truncate(&key)
                 )));
             }
             let value = map.next_value_seed(Seed(Path::Key(&self.0, &key)))?;

@@ -341,10 +341,10 @@ impl fmt::Display for Timer {
 #[non_exhaustive]
 pub enum OperationFault {
     /// Active, queued or ended in an output, but not a media operation.
-    #[error("a {} operation is not a media operation and cannot be queued or end", kind_name(*.0))]
+    #[error("a {} operation is not a media operation and cannot be queued or end", .0.name())]
     NotMedia(OperationKind),
     /// Its kind is not its request's.
-    #[error("a {} operation carries a {} request", kind_name(*.kind), kind_name(*.request))]
+    #[error("a {} operation carries a {} request", .kind.name(), .request.name())]
     KindMismatch {
         /// The operation's kind.
         kind: OperationKind,
@@ -375,7 +375,7 @@ pub enum OperationFault {
     /// An ended media operation without a reason, or another with one.
     #[error(
         "an ended {} operation {}",
-        kind_name(*.kind),
+        .kind.name(),
         if *.has_end { "has an end reason" } else { "has no end reason" }
     )]
     EndPresence {
@@ -388,7 +388,7 @@ pub enum OperationFault {
     /// does not give.
     #[error(
         "a {} operation cannot be {} by {} on a live call",
-        kind_name(*.kind),
+        .kind.name(),
         .status.as_str(),
         .reason.name()
     )]
@@ -663,15 +663,4 @@ fn tag(value: &Value, supported: &'static [&'static str]) -> Result<&'static str
 
 fn from_value<T: for<'de> Deserialize<'de>>(value: Value) -> Result<T, SnapshotError> {
     serde_json::from_value(value).map_err(|e| SnapshotError::Malformed(e.to_string()))
-}
-
-/// An operation kind's name in messages.
-const fn kind_name(kind: OperationKind) -> &'static str {
-    match kind {
-        OperationKind::PlayPrompt => "playPrompt",
-        OperationKind::Record => "record",
-        OperationKind::SubscribeToTone => "subscribeToTone",
-        OperationKind::CancelMediaProcessing => "cancelMediaProcessing",
-        OperationKind::CollectDigits => "collectDigits",
-    }
 }

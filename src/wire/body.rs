@@ -281,8 +281,8 @@ fn kind(value: &Value) -> String {
 
 /// The start of `s` that an error message quotes: at most 40 characters, so
 /// a huge input never comes back whole in an answer. The route's messages
-/// use it too.
-pub(super) fn truncate(s: &str) -> &str {
+/// use it too, and so do `ivr-replay`'s messages.
+pub(crate) fn truncate(s: &str) -> &str {
     match s.char_indices().nth(40) {
         Some((end, _)) => &s[..end],
         None => s,

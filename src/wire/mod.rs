@@ -14,6 +14,8 @@ mod json;
 pub mod resource;
 mod route;
 
+pub(crate) use body::truncate;
+
 use std::fmt;
 
 use crate::engine::Engine;

@@ -50,7 +50,7 @@ pub(super) fn parse(method: &str, url: &str) -> Result<Route, GraphError> {
     let (has_host, path) = strip_origin(url);
     let path = path.split(['?', '#']).next().unwrap_or("");
     let decoded = path.split('/').map(decode).collect::<Result<Vec<_>, _>>()?;
-    let mut segments: Vec<&str> = decoded.iter().map(|s| s.as_ref()).collect();
+    let mut segments: Vec<&str> = decoded.iter().map(AsRef::as_ref).collect();
     // A leading slash and trailing slashes carry no segment.
     if segments.first() == Some(&"") {
         segments.remove(0);
