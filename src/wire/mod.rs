@@ -375,16 +375,18 @@ pub fn action_url(call: &CallId, request: &Request) -> String {
         Action::CancelMediaProcessing => "cancelMediaProcessing",
     };
     format!(
-        "https://graph.microsoft.com/{}/communications/calls/{call}/{action}",
-        request.api.segment()
+        "https://graph.microsoft.com/{}/communications/calls/{}/{action}",
+        request.api.segment(),
+        route::encode(call.as_str())
     )
 }
 
 /// `https://graph.microsoft.com/{version}/communications/calls/{call}/operations/{op}`.
 pub fn operation_location(api: ApiVersion, call: &CallId, op: OperationId) -> String {
     format!(
-        "https://graph.microsoft.com/{}/communications/calls/{call}/operations/{op}",
-        api.segment()
+        "https://graph.microsoft.com/{}/communications/calls/{}/operations/{op}",
+        api.segment(),
+        route::encode(call.as_str())
     )
 }
 

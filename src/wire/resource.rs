@@ -214,7 +214,7 @@ impl fmt::Display for ResourcePath<'_> {
             PathRoot::Communications => "communications",
             PathRoot::App => "app",
         };
-        write!(f, "/{root}/calls/{}", self.call)?;
+        write!(f, "/{root}/calls/{}", super::route::encode(&self.call))?;
         if let Some(op) = self.operation {
             write!(f, "/operations/{op}")?;
         }
@@ -248,7 +248,7 @@ impl FromStr for ResourcePath<'static> {
         };
         Ok(Self {
             root,
-            call: Cow::Owned(call.to_owned()),
+            call: Cow::Owned(super::route::decode(call).map_err(|_| ())?.into_owned()),
             operation,
         })
     }

@@ -8,6 +8,7 @@
 //! what they echo ([`truncate`]).
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 
 use crate::id::{CallId, OperationId};
 use crate::model::ApiVersion;
@@ -134,8 +135,31 @@ fn strip_origin(url: &str) -> (bool, &str) {
     }
 }
 
-/// Percent-decodes one path segment.
-fn decode(segment: &str) -> Result<Cow<'_, str>, GraphError> {
+/// A call id as a path segment of the URLs the service writes (`Location`,
+/// `resourceUrl`, `@odata.id`): what [`decode`] reads back. Bytes a path
+/// segment may hold as they are (RFC 3986 `pchar`) stay; the others are
+/// percent-encoded, so an id like `a%b` or `a b` is still reachable. Graph's
+/// own ids (GUIDs, `19:...@thread.v2`) need none.
+pub(super) fn encode(segment: &str) -> Cow<'_, str> {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@".contains(&b);
+    if segment.bytes().all(plain) {
+        return Cow::Borrowed(segment);
+    }
+    let mut encoded = String::with_capacity(segment.len() + 8);
+    for byte in segment.bytes() {
+        if plain(byte) {
+            encoded.push(char::from(byte));
+        } else {
+            // Writing to a String cannot fail.
+            let _ = write!(encoded, "%{byte:02X}");
+        }
+    }
+    Cow::Owned(encoded)
+}
+
+/// Percent-decodes a path segment; refuses an encoded `/`, a malformed
+/// escape, or bytes that are not UTF-8.
+pub(super) fn decode(segment: &str) -> Result<Cow<'_, str>, GraphError> {
     if !segment.contains('%') {
         return Ok(Cow::Borrowed(segment));
     }
