@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::error::{ConfigError, ValidationError};
 use crate::id::IdSource;
-use crate::model::{Action, CollectDigits, MediaPrompt, Record, Request};
+use crate::model::{Action, CollectDigits, MediaPrompt, MediaRequest, PlayPrompt, Record, Request};
 
 /// Graph's limit on `clientContext`, in characters.
 pub const MAX_CLIENT_CONTEXT_CHARS: usize = 256;
@@ -175,30 +175,54 @@ impl CallConfig {
     pub fn validate(&self, request: &Request) -> Result<(), ValidationError> {
         validate_client_context(request.client_context.as_deref())?;
         match &request.action {
-            Action::PlayPrompt(play) => {
-                match play.prompts.len() {
-                    0 => {
-                        return Err(ValidationError::new(
-                            "prompts",
-                            "at least 1 prompt is required",
-                        ));
-                    }
-                    n if n > MAX_PLAY_PROMPTS => {
-                        return Err(ValidationError::new(
-                            "prompts",
-                            format!("at most {MAX_PLAY_PROMPTS} prompts are allowed, got {n}"),
-                        ));
-                    }
-                    _ => {}
-                }
-                for (i, prompt) in play.prompts.iter().enumerate() {
-                    self.validate_prompt(i, prompt)?;
-                }
-                Ok(())
-            }
+            Action::PlayPrompt(play) => self.validate_play(play),
             Action::Record(record) => self.validate_record(record),
             Action::SubscribeToTone | Action::CancelMediaProcessing => Ok(()),
         }
+    }
+
+    /// Checks a queued media operation's request (a restored one's) as
+    /// [`Self::validate`] and [`Self::validate_collect_digits`] would.
+    pub(crate) fn validate_media(
+        &self,
+        client_context: Option<&str>,
+        request: &MediaRequest,
+    ) -> Result<(), ValidationError> {
+        match request {
+            MediaRequest::PlayPrompt(play) => {
+                validate_client_context(client_context)?;
+                self.validate_play(play)
+            }
+            MediaRequest::Record(record) => {
+                validate_client_context(client_context)?;
+                self.validate_record(record)
+            }
+            MediaRequest::CollectDigits(collect) => {
+                self.validate_collect_digits(client_context, collect)
+            }
+        }
+    }
+
+    fn validate_play(&self, play: &PlayPrompt) -> Result<(), ValidationError> {
+        match play.prompts.len() {
+            0 => {
+                return Err(ValidationError::new(
+                    "prompts",
+                    "at least 1 prompt is required",
+                ));
+            }
+            n if n > MAX_PLAY_PROMPTS => {
+                return Err(ValidationError::new(
+                    "prompts",
+                    format!("at most {MAX_PLAY_PROMPTS} prompts are allowed, got {n}"),
+                ));
+            }
+            _ => {}
+        }
+        for (i, prompt) in play.prompts.iter().enumerate() {
+            self.validate_prompt(i, prompt)?;
+        }
+        Ok(())
     }
 
     /// Checks a request for a cancel with a receipt or a scope (extension):

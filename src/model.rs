@@ -401,6 +401,17 @@ pub enum MediaRequest {
     CollectDigits(CollectDigits),
 }
 
+impl MediaRequest {
+    /// The kind of operation it makes.
+    pub const fn kind(&self) -> OperationKind {
+        match self {
+            Self::PlayPrompt(_) => OperationKind::PlayPrompt,
+            Self::Record(_) => OperationKind::Record,
+            Self::CollectDigits(_) => OperationKind::CollectDigits,
+        }
+    }
+}
+
 /// Which Graph operation type an operation is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum OperationKind {
@@ -432,6 +443,12 @@ impl OperationKind {
     /// Whether Graph has it (all but the extension collect-digits).
     pub const fn is_graph(self) -> bool {
         !matches!(self, Self::CollectDigits)
+    }
+
+    /// Whether it is queued with the media (playPrompt, record,
+    /// collect-digits).
+    pub const fn is_media(self) -> bool {
+        matches!(self, Self::PlayPrompt | Self::Record | Self::CollectDigits)
     }
 }
 

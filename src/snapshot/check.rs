@@ -12,9 +12,7 @@ use super::{Counter, OperationFault, OutputFault, Place, SnapshotError, Timer};
 use crate::config::CallConfig;
 use crate::id::OperationId;
 use crate::io::{Notification, OperationEnded, Output};
-use crate::model::{
-    Action, DigitsEnd, EndReason, MediaRequest, Operation, OperationKind, OperationStatus, Request,
-};
+use crate::model::{DigitsEnd, EndReason, MediaRequest, Operation, OperationKind, OperationStatus};
 use crate::time::Instant;
 
 /// The most a counter of a call can be: 2^53 - 1, the largest integer every
@@ -97,8 +95,7 @@ fn check_sizes(
         .queued
         .len()
         .saturating_add(usize::from(media.active.is_some()));
-    // A barge-in record is never refused for room, so one always fits.
-    if held > config.queue_capacity.max(1) {
+    if held > config.queue_capacity {
         return Err(SnapshotError::QueueOverCapacity {
             held,
             capacity: config.queue_capacity,
@@ -174,15 +171,6 @@ fn check_counters(parts: &CallParts, media: &MediaParts) -> Result<(), SnapshotE
     Ok(())
 }
 
-/// The kind a media request makes.
-fn request_kind(request: &MediaRequest) -> OperationKind {
-    match request {
-        MediaRequest::PlayPrompt(_) => OperationKind::PlayPrompt,
-        MediaRequest::Record(_) => OperationKind::Record,
-        MediaRequest::CollectDigits(_) => OperationKind::CollectDigits,
-    }
-}
-
 fn invalid(op: &Operation, fault: OperationFault) -> SnapshotError {
     SnapshotError::InvalidOperation {
         operation: op.id,
@@ -192,13 +180,10 @@ fn invalid(op: &Operation, fault: OperationFault) -> SnapshotError {
 
 /// A media operation of its request's kind.
 fn check_kind(op: &Operation, request: &MediaRequest) -> Result<(), SnapshotError> {
-    if !matches!(
-        op.kind,
-        OperationKind::PlayPrompt | OperationKind::Record | OperationKind::CollectDigits
-    ) {
+    if !op.kind.is_media() {
         return Err(invalid(op, OperationFault::NotMedia(op.kind)));
     }
-    let kind = request_kind(request);
+    let kind = request.kind();
     if op.kind != kind {
         return Err(invalid(
             op,
@@ -236,26 +221,12 @@ fn check_pending(
     if op.end.is_some() || op.recording.is_some() {
         return Err(invalid(op, OperationFault::ResultWhilePending(place)));
     }
-    let client_context = op.client_context.clone();
-    let valid = match &queued.request {
-        MediaRequest::PlayPrompt(play) => config.validate(&Request {
-            api: op.api,
-            client_context,
-            action: Action::PlayPrompt(play.clone()),
-        }),
-        MediaRequest::Record(record) => config.validate(&Request {
-            api: op.api,
-            client_context,
-            action: Action::Record(record.clone()),
-        }),
-        MediaRequest::CollectDigits(collect) => {
-            config.validate_collect_digits(op.client_context.as_deref(), collect)
-        }
-    };
-    valid.map_err(|error| SnapshotError::InvalidRequest {
-        operation: op.id,
-        error,
-    })
+    config
+        .validate_media(op.client_context.as_deref(), &queued.request)
+        .map_err(|error| SnapshotError::InvalidRequest {
+            operation: op.id,
+            error,
+        })
 }
 
 fn secs(s: u32) -> Duration {
@@ -333,12 +304,7 @@ fn check_phase(active: &ActiveParts, clock: Instant) -> Result<(), SnapshotError
             },
             MediaRequest::Record(record),
         ) => {
-            if !matches!(
-                reason,
-                EndReason::StopToneDetected(_)
-                    | EndReason::MaxRecordDuration
-                    | EndReason::MaxSilenceTimeout
-            ) {
+            if !stores_recording(*reason) {
                 return Err(invalid(op, OperationFault::StoringReason(*reason)));
             }
             let max_ms = u64::from(record.max_record_duration_secs).saturating_mul(1000);
@@ -391,13 +357,7 @@ fn check_phase(active: &ActiveParts, clock: Instant) -> Result<(), SnapshotError
 /// Whether an operation of `kind` can end for `reason` on a live call.
 fn can_end(kind: OperationKind, reason: EndReason) -> bool {
     use EndReason as R;
-    let any_media = matches!(
-        reason,
-        R::CancelledWhileRunning
-            | R::CancelledWhileQueued
-            | R::DisplacedByBargeIn
-            | R::PromptFailed(_)
-    );
+    let any_media = reason.is_cancellation() || matches!(reason, R::PromptFailed(_));
     any_media
         || match kind {
             OperationKind::PlayPrompt => reason == R::Completed,
@@ -437,11 +397,7 @@ fn check_ended(op: &Operation, place: Place) -> Result<(), SnapshotError> {
             },
         ));
     }
-    let media = matches!(
-        op.kind,
-        OperationKind::PlayPrompt | OperationKind::Record | OperationKind::CollectDigits
-    );
-    match (media, op.end) {
+    match (op.kind.is_media(), op.end) {
         (true, Some(reason)) => {
             if !can_end(op.kind, reason) || op.status != reason.status() {
                 return Err(invalid(
@@ -475,19 +431,21 @@ fn check_ended(op: &Operation, place: Place) -> Result<(), SnapshotError> {
         }
     }
     // Only a record that stored its recording holds one.
-    let stored = op.kind == OperationKind::Record
-        && matches!(
-            op.end,
-            Some(
-                EndReason::StopToneDetected(_)
-                    | EndReason::MaxRecordDuration
-                    | EndReason::MaxSilenceTimeout
-            )
-        );
+    let stored = op.kind == OperationKind::Record && op.end.is_some_and(stores_recording);
     if op.recording.is_some() && !stored {
         return Err(invalid(op, OperationFault::UnexpectedRecording));
     }
     Ok(())
+}
+
+/// Whether a record that stops for `reason` keeps (stores) its recording.
+const fn stores_recording(reason: EndReason) -> bool {
+    matches!(
+        reason,
+        EndReason::StopToneDetected(_)
+            | EndReason::MaxRecordDuration
+            | EndReason::MaxSilenceTimeout
+    )
 }
 
 fn ended_operation(output: &Output) -> Option<&OperationEnded> {

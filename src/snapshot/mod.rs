@@ -490,26 +490,6 @@ pub enum OutputFault {
     EstablishedNotFirst,
 }
 
-/// A hyphenated lowercase operation id in JSON (read: any form the uuid
-/// crate parses).
-#[derive(Clone, Copy, Debug)]
-struct OpId(OperationId);
-
-impl Serialize for OpId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for OpId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = std::borrow::Cow::<str>::deserialize(d)?;
-        text.parse()
-            .map(Self)
-            .map_err(|_| serde::de::Error::custom(format_args!("not an operation id: {text:?}")))
-    }
-}
-
 impl CallSnapshot {
     pub(crate) fn new(parts: CallParts) -> Self {
         Self {
@@ -544,7 +524,7 @@ impl CallSnapshot {
             v1::CALL => from_value::<v1::Call>(value)?.read(),
             _ => from_value::<v2::Call>(value)?.read(),
         };
-        parts.map(Self::new).map_err(SnapshotError::Malformed)
+        Ok(Self::new(parts))
     }
 }
 
@@ -588,12 +568,8 @@ impl EngineSnapshot {
     fn to_v2(&self) -> v2::Engine<'_> {
         v2::Engine {
             format: v2::ENGINE,
-            calls: self
-                .calls
-                .iter()
-                .map(|call| v2::Call::write(&call.parts))
-                .collect(),
-            ended: self.ended.iter().map(CallId::as_str).collect(),
+            calls: &self.calls,
+            ended: &self.ended,
         }
     }
 

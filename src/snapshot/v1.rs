@@ -14,9 +14,8 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use super::OpId;
 use super::parts::{ActiveParts, CallParts, MediaParts, PhaseParts, QueuedParts};
-use crate::id::{CallId, IdSource};
+use crate::id::{CallId, IdSource, OperationId};
 use crate::io::{MediaCommand, Notification, OperationEnded, Output, PartialRecording};
 use crate::model::{
     self, ApiVersion, CollectDigits, Digits, DigitsEnd, MediaPrompt, MediaRequest, OperationKind,
@@ -111,7 +110,7 @@ struct Active {
 enum Phase {
     Prompt {
         #[serde(rename = "index")]
-        index: u64,
+        index: usize,
     },
     Beep,
     Recording {
@@ -132,7 +131,7 @@ enum Phase {
     },
     Collecting {
         #[serde(rename = "digits")]
-        digits: Vec<ToneText>,
+        digits: Vec<Tone>,
         #[serde(rename = "deadline")]
         deadline: u64,
     },
@@ -141,7 +140,7 @@ enum Phase {
 #[derive(Debug, Deserialize)]
 struct Operation {
     #[serde(rename = "id")]
-    id: OpId,
+    id: OperationId,
     #[serde(rename = "kind")]
     kind: KindText,
     #[serde(rename = "api")]
@@ -149,7 +148,7 @@ struct Operation {
     #[serde(rename = "client_context")]
     client_context: Option<String>,
     #[serde(rename = "status")]
-    status: StatusText,
+    status: OperationStatus,
     #[serde(rename = "end")]
     end: Option<EndReason>,
     #[serde(rename = "recording")]
@@ -175,7 +174,7 @@ struct Recording {
 #[derive(Clone, Copy, Debug, Deserialize)]
 enum EndReason {
     Completed,
-    StopToneDetected(ToneText),
+    StopToneDetected(Tone),
     MaxRecordDuration,
     InitialSilenceTimeout,
     MaxSilenceTimeout,
@@ -194,7 +193,7 @@ enum EndReason {
 #[derive(Clone, Copy, Debug, Deserialize)]
 enum DigitsEnd1 {
     MaxDigits,
-    Terminator(ToneText),
+    Terminator(Tone),
     InterDigitTimeout,
     FirstDigitTimeout,
 }
@@ -269,7 +268,7 @@ enum Notification1 {
         #[serde(rename = "sequence_id")]
         sequence_id: u64,
         #[serde(rename = "tone")]
-        tone: ToneText,
+        tone: Tone,
     },
     CallEstablished,
     CallTerminating,
@@ -293,27 +292,27 @@ struct ResultInfo1 {
 enum Command {
     Play {
         #[serde(rename = "operation")]
-        operation: OpId,
+        operation: OperationId,
         #[serde(rename = "index")]
-        index: u64,
+        index: usize,
         #[serde(rename = "prompt")]
         prompt: Prompt,
     },
     StopPlayback {
         #[serde(rename = "operation")]
-        operation: OpId,
+        operation: OperationId,
     },
     PlayBeep {
         #[serde(rename = "operation")]
-        operation: OpId,
+        operation: OperationId,
     },
     StartRecording {
         #[serde(rename = "operation")]
-        operation: OpId,
+        operation: OperationId,
     },
     StopRecording {
         #[serde(rename = "operation")]
-        operation: OpId,
+        operation: OperationId,
         #[serde(rename = "store")]
         store: bool,
     },
@@ -326,11 +325,11 @@ struct Ended {
     #[serde(rename = "request")]
     request: Request,
     #[serde(rename = "ended_by", default)]
-    ended_by: Option<OpId>,
+    ended_by: Option<OperationId>,
     #[serde(rename = "partial_recording", default)]
     partial_recording: Option<Partial>,
     #[serde(rename = "digits", default)]
-    digits: Vec<ToneText>,
+    digits: Vec<Tone>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -341,76 +340,25 @@ struct Partial {
     kept: bool,
 }
 
-/// A tone as format 1 wrote it: its Graph name (`pound`); read as that
-/// release read it: a name or a key (`#`), in any case.
-#[derive(Clone, Copy, Debug)]
-struct ToneText(Tone);
-
-impl<'de> Deserialize<'de> for ToneText {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = Cow::<str>::deserialize(d)?;
-        tone(&text)
-            .map(Self)
-            .ok_or_else(|| serde::de::Error::custom(format_args!("not a tone: {text:?}")))
-    }
-}
-
-/// Format 1's tone names, in the bit order of its tone sets.
-const TONES: [(&str, char, Tone); 17] = [
-    ("tone0", '0', Tone::Tone0),
-    ("tone1", '1', Tone::Tone1),
-    ("tone2", '2', Tone::Tone2),
-    ("tone3", '3', Tone::Tone3),
-    ("tone4", '4', Tone::Tone4),
-    ("tone5", '5', Tone::Tone5),
-    ("tone6", '6', Tone::Tone6),
-    ("tone7", '7', Tone::Tone7),
-    ("tone8", '8', Tone::Tone8),
-    ("tone9", '9', Tone::Tone9),
-    ("star", '*', Tone::Star),
-    ("pound", '#', Tone::Pound),
-    ("a", 'A', Tone::A),
-    ("b", 'B', Tone::B),
-    ("c", 'C', Tone::C),
-    ("d", 'D', Tone::D),
-    // A hook flash has no key in format 1's reader.
-    ("flash", '\0', Tone::Flash),
-];
-
-fn tone(text: &str) -> Option<Tone> {
-    let mut chars = text.chars();
-    if let (Some(key), None) = (chars.next(), chars.next()) {
-        let key = key.to_ascii_uppercase();
-        return TONES
-            .iter()
-            .find(|(_, k, _)| *k == key && key != '\0')
-            .map(|(_, _, tone)| *tone);
-    }
-    TONES
-        .iter()
-        .find(|(name, _, _)| name.eq_ignore_ascii_case(text))
-        .map(|(_, _, tone)| *tone)
-}
-
-/// A tone set as format 1 wrote it: bit `i` for the `i`-th of [`TONES`].
+/// A tone set as format 1 wrote it: bit `i` for the `i`-th of [`Tone::ALL`].
 #[derive(Clone, Copy, Debug)]
 struct ToneBits(ToneSet);
 
 impl<'de> Deserialize<'de> for ToneBits {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let bits = u32::deserialize(d)?;
-        if bits >> TONES.len() != 0 {
+        if bits >> Tone::ALL.len() != 0 {
             return Err(serde::de::Error::custom(format_args!(
                 "tone set {bits:#x} has bits beyond the {} tones",
-                TONES.len()
+                Tone::ALL.len()
             )));
         }
         Ok(Self(
-            TONES
-                .iter()
+            Tone::ALL
+                .into_iter()
                 .enumerate()
                 .filter(|(i, _)| bits & (1 << i) != 0)
-                .map(|(_, (_, _, tone))| *tone)
+                .map(|(_, tone)| tone)
                 .collect(),
         ))
     }
@@ -453,36 +401,11 @@ impl<'de> Deserialize<'de> for KindText {
     }
 }
 
-/// An operation status as format 1 wrote it (`running`), any case.
-#[derive(Clone, Copy, Debug)]
-struct StatusText(OperationStatus);
-
-impl<'de> Deserialize<'de> for StatusText {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        const STATUSES: [(&str, OperationStatus); 4] = [
-            ("notStarted", OperationStatus::NotStarted),
-            ("running", OperationStatus::Running),
-            ("completed", OperationStatus::Completed),
-            ("failed", OperationStatus::Failed),
-        ];
-        let text = Cow::<str>::deserialize(d)?;
-        STATUSES
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(&text))
-            .map(|(_, status)| Self(*status))
-            .ok_or_else(|| serde::de::Error::custom(format_args!("not a status: {text:?}")))
-    }
-}
-
 // ---------------------------------------------------------------------------
 // Format -> state (types only; what the values mean is checked at restore).
 
-fn index(n: u64) -> Result<usize, String> {
-    usize::try_from(n).map_err(|_| format!("index {n} does not fit this machine"))
-}
-
 impl Call {
-    pub(super) fn read(self) -> Result<CallParts, String> {
+    pub(super) fn read(self) -> CallParts {
         let media = match self.state {
             State::Terminated => None,
             State::Established(media) => Some(MediaParts {
@@ -490,7 +413,7 @@ impl Call {
                     None => None,
                     Some(active) => Some(ActiveParts {
                         queued: active.queued.read(),
-                        phase: active.phase.read()?,
+                        phase: active.phase.read(),
                         since: Instant::from_millis(active.since),
                     }),
                 },
@@ -499,7 +422,7 @@ impl Call {
                 tones_delivered: media.delivered_tones,
             }),
         };
-        Ok(CallParts {
+        CallParts {
             id: CallId::new(&self.id),
             ids: match self.ids {
                 Ids::Random => IdSource::Random,
@@ -508,12 +431,7 @@ impl Call {
             clock: Instant::from_millis(self.last_now),
             etag: self.ledger.etag,
             polled: self.ledger.polled,
-            outputs: self
-                .ledger
-                .outputs
-                .into_iter()
-                .map(Output1::read)
-                .collect::<Result<_, _>>()?,
+            outputs: self.ledger.outputs.into_iter().map(Output1::read).collect(),
             remembered: self
                 .ledger
                 .finished
@@ -521,7 +439,7 @@ impl Call {
                 .map(Operation::read)
                 .collect(),
             media,
-        })
+        }
     }
 }
 
@@ -535,9 +453,9 @@ impl Queued {
 }
 
 impl Phase {
-    fn read(self) -> Result<PhaseParts, String> {
-        Ok(match self {
-            Self::Prompt { index: i } => PhaseParts::Prompt { index: index(i)? },
+    fn read(self) -> PhaseParts {
+        match self {
+            Self::Prompt { index } => PhaseParts::Prompt { index },
             Self::Beep => PhaseParts::Beep,
             Self::Recording {
                 initial_silence,
@@ -558,24 +476,24 @@ impl Phase {
                 recorded_ms,
             },
             Self::Collecting { digits, deadline } => PhaseParts::Collecting {
-                digits: digits.into_iter().map(|t| t.0).collect(),
+                digits,
                 deadline: Instant::from_millis(deadline),
             },
-        })
+        }
     }
 }
 
 impl Operation {
     fn read(self) -> model::Operation {
         model::Operation {
-            id: self.id.0,
+            id: self.id,
             kind: self.kind.0,
             api: match self.api {
                 Api::V1 => ApiVersion::V1,
                 Api::Beta => ApiVersion::Beta,
             },
             client_context: self.client_context.map(Arc::from),
-            status: self.status.0,
+            status: self.status,
             end: self.end.map(EndReason::read),
             recording: self.recording.map(|r| model::Recording {
                 location: Arc::from(r.location),
@@ -591,7 +509,7 @@ impl EndReason {
         use model::EndReason as R;
         match self {
             Self::Completed => R::Completed,
-            Self::StopToneDetected(tone) => R::StopToneDetected(tone.0),
+            Self::StopToneDetected(tone) => R::StopToneDetected(tone),
             Self::MaxRecordDuration => R::MaxRecordDuration,
             Self::InitialSilenceTimeout => R::InitialSilenceTimeout,
             Self::MaxSilenceTimeout => R::MaxSilenceTimeout,
@@ -616,7 +534,7 @@ impl DigitsEnd1 {
     fn read(self) -> DigitsEnd {
         match self {
             Self::MaxDigits => DigitsEnd::MaxDigits,
-            Self::Terminator(tone) => DigitsEnd::Terminator(tone.0),
+            Self::Terminator(tone) => DigitsEnd::Terminator(tone),
             Self::InterDigitTimeout => DigitsEnd::InterDigitTimeout,
             Self::FirstDigitTimeout => DigitsEnd::FirstDigitTimeout,
         }
@@ -685,27 +603,24 @@ impl Ended {
         OperationEnded {
             operation: self.operation.read(),
             request: self.request.read(),
-            ended_by: self.ended_by.map(|id| id.0),
+            ended_by: self.ended_by,
             partial_recording: self.partial_recording.map(|p| PartialRecording {
                 recorded_ms: p.recorded_ms,
                 kept: p.kept,
             }),
-            digits: Digits(self.digits.into_iter().map(|t| t.0).collect()),
+            digits: Digits(self.digits),
         }
     }
 }
 
 impl Output1 {
-    fn read(self) -> Result<Output, String> {
-        Ok(match self {
+    fn read(self) -> Output {
+        match self {
             Self::Notification(Notification1::OperationEnded(ended)) => {
                 Output::Notification(Notification::OperationEnded(ended.read()))
             }
             Self::Notification(Notification1::Tone { sequence_id, tone }) => {
-                Output::Notification(Notification::Tone {
-                    sequence_id,
-                    tone: tone.0,
-                })
+                Output::Notification(Notification::Tone { sequence_id, tone })
             }
             Self::Notification(Notification1::CallEstablished) => {
                 Output::Notification(Notification::CallEstablished)
@@ -728,29 +643,22 @@ impl Output1 {
                 index: i,
                 prompt,
             }) => Output::Media(MediaCommand::Play {
-                operation: operation.0,
-                index: index(i)?,
+                operation,
+                index: i,
                 prompt: prompt.read(),
             }),
             Self::Media(Command::StopPlayback { operation }) => {
-                Output::Media(MediaCommand::StopPlayback {
-                    operation: operation.0,
-                })
+                Output::Media(MediaCommand::StopPlayback { operation })
             }
-            Self::Media(Command::PlayBeep { operation }) => Output::Media(MediaCommand::PlayBeep {
-                operation: operation.0,
-            }),
+            Self::Media(Command::PlayBeep { operation }) => {
+                Output::Media(MediaCommand::PlayBeep { operation })
+            }
             Self::Media(Command::StartRecording { operation }) => {
-                Output::Media(MediaCommand::StartRecording {
-                    operation: operation.0,
-                })
+                Output::Media(MediaCommand::StartRecording { operation })
             }
             Self::Media(Command::StopRecording { operation, store }) => {
-                Output::Media(MediaCommand::StopRecording {
-                    operation: operation.0,
-                    store,
-                })
+                Output::Media(MediaCommand::StopRecording { operation, store })
             }
-        })
+        }
     }
 }

@@ -13,9 +13,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::OpId;
 use super::parts::{ActiveParts, CallParts, MediaParts, PhaseParts, QueuedParts};
-use crate::id::{CallId, IdSource};
+use crate::id::{CallId, IdSource, OperationId};
 use crate::io::{MediaCommand, Notification, OperationEnded, Output, PartialRecording};
 use crate::model::{
     self, ApiVersion, CollectDigits, Digits, DigitsEnd, MediaPrompt, MediaRequest, OperationKind,
@@ -66,9 +65,9 @@ pub(super) struct Engine<'a> {
     #[serde(rename = "format")]
     pub(super) format: &'static str,
     #[serde(rename = "calls")]
-    pub(super) calls: Vec<Call>,
+    pub(super) calls: &'a [super::CallSnapshot],
     #[serde(rename = "ended")]
-    pub(super) ended: Vec<&'a str>,
+    pub(super) ended: &'a [CallId],
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -127,7 +126,7 @@ enum Phase {
     Prompt {
         /// 0-based.
         #[serde(rename = "index")]
-        index: u64,
+        index: usize,
     },
     #[serde(rename = "beep")]
     Beep,
@@ -162,7 +161,7 @@ enum Phase {
 #[serde(deny_unknown_fields)]
 struct Operation {
     #[serde(rename = "id")]
-    id: OpId,
+    id: OperationId,
     #[serde(rename = "kind")]
     kind: Kind,
     #[serde(rename = "api")]
@@ -293,42 +292,34 @@ enum Failure {
     Format,
 }
 
-#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
-enum Tone {
-    #[serde(rename = "tone0")]
-    Tone0,
-    #[serde(rename = "tone1")]
-    Tone1,
-    #[serde(rename = "tone2")]
-    Tone2,
-    #[serde(rename = "tone3")]
-    Tone3,
-    #[serde(rename = "tone4")]
-    Tone4,
-    #[serde(rename = "tone5")]
-    Tone5,
-    #[serde(rename = "tone6")]
-    Tone6,
-    #[serde(rename = "tone7")]
-    Tone7,
-    #[serde(rename = "tone8")]
-    Tone8,
-    #[serde(rename = "tone9")]
-    Tone9,
-    #[serde(rename = "star")]
-    Star,
-    #[serde(rename = "pound")]
-    Pound,
-    #[serde(rename = "a")]
-    A,
-    #[serde(rename = "b")]
-    B,
-    #[serde(rename = "c")]
-    C,
-    #[serde(rename = "d")]
-    D,
-    #[serde(rename = "flash")]
-    Flash,
+/// A tone as Graph's enum name (`tone0`, `pound`), exactly as written.
+#[derive(Clone, Copy, Debug)]
+struct Tone(model::Tone);
+
+impl Serialize for Tone {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Tone {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        const NAMES: [&str; 17] = {
+            let mut names = [""; 17];
+            let mut i = 0;
+            while i < names.len() {
+                names[i] = model::Tone::ALL[i].as_str();
+                i += 1;
+            }
+            names
+        };
+        let text = Cow::<str>::deserialize(d)?;
+        model::Tone::ALL
+            .into_iter()
+            .find(|tone| tone.as_str() == text)
+            .map(Self)
+            .ok_or_else(|| serde::de::Error::unknown_variant(&text, &NAMES))
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -393,33 +384,11 @@ struct Prompt {
 #[serde(tag = "type", deny_unknown_fields)]
 enum Output2 {
     #[serde(rename = "operationEnded")]
-    OperationEnded {
-        #[serde(rename = "operation")]
-        operation: Operation,
-        #[serde(rename = "request")]
-        request: Request,
-        #[serde(rename = "endedBy")]
-        ended_by: Option<OpId>,
-        #[serde(rename = "partialRecording")]
-        partial_recording: Option<Partial>,
-        #[serde(rename = "digits")]
-        digits: Vec<Tone>,
-    },
+    OperationEnded(Ended),
     /// The end of an operation the call's end abandoned, without a
     /// notification.
     #[serde(rename = "abandoned")]
-    Abandoned {
-        #[serde(rename = "operation")]
-        operation: Operation,
-        #[serde(rename = "request")]
-        request: Request,
-        #[serde(rename = "endedBy")]
-        ended_by: Option<OpId>,
-        #[serde(rename = "partialRecording")]
-        partial_recording: Option<Partial>,
-        #[serde(rename = "digits")]
-        digits: Vec<Tone>,
-    },
+    Abandoned(Ended),
     #[serde(rename = "tone")]
     Tone {
         #[serde(rename = "sequenceId")]
@@ -443,34 +412,51 @@ enum Output2 {
     #[serde(rename = "play")]
     Play {
         #[serde(rename = "operation")]
-        operation: OpId,
+        operation: OperationId,
         #[serde(rename = "index")]
-        index: u64,
+        index: usize,
         #[serde(rename = "prompt")]
         prompt: Prompt,
     },
     #[serde(rename = "stopPlayback")]
     StopPlayback {
         #[serde(rename = "operation")]
-        operation: OpId,
+        operation: OperationId,
     },
     #[serde(rename = "playBeep")]
     PlayBeep {
         #[serde(rename = "operation")]
-        operation: OpId,
+        operation: OperationId,
     },
     #[serde(rename = "startRecording")]
     StartRecording {
         #[serde(rename = "operation")]
-        operation: OpId,
+        operation: OperationId,
     },
     #[serde(rename = "stopRecording")]
     StopRecording {
         #[serde(rename = "operation")]
-        operation: OpId,
+        operation: OperationId,
         #[serde(rename = "store")]
         store: bool,
     },
+}
+
+/// An ended operation in an output: its fields sit beside the output's
+/// `type`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Ended {
+    #[serde(rename = "operation")]
+    operation: Operation,
+    #[serde(rename = "request")]
+    request: Request,
+    #[serde(rename = "endedBy")]
+    ended_by: Option<OperationId>,
+    #[serde(rename = "partialRecording")]
+    partial_recording: Option<Partial>,
+    #[serde(rename = "digits")]
+    digits: Vec<Tone>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -524,10 +510,7 @@ impl Call {
 impl Phase {
     fn write(phase: &PhaseParts) -> Self {
         match phase {
-            PhaseParts::Prompt { index } => Self::Prompt {
-                // usize fits in u64 on every supported target.
-                index: u64::try_from(*index).unwrap_or(u64::MAX),
-            },
+            PhaseParts::Prompt { index } => Self::Prompt { index: *index },
             PhaseParts::Beep => Self::Beep,
             PhaseParts::Recording {
                 initial_silence,
@@ -548,7 +531,7 @@ impl Phase {
                 recorded_ms: *recorded_ms,
             },
             PhaseParts::Collecting { digits, deadline } => Self::Collecting {
-                digits: digits.iter().copied().map(Tone::write).collect(),
+                digits: digits.iter().copied().map(Tone).collect(),
                 deadline_ms: deadline.as_millis(),
             },
         }
@@ -558,7 +541,7 @@ impl Phase {
 impl Operation {
     fn write(op: &model::Operation) -> Self {
         Self {
-            id: OpId(op.id),
+            id: op.id,
             kind: match op.kind {
                 OperationKind::PlayPrompt => Kind::PlayPrompt,
                 OperationKind::Record => Kind::Record,
@@ -592,9 +575,7 @@ impl EndReason {
         use model::EndReason as R;
         match reason {
             R::Completed => Self::Completed,
-            R::StopToneDetected(tone) => Self::StopToneDetected {
-                tone: Tone::write(tone),
-            },
+            R::StopToneDetected(tone) => Self::StopToneDetected { tone: Tone(tone) },
             R::MaxRecordDuration => Self::MaxRecordDuration,
             R::InitialSilenceTimeout => Self::InitialSilenceTimeout,
             R::MaxSilenceTimeout => Self::MaxSilenceTimeout,
@@ -625,65 +606,15 @@ impl DigitsEnd2 {
     fn write(end: DigitsEnd) -> Self {
         match end {
             DigitsEnd::MaxDigits => Self::MaxDigits,
-            DigitsEnd::Terminator(tone) => Self::Terminator {
-                tone: Tone::write(tone),
-            },
+            DigitsEnd::Terminator(tone) => Self::Terminator { tone: Tone(tone) },
             DigitsEnd::InterDigitTimeout => Self::InterDigitTimeout,
             DigitsEnd::FirstDigitTimeout => Self::FirstDigitTimeout,
         }
     }
 }
 
-impl Tone {
-    fn write(tone: model::Tone) -> Self {
-        use model::Tone as T;
-        match tone {
-            T::Tone0 => Self::Tone0,
-            T::Tone1 => Self::Tone1,
-            T::Tone2 => Self::Tone2,
-            T::Tone3 => Self::Tone3,
-            T::Tone4 => Self::Tone4,
-            T::Tone5 => Self::Tone5,
-            T::Tone6 => Self::Tone6,
-            T::Tone7 => Self::Tone7,
-            T::Tone8 => Self::Tone8,
-            T::Tone9 => Self::Tone9,
-            T::Star => Self::Star,
-            T::Pound => Self::Pound,
-            T::A => Self::A,
-            T::B => Self::B,
-            T::C => Self::C,
-            T::D => Self::D,
-            T::Flash => Self::Flash,
-        }
-    }
-
-    fn read(self) -> model::Tone {
-        use model::Tone as T;
-        match self {
-            Self::Tone0 => T::Tone0,
-            Self::Tone1 => T::Tone1,
-            Self::Tone2 => T::Tone2,
-            Self::Tone3 => T::Tone3,
-            Self::Tone4 => T::Tone4,
-            Self::Tone5 => T::Tone5,
-            Self::Tone6 => T::Tone6,
-            Self::Tone7 => T::Tone7,
-            Self::Tone8 => T::Tone8,
-            Self::Tone9 => T::Tone9,
-            Self::Star => T::Star,
-            Self::Pound => T::Pound,
-            Self::A => T::A,
-            Self::B => T::B,
-            Self::C => T::C,
-            Self::D => T::D,
-            Self::Flash => T::Flash,
-        }
-    }
-}
-
 fn write_tones(set: ToneSet) -> Vec<Tone> {
-    set.iter().map(Tone::write).collect()
+    set.iter().map(Tone).collect()
 }
 
 impl Prompt {
@@ -731,44 +662,44 @@ impl Request {
     }
 }
 
+impl Ended {
+    fn write(e: &OperationEnded) -> Self {
+        Self {
+            operation: Operation::write(&e.operation),
+            request: Request::write(&e.request),
+            ended_by: e.ended_by,
+            partial_recording: e.partial_recording.map(|p| Partial {
+                recorded_ms: p.recorded_ms,
+                kept: p.kept,
+            }),
+            digits: e.digits.0.iter().copied().map(Tone).collect(),
+        }
+    }
+
+    fn read(self) -> OperationEnded {
+        OperationEnded {
+            operation: self.operation.read(),
+            request: self.request.read(),
+            ended_by: self.ended_by,
+            partial_recording: self.partial_recording.map(|p| PartialRecording {
+                recorded_ms: p.recorded_ms,
+                kept: p.kept,
+            }),
+            digits: Digits(self.digits.into_iter().map(|t: Tone| t.0).collect()),
+        }
+    }
+}
+
 impl Output2 {
     fn write(output: &Output) -> Self {
-        let ended = |e: &OperationEnded| {
-            (
-                Operation::write(&e.operation),
-                Request::write(&e.request),
-                e.ended_by.map(OpId),
-                e.partial_recording.map(|p| Partial {
-                    recorded_ms: p.recorded_ms,
-                    kept: p.kept,
-                }),
-                e.digits.0.iter().copied().map(Tone::write).collect(),
-            )
-        };
         match output {
             Output::Notification(Notification::OperationEnded(e)) => {
-                let (operation, request, ended_by, partial_recording, digits) = ended(e);
-                Self::OperationEnded {
-                    operation,
-                    request,
-                    ended_by,
-                    partial_recording,
-                    digits,
-                }
+                Self::OperationEnded(Ended::write(e))
             }
-            Output::Abandoned(e) => {
-                let (operation, request, ended_by, partial_recording, digits) = ended(e);
-                Self::Abandoned {
-                    operation,
-                    request,
-                    ended_by,
-                    partial_recording,
-                    digits,
-                }
-            }
+            Output::Abandoned(e) => Self::Abandoned(Ended::write(e)),
             Output::Notification(Notification::Tone { sequence_id, tone }) => Self::Tone {
                 sequence_id: *sequence_id,
-                tone: Tone::write(*tone),
+                tone: Tone(*tone),
             },
             Output::Notification(Notification::CallEstablished) => Self::CallEstablished,
             Output::Notification(Notification::CallTerminating) => Self::CallTerminating,
@@ -782,22 +713,22 @@ impl Output2 {
                 index,
                 prompt,
             }) => Self::Play {
-                operation: OpId(*operation),
-                index: u64::try_from(*index).unwrap_or(u64::MAX),
+                operation: *operation,
+                index: *index,
                 prompt: Prompt::write(prompt),
             },
             Output::Media(MediaCommand::StopPlayback { operation }) => Self::StopPlayback {
-                operation: OpId(*operation),
+                operation: *operation,
             },
             Output::Media(MediaCommand::PlayBeep { operation }) => Self::PlayBeep {
-                operation: OpId(*operation),
+                operation: *operation,
             },
             Output::Media(MediaCommand::StartRecording { operation }) => Self::StartRecording {
-                operation: OpId(*operation),
+                operation: *operation,
             },
             Output::Media(MediaCommand::StopRecording { operation, store }) => {
                 Self::StopRecording {
-                    operation: OpId(*operation),
+                    operation: *operation,
                     store: *store,
                 }
             }
@@ -808,13 +739,8 @@ impl Output2 {
 // ---------------------------------------------------------------------------
 // Format -> state (types only; what the values mean is checked at restore).
 
-/// A number the format holds as u64 that the state holds as usize.
-fn index(n: u64) -> Result<usize, String> {
-    usize::try_from(n).map_err(|_| format!("index {n} does not fit this machine"))
-}
-
 impl Call {
-    pub(super) fn read(self) -> Result<CallParts, String> {
+    pub(super) fn read(self) -> CallParts {
         let media = match self.media {
             None => None,
             Some(media) => Some(MediaParts {
@@ -825,7 +751,7 @@ impl Call {
                             operation: active.operation.read(),
                             request: active.request.read(),
                         },
-                        phase: active.phase.read()?,
+                        phase: active.phase.read(),
                         since: Instant::from_millis(active.since_ms),
                     }),
                 },
@@ -841,7 +767,7 @@ impl Call {
                 tones_delivered: media.tones_delivered,
             }),
         };
-        Ok(CallParts {
+        CallParts {
             id: CallId::new(&self.call_id),
             ids: match self.ids {
                 Ids::Random => IdSource::Random,
@@ -850,21 +776,17 @@ impl Call {
             clock: Instant::from_millis(self.clock_ms),
             etag: self.etag,
             polled: self.polled,
-            outputs: self
-                .outputs
-                .into_iter()
-                .map(Output2::read)
-                .collect::<Result<_, _>>()?,
+            outputs: self.outputs.into_iter().map(Output2::read).collect(),
             remembered: self.remembered.into_iter().map(Operation::read).collect(),
             media,
-        })
+        }
     }
 }
 
 impl Phase {
-    fn read(self) -> Result<PhaseParts, String> {
-        Ok(match self {
-            Self::Prompt { index: i } => PhaseParts::Prompt { index: index(i)? },
+    fn read(self) -> PhaseParts {
+        match self {
+            Self::Prompt { index } => PhaseParts::Prompt { index },
             Self::Beep => PhaseParts::Beep,
             Self::Recording {
                 initial_silence_ms,
@@ -888,17 +810,17 @@ impl Phase {
                 digits,
                 deadline_ms,
             } => PhaseParts::Collecting {
-                digits: digits.into_iter().map(Tone::read).collect(),
+                digits: digits.into_iter().map(|t: Tone| t.0).collect(),
                 deadline: Instant::from_millis(deadline_ms),
             },
-        })
+        }
     }
 }
 
 impl Operation {
     fn read(self) -> model::Operation {
         model::Operation {
-            id: self.id.0,
+            id: self.id,
             kind: match self.kind {
                 Kind::PlayPrompt => OperationKind::PlayPrompt,
                 Kind::Record => OperationKind::Record,
@@ -932,7 +854,7 @@ impl EndReason {
         use model::EndReason as R;
         match self {
             Self::Completed => R::Completed,
-            Self::StopToneDetected { tone } => R::StopToneDetected(tone.read()),
+            Self::StopToneDetected { tone } => R::StopToneDetected(tone.0),
             Self::MaxRecordDuration => R::MaxRecordDuration,
             Self::InitialSilenceTimeout => R::InitialSilenceTimeout,
             Self::MaxSilenceTimeout => R::MaxSilenceTimeout,
@@ -957,7 +879,7 @@ impl DigitsEnd2 {
     fn read(self) -> DigitsEnd {
         match self {
             Self::MaxDigits => DigitsEnd::MaxDigits,
-            Self::Terminator { tone } => DigitsEnd::Terminator(tone.read()),
+            Self::Terminator { tone } => DigitsEnd::Terminator(tone.0),
             Self::InterDigitTimeout => DigitsEnd::InterDigitTimeout,
             Self::FirstDigitTimeout => DigitsEnd::FirstDigitTimeout,
         }
@@ -965,7 +887,7 @@ impl DigitsEnd2 {
 }
 
 fn read_tones(tones: Vec<Tone>) -> ToneSet {
-    tones.into_iter().map(Tone::read).collect()
+    tones.into_iter().map(|t: Tone| t.0).collect()
 }
 
 impl Request {
@@ -1017,51 +939,15 @@ impl Request {
 }
 
 impl Output2 {
-    fn read(self) -> Result<Output, String> {
-        let ended = |operation: Operation,
-                     request: Request,
-                     ended_by: Option<OpId>,
-                     partial: Option<Partial>,
-                     digits: Vec<Tone>| OperationEnded {
-            operation: operation.read(),
-            request: request.read(),
-            ended_by: ended_by.map(|id| id.0),
-            partial_recording: partial.map(|p| PartialRecording {
-                recorded_ms: p.recorded_ms,
-                kept: p.kept,
-            }),
-            digits: Digits(digits.into_iter().map(Tone::read).collect()),
-        };
-        Ok(match self {
-            Self::OperationEnded {
-                operation,
-                request,
-                ended_by,
-                partial_recording,
-                digits,
-            } => Output::Notification(Notification::OperationEnded(ended(
-                operation,
-                request,
-                ended_by,
-                partial_recording,
-                digits,
-            ))),
-            Self::Abandoned {
-                operation,
-                request,
-                ended_by,
-                partial_recording,
-                digits,
-            } => Output::Abandoned(ended(
-                operation,
-                request,
-                ended_by,
-                partial_recording,
-                digits,
-            )),
+    fn read(self) -> Output {
+        match self {
+            Self::OperationEnded(ended) => {
+                Output::Notification(Notification::OperationEnded(ended.read()))
+            }
+            Self::Abandoned(ended) => Output::Abandoned(ended.read()),
             Self::Tone { sequence_id, tone } => Output::Notification(Notification::Tone {
                 sequence_id,
-                tone: tone.read(),
+                tone: tone.0,
             }),
             Self::CallEstablished => Output::Notification(Notification::CallEstablished),
             Self::CallTerminating => Output::Notification(Notification::CallTerminating),
@@ -1081,25 +967,20 @@ impl Output2 {
                 index: i,
                 prompt,
             } => Output::Media(MediaCommand::Play {
-                operation: operation.0,
-                index: index(i)?,
+                operation,
+                index: i,
                 prompt: prompt.read(),
             }),
-            Self::StopPlayback { operation } => Output::Media(MediaCommand::StopPlayback {
-                operation: operation.0,
-            }),
-            Self::PlayBeep { operation } => Output::Media(MediaCommand::PlayBeep {
-                operation: operation.0,
-            }),
-            Self::StartRecording { operation } => Output::Media(MediaCommand::StartRecording {
-                operation: operation.0,
-            }),
-            Self::StopRecording { operation, store } => {
-                Output::Media(MediaCommand::StopRecording {
-                    operation: operation.0,
-                    store,
-                })
+            Self::StopPlayback { operation } => {
+                Output::Media(MediaCommand::StopPlayback { operation })
             }
-        })
+            Self::PlayBeep { operation } => Output::Media(MediaCommand::PlayBeep { operation }),
+            Self::StartRecording { operation } => {
+                Output::Media(MediaCommand::StartRecording { operation })
+            }
+            Self::StopRecording { operation, store } => {
+                Output::Media(MediaCommand::StopRecording { operation, store })
+            }
+        }
     }
 }
