@@ -274,6 +274,13 @@ fn remembered_operations_must_have_ended_as_their_kind_can() {
         }
     );
     assert_eq!(
+        fault(|v| v["remembered"][0]["status"] = json!("failed")),
+        OperationFault::NotCompleted {
+            kind: OperationKind::SubscribeToTone,
+            status: OperationStatus::Failed
+        }
+    );
+    assert_eq!(
         fault(|v| v["remembered"][1]["end"] = Value::Null),
         OperationFault::EndPresence {
             kind: OperationKind::PlayPrompt,

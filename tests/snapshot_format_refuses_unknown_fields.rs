@@ -57,3 +57,23 @@ fn format_1_ignores_fields_as_its_releases_did() {
     let again: Value = serde_json::from_slice(&snapshot.to_json()).unwrap();
     assert_eq!(again["format"], "ivr-media-queue/call/2");
 }
+
+#[test]
+fn an_engine_in_format_1_ignores_fields_too() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/snapshots/engine-1/engine_three_calls.snapshot.json"
+    );
+    let mut value: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    value["extra"] = json!(1);
+    let bytes = serde_json::to_vec(&value).unwrap();
+    let engine = ivr_media_queue::EngineSnapshot::from_json(&bytes).expect("format 1 reads");
+    assert!(!engine.calls().is_empty());
+    // Format 2 refuses the same field.
+    let mut two: Value = serde_json::from_slice(&engine.to_json()).unwrap();
+    two["extra"] = json!(1);
+    assert!(matches!(
+        ivr_media_queue::EngineSnapshot::from_json(&serde_json::to_vec(&two).unwrap()),
+        Err(SnapshotError::Malformed(_))
+    ));
+}

@@ -414,9 +414,9 @@ fn check_ended(op: &Operation, place: Place) -> Result<(), SnapshotError> {
         (false, None) => {
             return Err(invalid(
                 op,
-                OperationFault::NotEnded {
+                OperationFault::NotCompleted {
+                    kind: op.kind,
                     status: op.status,
-                    place,
                 },
             ));
         }

@@ -372,6 +372,15 @@ pub enum OperationFault {
         /// Where it is.
         place: Place,
     },
+    /// A subscribeToTone or cancelMediaProcessing that did not complete:
+    /// they complete at once, always.
+    #[error("a {} operation only ever completes; it is {}", .kind.name(), .status.as_str())]
+    NotCompleted {
+        /// Its kind.
+        kind: OperationKind,
+        /// Its status.
+        status: OperationStatus,
+    },
     /// An ended media operation without a reason, or another with one.
     #[error(
         "an ended {} operation {}",
@@ -580,9 +589,18 @@ impl EngineSnapshot {
     }
 
     fn from_value(value: Value) -> Result<Self, SnapshotError> {
+        /// Format 1, read as its releases read it: other fields ignored.
+        #[derive(Deserialize)]
+        struct Engine {
+            #[serde(rename = "calls")]
+            calls: Vec<Value>,
+            #[serde(rename = "ended")]
+            ended: Vec<String>,
+        }
+        /// Format 2: exactly these fields.
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
-        struct Engine {
+        struct Engine2 {
             #[serde(rename = "format")]
             _format: String,
             #[serde(rename = "calls")]
@@ -590,8 +608,13 @@ impl EngineSnapshot {
             #[serde(rename = "ended")]
             ended: Vec<String>,
         }
-        tag(&value, ENGINE_FORMATS)?;
-        let engine: Engine = from_value(value)?;
+        let engine = match tag(&value, ENGINE_FORMATS)? {
+            v1::ENGINE => from_value::<Engine>(value)?,
+            _ => {
+                let Engine2 { calls, ended, .. } = from_value(value)?;
+                Engine { calls, ended }
+            }
+        };
         Ok(Self {
             calls: engine
                 .calls
