@@ -893,7 +893,7 @@ impl Engine {
     }
 
     /// Runs one input on one call under its lock: first the call's timers
-    /// due before `at` (their outputs carry their own deadlines), then the
+    /// due by `at` (their outputs carry their own deadlines), then the
     /// input, its outputs into its shard's queue, its deadline into the map.
     /// `Err` when the slot holds no live call (it is moving, failed, or gone:
     /// the input found the slot before that happened), or the input hit a
@@ -919,7 +919,10 @@ impl Engine {
             call.lend_output_buffer(OUTPUT_BUFFER.take());
             // Each firing moves the call's deadline later (checked: a bug
             // that does not fails this call rather than spin), so this ends.
-            while let Some(deadline) = call.poll_timeout().filter(|d| *d < at) {
+            // Timers due at `at` itself fire here too, before the input, as
+            // the call would fire them: an input refused before it reaches
+            // the call's clock leaves none behind.
+            while let Some(deadline) = call.poll_timeout().filter(|d| *d <= at) {
                 call.handle_timeout(deadline);
                 self.queue_outputs(slot, call, deadline);
                 if call.poll_timeout() == Some(deadline) {

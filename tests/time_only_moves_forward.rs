@@ -175,3 +175,31 @@ fn late_timer_outputs_carry_their_deadline() {
         "stop recording and the 8510 failure, at the deadline"
     );
 }
+
+/// Found by fuzzing: an input the call refuses before it reaches the call's
+/// clock (a scoped cancel naming no operation it holds), arriving just when
+/// a timer is due, neither leaves that timer due nor fails the call: the
+/// timer fires first, at its deadline.
+#[test]
+fn a_refused_input_at_a_deadline_leaves_no_timer_due() {
+    use ivr_media_queue::{CancelScope, OperationId, RequestError};
+    let (engine, call) = engine_recording(3);
+    let due = Instant::from_millis(3_000);
+    let cancel = Request::new(ApiVersion::V1, Action::CancelMediaProcessing);
+    let nobody = OperationId::from_uuid(uuid::Uuid::nil());
+    assert!(matches!(
+        engine.cancel_scoped(due, &call, cancel, CancelScope::Operation(nobody)),
+        Err(RequestError::OperationNotFound { .. })
+    ));
+    // The record's initial silence ran out at 3 s; the call goes on.
+    assert_eq!(engine.poll_timeout(), None);
+    let subscribe = Request::new(ApiVersion::V1, Action::SubscribeToTone);
+    engine.handle_request(due, &call, subscribe).unwrap();
+    let mut outputs = Vec::new();
+    engine.drain_outputs(&mut outputs);
+    assert!(outputs.iter().any(|o| o.at == due
+        && matches!(
+            &o.output,
+            Output::Notification(ivr_media_queue::Notification::OperationEnded(_))
+        )));
+}
