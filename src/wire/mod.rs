@@ -198,6 +198,20 @@ pub fn parse_request(
     }
 }
 
+/// How the wire reads a URL: its API version and the percent-decoded path
+/// segments after `/communications/calls` (or `/app/calls`), with empty
+/// segments skipped as Graph skips them. For an embedder that serves more of
+/// the call resource than the media actions (an emulator's `answer`,
+/// `reject` or `GET` of a call) and wants to read paths exactly as
+/// [`parse_request`] does.
+pub fn call_path_segments(url: &str) -> Result<(ApiVersion, Vec<String>), GraphError> {
+    let path = route::calls_path(url)?;
+    Ok((
+        path.api,
+        path.rest.into_iter().map(|s| s.into_owned()).collect(),
+    ))
+}
+
 /// Serves one HTTP request against `engine`, as the Graph service would:
 /// 200 with `Location` and the operation for an action, 200 with the
 /// operation for `GET`, 204 for `DELETE`, or a Graph error. The request's

@@ -43,48 +43,72 @@ pub(super) enum ActionName {
     CancelMediaProcessing,
 }
 
-/// Parses the method and URL. Accepts `https://graph.microsoft.com/{v1.0|beta}/...`,
-/// any other host (an emulator's own), and bare paths (v1.0); the
-/// `/communications/calls` and deprecated `/app/calls` forms; action
-/// segments with or without `microsoft.graph.`.
-pub(super) fn parse(method: &str, url: &str) -> Result<Route, GraphError> {
+/// A URL under `.../communications/calls`, split into its decoded segments.
+pub(super) struct CallsPath<'a> {
+    pub(super) api: ApiVersion,
+    /// The segments after `calls` (none for the collection itself).
+    pub(super) rest: Vec<Cow<'a, str>>,
+}
+
+/// Splits a URL into its API version and the decoded segments after
+/// `/communications/calls` (or the deprecated `/app/calls`). Accepts
+/// `https://graph.microsoft.com/{v1.0|beta}/...`, any other host (an
+/// emulator's own), and bare paths (v1.0).
+///
+/// Empty segments are skipped, as Graph skips them (the official Python
+/// SDK's default base URL ends in `/`, so it sends
+/// `/v1.0//communications/calls/...`), with one exception: an empty segment
+/// where the call id goes (`/calls//playPrompt`) stays, so that a bot that
+/// lost its call id hears "the call id is missing", not about a call named
+/// `playPrompt`.
+pub(super) fn calls_path(url: &str) -> Result<CallsPath<'_>, GraphError> {
     let (has_host, path) = strip_origin(url);
     let path = path.split(['?', '#']).next().unwrap_or("");
-    let decoded = path.split('/').map(decode).collect::<Result<Vec<_>, _>>()?;
-    let mut segments: Vec<&str> = decoded.iter().map(AsRef::as_ref).collect();
-    // A leading slash and trailing slashes carry no segment.
-    if segments.first() == Some(&"") {
-        segments.remove(0);
-    }
-    while segments.len() > 1 && segments.last() == Some(&"") {
-        segments.pop();
-    }
-    let mut rest = &segments[..];
-    let api = match rest.first() {
+    let mut segments = path.split('/').peekable();
+    let mut next_segment = || segments.find(|s| !s.is_empty()).map(decode).transpose();
+    let mut first = next_segment()?;
+    let api = match &first {
         Some(s) if s.eq_ignore_ascii_case("v1.0") => {
-            rest = &rest[1..];
+            first = next_segment()?;
             ApiVersion::V1
         }
         Some(s) if s.eq_ignore_ascii_case("beta") => {
-            rest = &rest[1..];
+            first = next_segment()?;
             ApiVersion::Beta
         }
         Some(s) if has_host => return Err(unknown_segment(s)),
         _ => ApiVersion::V1,
     };
-    let rest = match rest {
-        [root, calls, rest @ ..]
+    let calls = next_segment()?;
+    match (first, calls) {
+        (Some(root), Some(calls))
             if (root.eq_ignore_ascii_case("communications")
                 || root.eq_ignore_ascii_case("app"))
-                && calls.eq_ignore_ascii_case("calls") =>
-        {
-            rest
+                && calls.eq_ignore_ascii_case("calls") => {}
+        (Some(first), _) => return Err(unknown_segment(&first)),
+        (None, _) => return Err(unknown_segment("")),
+    }
+    drop(next_segment);
+    let mut rest = Vec::new();
+    if segments.peek() == Some(&"") {
+        segments.next();
+        if segments.clone().any(|s| !s.is_empty()) {
+            rest.push(Cow::Borrowed(""));
         }
-        [first, ..] => return Err(unknown_segment(first)),
-        [] => return Err(unknown_segment("")),
-    };
+    }
+    for segment in segments.filter(|s| !s.is_empty()) {
+        rest.push(decode(segment)?);
+    }
+    Ok(CallsPath { api, rest })
+}
+
+/// Parses the method and URL (see [`calls_path`]); action segments may
+/// carry `microsoft.graph.` or not.
+pub(super) fn parse(method: &str, url: &str) -> Result<Route, GraphError> {
+    let CallsPath { api, rest } = calls_path(url)?;
+    let rest: Vec<&str> = rest.iter().map(AsRef::as_ref).collect();
     let method = method.trim();
-    match rest {
+    match rest[..] {
         [call] => {
             let call = call_id(call)?;
             if method.eq_ignore_ascii_case("DELETE") {
