@@ -90,6 +90,7 @@ mod id;
 mod io;
 mod model;
 pub mod replay;
+pub mod sim;
 pub mod snapshot;
 mod time;
 pub mod wire;

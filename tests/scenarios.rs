@@ -49,6 +49,7 @@ scenarios! {
     ext_outcomes_name_reason_and_cause,
     ext_sequence_numbers_order_every_output,
     ext_teardown_flags_partial_recording,
+    ext_timed_prompts_end_by_themselves,
     get_operation_reads_current_state,
     hang_up_ends_call_silently_by_default,
     late_media_input_for_ended_operation_is_ignored,

@@ -11,25 +11,24 @@
 #[cfg(test)]
 mod failed_move_stops_the_run;
 mod format;
-mod reports;
 mod scenario;
 mod stream;
 mod strict;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::call::{CallView, CancelReceipt, CancelScope, MediaPhase};
 use crate::config::EngineConfig;
 use crate::engine::Engine;
 use crate::engine::EngineOutput;
 use crate::error::InputIgnored;
-use crate::fault::{FaultError, Faults, PromptFault};
+use crate::fault::{FaultError, Faults};
 use crate::id::{CallId, IdSource, OperationId};
 use crate::io::{MediaCommand, MediaInput, Notification, OperationEnded, Output};
+use crate::model::ResultInfo;
 use crate::model::{Action, ApiVersion, Operation, Request};
-use crate::model::{Recording, ResultInfo};
+use crate::sim::{MediaLayer, MediaReport};
 use crate::snapshot::EngineSnapshot;
 use crate::time::Instant;
 use crate::wire::{self, GraphResponse, ParsedRequest};
@@ -41,7 +40,6 @@ pub use stream::{
     StreamOptions, stream,
 };
 
-use reports::Reports;
 use scenario::{Event, FaultRule, Line, OpRef, ScopeRef, Step};
 
 /// The built-in demo: a caller leaves a message, then uses a menu.
@@ -314,6 +312,55 @@ impl Replayer {
         Ok(())
     }
 
+    /// Checks a line without running it: `Err` says what a malformed one
+    /// would stop the run with. For an embedder that builds lines from
+    /// outside input (`graph_emulator`'s caller events) and must refuse a
+    /// bad one rather than stop its run. References (`$opN`) and the clock
+    /// are checked only when the line runs.
+    pub fn check_line(text: &str) -> Result<(), String> {
+        scenario::parse_line(text).map(drop)
+    }
+
+    /// When something inside the run is next due (an engine timer, a media
+    /// layer report, a notification a fault rule holds), if anything is:
+    /// call [`Replayer::handle_timeout`] then. `None` before the first step
+    /// and after a malformed line.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.stopped.is_some() {
+            return None;
+        }
+        self.replay.as_ref().and_then(Replay::poll_timeout)
+    }
+
+    /// Fires what is due at or before `now`, each at its own time, and
+    /// appends the records: what a line `{"at_ms": now}` would do, but it
+    /// is not a line (a scenario that leaves it out prints the same records,
+    /// at the next line). A `now` before the last line's time does nothing.
+    pub fn handle_timeout(&mut self, now: Instant, out: &mut Vec<ReplayRecord>) {
+        if self.stopped.is_some() {
+            return;
+        }
+        let Some(replay) = &mut self.replay else {
+            return;
+        };
+        if now < replay.clock {
+            return;
+        }
+        let before = out.len();
+        if let Err(message) = replay.advance(now, out) {
+            out.truncate(before);
+            self.stopped = Some(ScenarioError {
+                line: self.line,
+                message,
+            });
+        }
+    }
+
+    /// What the engine holds for `call` (extension: a queue view).
+    pub fn view(&self, call: &CallId) -> Option<CallView> {
+        self.replay.as_ref()?.engine.view(call)
+    }
+
     /// The end of the input: appends what is still held back (a reordered
     /// notification nothing overtook). Nothing after a malformed line.
     pub fn finish(&mut self, out: &mut Vec<ReplayRecord>) {
@@ -342,20 +389,19 @@ struct Replay {
     /// to the fresh engine, to see a failed move stop the run.
     #[cfg(test)]
     carry: fn(Vec<u8>) -> Vec<u8>,
-    /// What the simulated media layer will report, and when: beeps that
-    /// finish, recordings stored (with `beepMs`, `storeMs`).
-    pending: Reports,
+    /// The simulated media layer: beeps that finish, recordings stored,
+    /// prompts that end by themselves (`beepMs`, `storeMs`, `promptMs`).
+    media: MediaLayer,
     /// Extension: fault rules between the engine, the bot and the media
     /// layer (`fault` lines).
     faults: Faults,
-    /// Prompts a fault rule makes play twice: (call, operation, index).
-    plays_twice: Vec<(CallId, OperationId, usize)>,
 }
 
 impl Replay {
     fn new(config: ReplayConfig, options: &ReplayOptions) -> Result<Self, String> {
         let ids = options.ids.clone();
         let engine = Self::engine(&config, &ids)?;
+        let media = MediaLayer::new(config.media_layer());
         Ok(Self {
             config,
             ids,
@@ -366,9 +412,8 @@ impl Replay {
             created_total: 0,
             #[cfg(test)]
             carry: |bytes| bytes,
-            pending: Reports::default(),
+            media,
             faults: Faults::default(),
-            plays_twice: Vec::new(),
         })
     }
 
@@ -457,13 +502,7 @@ impl Replay {
                 client_context,
             },
         };
-        if let Some(move_at) = self.snapshot_at.filter(|t| *t <= at) {
-            self.run_until(move_at, out);
-            self.snapshot_at = None;
-            self.move_calls(move_at)?;
-        }
-        self.run_until(at, out);
-        self.clock = at;
+        self.advance(at, out)?;
         match step {
             Step::Advance => {}
             Step::Fault(rule) => {
@@ -573,7 +612,7 @@ impl Replay {
                 {
                     out.push(ReplayRecord::Trace {
                         at,
-                        text: "playbackFinished not reported: the prompt plays again (fault: playTwice, comms-samples #411)".to_owned(),
+                        text: PLAYS_AGAIN.to_owned(),
                     });
                     return Ok(());
                 }
@@ -654,17 +693,35 @@ impl Replay {
             return false;
         };
         let id = active.operation.id;
-        // Marks for this call's operations that are no longer active are
-        // stale: they can no longer play again.
-        self.plays_twice.retain(|(c, op, _)| c != call || *op == id);
         if token.is_some_and(|t| t != id) {
             return false;
         }
-        let marked = self
-            .plays_twice
-            .iter()
-            .position(|(c, op, i)| c == call && *op == id && *i == index);
-        marked.map(|i| self.plays_twice.swap_remove(i)).is_some()
+        self.media.plays_again(call, id, index)
+    }
+
+    /// Moves the clock to `at` (not before it): what is due fires, and the
+    /// calls move to a fresh engine if `snapshot_at` falls before it.
+    fn advance(&mut self, at: Instant, out: &mut Vec<ReplayRecord>) -> Result<(), String> {
+        if let Some(move_at) = self.snapshot_at.filter(|t| *t <= at) {
+            self.run_until(move_at, out);
+            self.snapshot_at = None;
+            self.move_calls(move_at)?;
+        }
+        self.run_until(at, out);
+        self.clock = at;
+        Ok(())
+    }
+
+    /// When the next engine timer, media report or held notification is due.
+    fn poll_timeout(&self) -> Option<Instant> {
+        [
+            self.engine.poll_timeout(),
+            self.media.poll_timeout(),
+            self.faults.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Fires engine timers, the media layer's pending reports and the
@@ -673,7 +730,7 @@ impl Replay {
     fn run_until(&mut self, until: Instant, out: &mut Vec<ReplayRecord>) {
         loop {
             let timer = self.engine.poll_timeout();
-            let report = self.pending.next_due();
+            let report = self.media.poll_timeout();
             let release = self.faults.poll_timeout();
             let next = [timer, report, release]
                 .into_iter()
@@ -686,8 +743,8 @@ impl Replay {
                     self.drain(out);
                 }
                 Some(t) if report == Some(t) => {
-                    if let Some((at, call, op, input)) = self.pending.pop() {
-                        self.feed(at, &call, op, input, out);
+                    if let Some(report) = self.media.poll_report(t) {
+                        self.feed(report, out);
                     }
                 }
                 Some(t) => self.release_faults(t, out),
@@ -716,10 +773,10 @@ impl Replay {
             if let Output::Notification(Notification::OperationEnded(ended))
             | Output::Abandoned(ended) = &output.output
             {
-                // A prompt marked to play twice whose operation ended first
-                // (whatever the fault rules then do with the notification).
-                let ended = ended.operation.id;
-                self.plays_twice.retain(|(_, op, _)| *op != ended);
+                // The media layer forgets the operation (a prompt marked to
+                // play twice, a report still pending), whatever the fault
+                // rules then do with the notification.
+                self.media.handle_ended(ended.operation.id);
             }
             if let Err(FaultError::Full { output, capacity }) =
                 self.faults.handle_output(at, output)
@@ -765,58 +822,12 @@ impl Replay {
                     ended,
                 }),
                 Output::Media(command) => {
-                    match &command {
-                        MediaCommand::PlayBeep { operation } if self.config.beep_ms == 0 => {
-                            reactions.push((
-                                at,
-                                call.clone(),
-                                *operation,
-                                MediaInput::BeepFinished,
-                            ));
-                        }
-                        MediaCommand::PlayBeep { operation } => {
-                            let ends =
-                                at.saturating_add(Duration::from_millis(self.config.beep_ms));
-                            let input = MediaInput::BeepFinished;
-                            self.pending.push(ends, call.clone(), *operation, input);
-                        }
-                        MediaCommand::StopPlayback { operation } => {
-                            self.pending.cancel(*operation);
-                        }
-                        MediaCommand::Play {
-                            operation,
-                            index,
-                            prompt,
-                        } => match self.faults.on_play(prompt) {
-                            Some(PromptFault::Fail(failure)) => {
-                                let input = MediaInput::PlaybackFailed(failure);
-                                reactions.push((at, call.clone(), *operation, input));
-                            }
-                            Some(PromptFault::PlayTwice) => {
-                                self.plays_twice.push((call.clone(), *operation, *index));
-                            }
-                            None => {}
-                        },
-                        MediaCommand::StopRecording {
-                            operation,
-                            store: true,
-                        } => {
-                            let stored = Recording {
-                                location: Arc::from(format!(
-                                    "https://recordings.invalid/{call}/{operation}.wav"
-                                )),
-                                access_token: Arc::from(format!("token-{operation}")),
-                            };
-                            let input = MediaInput::RecordingStored(stored);
-                            if self.config.store_ms == 0 {
-                                reactions.push((at, call.clone(), *operation, input));
-                            } else {
-                                let ends =
-                                    at.saturating_add(Duration::from_millis(self.config.store_ms));
-                                self.pending.push(ends, call.clone(), *operation, input);
-                            }
-                        }
-                        _ => {}
+                    let fault = match &command {
+                        MediaCommand::Play { prompt, .. } => self.faults.on_play(prompt),
+                        _ => None,
+                    };
+                    if let Some(report) = self.media.handle_command(at, &call, &command, fault) {
+                        reactions.push(report);
                     }
                     out.push(ReplayRecord::Media {
                         at,
@@ -827,23 +838,29 @@ impl Replay {
                 }
             }
         }
-        for (at, call, op, input) in reactions {
-            self.feed(at, &call, op, input, out);
+        for report in reactions {
+            self.feed(report, out);
         }
     }
 
     /// Feeds the simulated media layer's own input. One the engine no longer
     /// wants (its operation ended meanwhile) is dropped quietly: a real media
     /// layer's late answer, not the scenario's doing.
-    fn feed(
-        &mut self,
-        at: Instant,
-        call: &CallId,
-        op: OperationId,
-        input: MediaInput,
-        out: &mut Vec<ReplayRecord>,
-    ) {
-        match self.engine.handle_media(at, call, Some(op), input) {
+    fn feed(&mut self, report: MediaReport, out: &mut Vec<ReplayRecord>) {
+        let MediaReport {
+            at,
+            call,
+            operation,
+            input,
+        } = report;
+        if input == MediaInput::PlaybackFinished && self.plays_again(&call, Some(operation)) {
+            out.push(ReplayRecord::Trace {
+                at,
+                text: PLAYS_AGAIN.to_owned(),
+            });
+            return;
+        }
+        match self.engine.handle_media(at, &call, Some(operation), input) {
             Ok(()) | Err(InputIgnored::StaleToken { .. } | InputIgnored::CallTerminated(_)) => {}
             Err(other) => out.push(ReplayRecord::Trace {
                 at,
@@ -897,6 +914,10 @@ impl Replay {
         Ok(resolved)
     }
 }
+
+/// The trace of a `finished` a `playTwice` fault swallows.
+const PLAYS_AGAIN: &str =
+    "playbackFinished not reported: the prompt plays again (fault: playTwice, comms-samples #411)";
 
 fn describe(event: &Event) -> (&'static str, String) {
     match event {

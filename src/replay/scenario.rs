@@ -11,6 +11,7 @@ use crate::fault::{
     NotificationFault, NotificationKind, NotificationRule, PromptFault, PromptRule, RequestRule,
 };
 use crate::model::{CollectDigits, MediaPrompt, OperationKind, PromptFailure, ResultInfo, Tone};
+use crate::sim::{MediaLayerConfig, PromptLengths};
 use crate::wire::WireConfig;
 
 /// Settings of one replay: the engine's, the wire's, and the simulated
@@ -26,6 +27,12 @@ pub struct ReplayConfig {
     /// How long the simulated media layer takes to store a recording, in
     /// ms (0: stored at once).
     pub store_ms: u64,
+    /// Extension: prompts end by themselves, after the `durationMs=N` of
+    /// their URI's query or else this many ms, and a URI holding
+    /// `fail=download` / `fail=format` fails ([`PromptLengths::Timed`], as
+    /// in the `graph_emulator` example). `None` (the default): a prompt ends
+    /// only when a `playbackFinished` line says so.
+    pub prompt_ms: Option<u64>,
     /// Extension: after each cancelMediaProcessing, print a `cancelReceipt`
     /// record naming what it ended and where each operation was.
     pub cancel_receipts: bool,
@@ -35,6 +42,34 @@ pub struct ReplayConfig {
     /// Extension: give every ended operation an `"outcome"`: its typed end
     /// reason, what ended it, and any partial recording.
     pub outcomes: bool,
+}
+
+impl ReplayConfig {
+    /// Reads the settings of a config line's `"config"` object, given as
+    /// JSON text (`{"beepMs": 400, ...}`): the defaults with those set. The
+    /// error names the setting and its rule, as a scenario's config line
+    /// would.
+    pub fn from_settings_json(settings: &str) -> Result<Self, String> {
+        let value = super::strict::parse(settings.trim()).map_err(|e| format!("config: {e}"))?;
+        let Value::Object(object) = value else {
+            return Err("config: must be an object".to_owned());
+        };
+        let mut config = Self::default();
+        apply_config(&mut config, &object)?;
+        Ok(config)
+    }
+
+    /// The simulated media layer's settings.
+    pub fn media_layer(&self) -> MediaLayerConfig {
+        MediaLayerConfig {
+            beep_ms: self.beep_ms,
+            store_ms: self.store_ms,
+            prompts: match self.prompt_ms {
+                Some(default_ms) => PromptLengths::Timed { default_ms },
+                None => PromptLengths::Scripted,
+            },
+        }
+    }
 }
 
 /// One scenario line.
@@ -677,7 +712,7 @@ fn result_info(value: &Value) -> Result<ResultInfo, String> {
 }
 
 /// The range of `beepMs` and `storeMs`: up to an hour.
-const SIMULATED_MS: std::ops::RangeInclusive<u64> = 0..=3_600_000;
+const SIMULATED_MS: std::ops::RangeInclusive<u64> = 0..=crate::sim::MAX_SIMULATED_MS;
 
 /// `n` when it is in `range`, else the config line's message naming
 /// `setting` and the range.
@@ -715,6 +750,9 @@ pub(super) fn apply_config(
         match key.as_str() {
             "beepMs" => config.beep_ms = in_range("beepMs", as_u64()?, &SIMULATED_MS)?,
             "storeMs" => config.store_ms = in_range("storeMs", as_u64()?, &SIMULATED_MS)?,
+            "promptMs" => {
+                config.prompt_ms = Some(in_range("promptMs", as_u64()?, &SIMULATED_MS)?);
+            }
             "queueCapacity" => {
                 config.call.queue_capacity =
                     in_range("queueCapacity", as_usize()?, &ranges::QUEUE_CAPACITY)?;

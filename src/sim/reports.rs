@@ -11,7 +11,7 @@ use crate::time::Instant;
 /// made), found by time or by operation in O(log n): a scenario with many
 /// calls beeping at once stays linear.
 #[derive(Debug, Default)]
-pub(super) struct Reports {
+pub(crate) struct Reports {
     due: BTreeMap<(Instant, u64), (CallId, OperationId, MediaInput)>,
     /// Each operation's reports (a beep, a store: a few at most).
     by_operation: HashMap<OperationId, Vec<(Instant, u64)>>,
@@ -20,7 +20,7 @@ pub(super) struct Reports {
 
 impl Reports {
     /// The media layer will report `input` for `operation` at `at`.
-    pub(super) fn push(
+    pub(crate) fn push(
         &mut self,
         at: Instant,
         call: CallId,
@@ -34,12 +34,12 @@ impl Reports {
     }
 
     /// When the next report comes due.
-    pub(super) fn next_due(&self) -> Option<Instant> {
+    pub(crate) fn next_due(&self) -> Option<Instant> {
         self.due.first_key_value().map(|((at, _), _)| *at)
     }
 
     /// The next report, removed.
-    pub(super) fn pop(&mut self) -> Option<(Instant, CallId, OperationId, MediaInput)> {
+    pub(crate) fn pop(&mut self) -> Option<(Instant, CallId, OperationId, MediaInput)> {
         let (key, (call, operation, input)) = self.due.pop_first()?;
         if let Some(keys) = self.by_operation.get_mut(&operation) {
             keys.retain(|k| *k != key);
@@ -51,7 +51,7 @@ impl Reports {
     }
 
     /// The operation's media stopped: nothing of it will be reported.
-    pub(super) fn cancel(&mut self, operation: OperationId) {
+    pub(crate) fn cancel(&mut self, operation: OperationId) {
         for key in self.by_operation.remove(&operation).unwrap_or_default() {
             self.due.remove(&key);
         }
