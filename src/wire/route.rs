@@ -88,7 +88,6 @@ pub(super) fn calls_path(url: &str) -> Result<CallsPath<'_>, GraphError> {
         (Some(first), _) => return Err(unknown_segment(&first)),
         (None, _) => return Err(unknown_segment("")),
     }
-    drop(next_segment);
     let mut rest = Vec::new();
     if segments.peek() == Some(&"") {
         segments.next();
