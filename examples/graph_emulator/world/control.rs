@@ -1,0 +1,469 @@
+//! The test's controls (EMULATOR.md, "The caller and the test's controls"):
+//! offers, caller events and scripts, a call's state, log and exported
+//! scenario, fault rules.
+
+use ivr_media_queue::replay::{ReplayRecord, Replayer, TimelineWriter, write_jsonl};
+use ivr_media_queue::{CallId, Instant, MAX_CALL_ID_BYTES};
+use serde_json::{Map, Value, json};
+
+use super::graph::json_object;
+use super::{
+    CallState, CallerEvent, LogEntry, MAX_EVERY_CALL_FAULTS, MAX_SCENARIO_LINES, OFFER_TIMEOUT_MS,
+    Reply, World, short,
+};
+
+impl World {
+    /// Serves `/emulator/...` (EMULATOR.md, "The caller and the test's
+    /// controls"). `path` has no query; `query` is what followed `?`.
+    pub fn control(
+        &mut self,
+        now: Instant,
+        method: &str,
+        path: &str,
+        query: &str,
+        body: &[u8],
+    ) -> Reply {
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let method = method.to_ascii_uppercase();
+        match (method.as_str(), &segments[1..]) {
+            ("POST", ["calls"]) => self.offer(now, body),
+            ("POST", ["faults"]) => self.add_faults(now, body),
+            (_, ["calls", id, rest @ ..]) => {
+                let id = match percent_decoded(id) {
+                    Some(id) => CallId::new(&id),
+                    None => return Reply::error(400, "call id: not valid percent-encoded UTF-8"),
+                };
+                if !self.calls.contains_key(&id) {
+                    return Reply::error(
+                        404,
+                        format!("call '{}' was not found", short(id.as_str())),
+                    );
+                }
+                match (method.as_str(), rest) {
+                    ("GET", []) => self.call_state(now, &id),
+                    ("POST", ["events"]) => self.caller_event(now, &id, body),
+                    ("POST", ["script"]) => self.caller_script(now, &id, body),
+                    ("GET", ["log"]) => self.call_log(now, &id, query),
+                    ("GET", ["scenario"]) => self.call_scenario(now, &id),
+                    _ => Reply::error(
+                        404,
+                        format!("no such emulator resource: {method} {}", short(path)),
+                    ),
+                }
+            }
+            _ => Reply::error(
+                404,
+                format!("no such emulator resource: {method} {}", short(path)),
+            ),
+        }
+    }
+
+    fn offer(&mut self, now: Instant, body: &[u8]) -> Reply {
+        let offer = if body.iter().all(u8::is_ascii_whitespace) {
+            Map::new()
+        } else {
+            match json_object(body) {
+                Ok(offer) => offer,
+                Err(reply) => return reply,
+            }
+        };
+        if let Some(key) = offer
+            .keys()
+            .find(|k| !["callId", "source", "script"].contains(&k.as_str()))
+        {
+            return Reply::error(
+                400,
+                format!("{key}: unknown field (an offer has callId, source, script)"),
+            );
+        }
+        if self.config.bot_callback.is_none() {
+            return Reply::error(
+                409,
+                "bot-callback: the emulator was started without --bot-callback, so it cannot offer calls",
+            );
+        }
+        let id = match offer.get("callId") {
+            None | Some(Value::Null) => self.new_call_id(),
+            Some(Value::String(id)) => match CallId::parse(id) {
+                Ok(id) => id,
+                Err(why) => {
+                    return Reply::error(
+                        400,
+                        format!("callId: {why} (at most {MAX_CALL_ID_BYTES} bytes)"),
+                    );
+                }
+            },
+            Some(other) => {
+                return Reply::error(
+                    400,
+                    format!(
+                        "callId: must be a string, got {}",
+                        short(&other.to_string())
+                    ),
+                );
+            }
+        };
+        if self.calls.contains_key(&id) {
+            return Reply::error(409, format!("callId: '{}' is in use", short(id.as_str())));
+        }
+        let identity = match offer.get("source") {
+            None | Some(Value::Null) => json!({
+                "@odata.type": "#microsoft.graph.identitySet",
+                "phone": {"@odata.type": "#microsoft.graph.identity", "id": "+15555550100"},
+            }),
+            Some(Value::Object(source)) => Value::Object(source.clone()),
+            Some(other) => {
+                return Reply::error(
+                    400,
+                    format!(
+                        "source: must be an identitySet object, got {}",
+                        short(&other.to_string())
+                    ),
+                );
+            }
+        };
+        let script = match offer.get("script") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(script) => match parse_script(script, &id) {
+                Ok(script) => script,
+                Err(reply) => return reply,
+            },
+        };
+        let source =
+            json!({"@odata.type": "#microsoft.graph.participantInfo", "identity": identity});
+        if let Err(reply) = self.create(id.clone(), now, CallState::Incoming, "incoming", source) {
+            return reply;
+        }
+        let expires = now.saturating_add(std::time::Duration::from_millis(OFFER_TIMEOUT_MS));
+        let entry = self.calls.get_mut(&id).expect("just created");
+        entry.script_on_establish = script;
+        entry.offer_expires = Some(expires);
+        let resource = entry.resource();
+        self.log_emulator(
+            &id,
+            now,
+            json!({"offer": self.config.bot_callback, "answer": 201}),
+        );
+        self.send_call_state(&id, now, "created", resource);
+        self.reschedule(&id);
+        Reply::json(201, &json!({"callId": id.as_str()}))
+    }
+
+    fn established(&self, id: &CallId) -> Result<(), Reply> {
+        match self.calls.get(id).map(|e| e.state) {
+            Some(CallState::Established) => Ok(()),
+            Some(state) => Err(Reply::error(
+                409,
+                format!(
+                    "call: caller events need an established call; this one is {}",
+                    state.as_str()
+                ),
+            )),
+            None => Err(Reply::error(404, "call: not found")),
+        }
+    }
+
+    fn caller_event(&mut self, now: Instant, id: &CallId, body: &[u8]) -> Reply {
+        let event = match json_object(body).and_then(|e| checked_event(e, id, "")) {
+            Ok(event) => event,
+            Err(reply) => return reply,
+        };
+        self.advance(id, now);
+        if let Err(reply) = self.established(id) {
+            return reply;
+        }
+        self.feed(id, now, Value::Object(event));
+        self.reschedule(id);
+        Reply::empty(202)
+    }
+
+    fn caller_script(&mut self, now: Instant, id: &CallId, body: &[u8]) -> Reply {
+        let script = match serde_json::from_slice::<Value>(body) {
+            Ok(script) => match parse_script(&script, id) {
+                Ok(script) => script,
+                Err(reply) => return reply,
+            },
+            Err(e) => return Reply::error(400, format!("body: not valid JSON: {e}")),
+        };
+        self.advance(id, now);
+        if let Err(reply) = self.established(id) {
+            return reply;
+        }
+        let entry = self.calls.get_mut(id).expect("established");
+        if let Err(full) = entry.script.handle_script(now, script.into_iter()) {
+            return Reply::error(400, format!("script: {full}"));
+        }
+        self.reschedule(id);
+        Reply::empty(202)
+    }
+
+    fn add_faults(&mut self, now: Instant, body: &[u8]) -> Reply {
+        let rules = match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Array(rules)) => rules,
+            Ok(rule @ Value::Object(_)) => vec![rule],
+            Ok(_) => {
+                return Reply::error(400, "body: must be a fault rule object or an array of them");
+            }
+            Err(e) => return Reply::error(400, format!("body: not valid JSON: {e}")),
+        };
+        let mut targets = Vec::new();
+        for (i, rule) in rules.iter().enumerate() {
+            let line = json!({"at_ms": 0, "fault": rule}).to_string();
+            if let Err(message) = Replayer::check_line(&line) {
+                return Reply::error(400, format!("rules[{i}]: {message}"));
+            }
+            let call = match rule.get("call") {
+                Some(Value::String(call)) => {
+                    let call = CallId::new(call);
+                    if !self.calls.contains_key(&call) {
+                        return Reply::error(
+                            404,
+                            format!(
+                                "rules[{i}].call: call '{}' was not found",
+                                short(call.as_str())
+                            ),
+                        );
+                    }
+                    Some(call)
+                }
+                _ => None,
+            };
+            targets.push(call);
+        }
+        let every = targets.iter().filter(|t| t.is_none()).count();
+        if self.every_call_faults.len() + every > MAX_EVERY_CALL_FAULTS {
+            return Reply::error(
+                400,
+                format!("rules: at most {MAX_EVERY_CALL_FAULTS} rules for every call may be set"),
+            );
+        }
+        for (rule, call) in rules.into_iter().zip(targets) {
+            let calls: Vec<CallId> = match call {
+                Some(call) => vec![call],
+                None => {
+                    self.every_call_faults.push(rule.clone());
+                    self.calls
+                        .iter()
+                        .filter(|(_, e)| e.state != CallState::Terminated)
+                        .map(|(id, _)| id.clone())
+                        .collect()
+                }
+            };
+            for id in calls {
+                self.advance(&id, now);
+                self.feed(&id, now, json!({ "fault": rule }));
+                self.reschedule(&id);
+            }
+        }
+        Reply::empty(202)
+    }
+
+    fn call_state(&mut self, now: Instant, id: &CallId) -> Reply {
+        self.advance(id, now);
+        let Some(entry) = self.calls.get(id) else {
+            return Reply::error(404, "call: not found");
+        };
+        let inspect = ReplayRecord::Inspect {
+            at: now,
+            call: id.clone(),
+            view: entry.run.view(id),
+        };
+        let mut line = Vec::new();
+        let _ = write_jsonl(
+            &mut line,
+            std::slice::from_ref(&inspect),
+            &self.replay,
+            false,
+        );
+        let queue = serde_json::from_slice::<Value>(&line)
+            .ok()
+            .and_then(|mut v| v.get_mut("inspect").map(Value::take))
+            .unwrap_or(Value::Null);
+        let stats = entry.stats;
+        Reply::json(
+            200,
+            &json!({
+                "callId": id.as_str(),
+                "state": entry.state.as_str(),
+                "direction": entry.direction,
+                "queue": queue,
+                "delivery": {
+                    "sent": stats.sent,
+                    "retried": stats.retried,
+                    "dropped": stats.dropped,
+                    "pending": entry.outbox.len(),
+                },
+                "logDropped": entry.log_dropped,
+            }),
+        )
+    }
+
+    fn call_log(&mut self, now: Instant, id: &CallId, query: &str) -> Reply {
+        self.advance(id, now);
+        let Some(entry) = self.calls.get(id) else {
+            return Reply::error(404, "call: not found");
+        };
+        let timeline = query.split('&').any(|p| p == "format=timeline");
+        if !timeline
+            && query
+                .split('&')
+                .any(|p| p.starts_with("format=") && p != "format=jsonl")
+        {
+            return Reply::error(400, "format: must be jsonl or timeline");
+        }
+        let mut out = Vec::new();
+        let mut writer = TimelineWriter::default();
+        for entry in &entry.log {
+            match (entry, timeline) {
+                (LogEntry::Engine(record), false) => {
+                    let _ =
+                        write_jsonl(&mut out, std::slice::from_ref(record), &self.replay, false);
+                }
+                (LogEntry::Engine(record), true) => {
+                    let _ = writer.write(&mut out, std::slice::from_ref(record));
+                }
+                (LogEntry::Emulator(at, note), false) => {
+                    let line = json!({"at_ms": at.as_millis(), "emulator": note});
+                    out.extend_from_slice(line.to_string().as_bytes());
+                    out.push(b'\n');
+                }
+                (LogEntry::Emulator(at, note), true) => {
+                    let ms = at.as_millis();
+                    let text = format!(
+                        "{:>6}.{:03}s  {:<10} {:<9} {}\n",
+                        ms / 1000,
+                        ms % 1000,
+                        ivr_media_queue::replay::terminal_safe(id.as_str()),
+                        "emulator",
+                        ivr_media_queue::replay::terminal_safe(&note.to_string())
+                    );
+                    out.extend_from_slice(text.as_bytes());
+                }
+            }
+        }
+        let content_type = if timeline {
+            "text/plain; charset=utf-8"
+        } else {
+            "application/x-ndjson"
+        };
+        Reply::text(
+            200,
+            content_type,
+            String::from_utf8_lossy(&out).into_owned(),
+        )
+    }
+
+    fn call_scenario(&mut self, now: Instant, id: &CallId) -> Reply {
+        self.advance(id, now);
+        let Some(entry) = self.calls.get(id) else {
+            return Reply::error(404, "call: not found");
+        };
+        if !entry.scenario_complete {
+            return Reply::error(
+                409,
+                format!(
+                    "scenario: the call's inputs passed {MAX_SCENARIO_LINES} lines and are no longer kept"
+                ),
+            );
+        }
+        let mut text = entry.scenario.join("\n");
+        text.push('\n');
+        text.push_str(&json!({"at_ms": now.as_millis()}).to_string());
+        text.push('\n');
+        Reply::text(200, "application/x-ndjson", text)
+    }
+}
+
+/// A caller event from outside: an object in `ivr-replay`'s event shape,
+/// without `at_ms` and `call` (`at_ms` allowed only in scripts).
+fn checked_event(
+    mut event: Map<String, Value>,
+    id: &CallId,
+    field: &str,
+) -> Result<Map<String, Value>, Reply> {
+    const KEYS: [&str; 5] = ["event", "tone", "reason", "operation", "resultInfo"];
+    if let Some(key) = event.keys().find(|k| !KEYS.contains(&k.as_str())) {
+        return Err(Reply::error(
+            400,
+            format!(
+                "{field}{key}: unknown field (an event has event, tone, reason, operation, resultInfo)"
+            ),
+        ));
+    }
+    if event.get("event").and_then(Value::as_str) == Some("callEstablished") {
+        return Err(Reply::error(
+            400,
+            format!("{field}event: callEstablished is the emulator's to send (answer the call)"),
+        ));
+    }
+    event.insert("call".to_owned(), json!(id.as_str()));
+    let mut line = event.clone();
+    line.insert("at_ms".to_owned(), json!(0));
+    Replayer::check_line(&Value::Object(line).to_string())
+        .map_err(|message| Reply::error(400, format!("{field}{message}")))?;
+    event.remove("call");
+    Ok(event)
+}
+
+/// A script: a list of events with `at_ms` offsets.
+fn parse_script(script: &Value, id: &CallId) -> Result<Vec<(u64, CallerEvent)>, Reply> {
+    let Value::Array(items) = script else {
+        return Err(Reply::error(400, "script: must be a list of events"));
+    };
+    if items.len() > ivr_media_queue::sim::MAX_SCRIPTED_EVENTS {
+        return Err(Reply::error(
+            400,
+            format!(
+                "script: at most {} events",
+                ivr_media_queue::sim::MAX_SCRIPTED_EVENTS
+            ),
+        ));
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let Value::Object(item) = item else {
+                return Err(Reply::error(400, format!("script[{i}]: must be an object")));
+            };
+            let mut item = item.clone();
+            let at = match item.remove("at_ms") {
+                Some(Value::Number(n))
+                    if n.as_u64()
+                        .is_some_and(|n| n <= ivr_media_queue::sim::MAX_SIMULATED_MS * 24) =>
+                {
+                    n.as_u64().unwrap_or(0)
+                }
+                Some(other) => {
+                    return Err(Reply::error(
+                        400,
+                        format!(
+                            "script[{i}].at_ms: must be a whole number of ms, 0 to a day, got {}",
+                            short(&other.to_string())
+                        ),
+                    ));
+                }
+                None => return Err(Reply::error(400, format!("script[{i}].at_ms: is required"))),
+            };
+            let event = checked_event(item, id, &format!("script[{i}]."))?;
+            Ok((at, event))
+        })
+        .collect()
+}
+
+fn percent_decoded(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}

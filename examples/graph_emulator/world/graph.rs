@@ -1,0 +1,309 @@
+//! The Graph surface (EMULATOR.md, "The Graph surface"): call control is
+//! the emulator's own; media actions, `GET` of an operation and `DELETE` of
+//! an established call go through the call's run, the crate's wire layer.
+
+use ivr_media_queue::CallId;
+use ivr_media_queue::Instant;
+use ivr_media_queue::wire;
+use serde_json::{Map, Value, json};
+
+use super::{ANSWER_SETUP_MS, CallState, Reply, World, short};
+use crate::options::check_http_url;
+
+impl World {
+    /// Serves a Graph request (EMULATOR.md, "The Graph surface"). `url` is
+    /// the request's path and query.
+    pub fn graph(&mut self, now: Instant, method: &str, url: &str, body: &[u8]) -> Reply {
+        let segments = match wire::call_path_segments(url) {
+            Ok((_, segments)) => segments,
+            Err(error) => return Reply::graph_error(&error),
+        };
+        let action = |s: &str| {
+            let name = s.strip_prefix("microsoft.graph.").unwrap_or(s);
+            name.to_ascii_lowercase()
+        };
+        let method = method.to_ascii_uppercase();
+        match (method.as_str(), segments.as_slice()) {
+            ("POST", []) => self.create_outgoing(now, body),
+            ("GET", [id]) => self.get_call(id),
+            ("POST", [id, a]) if action(a) == "answer" => self.answer(now, id, body),
+            ("POST", [id, a]) if action(a) == "reject" => self.reject(now, id, body),
+            ("DELETE", [id])
+                if self.state_of(id).is_some_and(|s| {
+                    matches!(s, CallState::Incoming | CallState::Establishing)
+                }) =>
+            {
+                let id = CallId::new(id);
+                self.log_emulator(&id, now, json!({"request": "DELETE", "answer": 204}));
+                self.end_unestablished(&id, now, ended_by_the_bot());
+                Reply::empty(204)
+            }
+            (_, [id, ..])
+                if self
+                    .state_of(id)
+                    .is_some_and(|s| s != CallState::Incoming && s != CallState::Establishing) =>
+            {
+                let id = CallId::new(id);
+                self.media_request(now, &id, &method, url, body)
+            }
+            _ => {
+                // A call the emulator does not hold (or not yet in the
+                // engine): the engine's own answer.
+                let response =
+                    wire::handle_http(&self.stranger, &self.replay.wire, now, &method, url, body);
+                Reply::from_graph(response)
+            }
+        }
+    }
+
+    fn state_of(&self, id: &str) -> Option<CallState> {
+        self.calls.get(&CallId::new(id)).map(|e| e.state)
+    }
+
+    /// A media action, `GET` of an operation or `DELETE`, through the call's
+    /// run (the crate's wire layer), byte for byte what `ivr-replay` answers.
+    fn media_request(
+        &mut self,
+        now: Instant,
+        id: &CallId,
+        method: &str,
+        url: &str,
+        body: &[u8],
+    ) -> Reply {
+        self.advance(id, now);
+        // `$opN` means something to a scenario line; `%24` reads back as `$`.
+        let mut request = json!({"method": method, "url": url.replace('$', "%24")});
+        if !body.is_empty() {
+            request["rawBody"] = json!(String::from_utf8_lossy(body));
+        }
+        let response = self.feed(id, now, json!({ "request": request }));
+        self.reschedule(id);
+        match response {
+            Some(response) => Reply::from_graph(response),
+            None => Reply::error(500, "the call's run gave no response"),
+        }
+    }
+
+    fn get_call(&mut self, id: &str) -> Reply {
+        match self.calls.get(&CallId::new(id)) {
+            Some(entry) if entry.state != CallState::Terminated => {
+                Reply::json(200, &entry.resource())
+            }
+            _ => Reply::error(404, format!("call '{}' was not found", short(id))),
+        }
+    }
+
+    /// `POST /communications/calls`: an outgoing call, answered by the
+    /// callee after `--answer-ms`.
+    fn create_outgoing(&mut self, now: Instant, body: &[u8]) -> Reply {
+        let call = match json_object(body) {
+            Ok(call) => call,
+            Err(reply) => return reply,
+        };
+        let callback = match callback_uri(&call) {
+            Ok(url) => url,
+            Err(reply) => return reply,
+        };
+        if let Err(reply) = service_hosted(&call) {
+            return reply;
+        }
+        let targets = match call.get("targets") {
+            Some(Value::Array(targets)) if !targets.is_empty() => Value::Array(targets.clone()),
+            _ => {
+                return Reply::error(
+                    400,
+                    "targets: an outgoing call needs at least one invitationParticipantInfo",
+                );
+            }
+        };
+        let id = self.new_call_id();
+        let source = json!({
+            "@odata.type": "#microsoft.graph.participantInfo",
+            "identity": {
+                "@odata.type": "#microsoft.graph.identitySet",
+                "application": {"@odata.type": "#microsoft.graph.identity", "id": "graph-emulator-bot", "displayName": "bot"},
+            },
+        });
+        if let Err(reply) =
+            self.create(id.clone(), now, CallState::Establishing, "outgoing", source)
+        {
+            return reply;
+        }
+        let answer_at = now.saturating_add(std::time::Duration::from_millis(self.config.answer_ms));
+        let entry = self.calls.get_mut(&id).expect("just created");
+        entry.callback = Some(callback);
+        entry.targets = targets;
+        if let Some(modalities) = call.get("requestedModalities") {
+            entry.modalities = modalities.clone();
+        }
+        entry.establish_at = Some(answer_at);
+        let resource = entry.resource();
+        self.log_emulator(&id, now, json!({"request": "create", "answer": 201}));
+        self.send_call_state(&id, now, "updated", resource.clone());
+        self.reschedule(&id);
+        let mut reply = Reply::json(201, &resource);
+        reply.location = Some(format!(
+            "https://graph.microsoft.com/v1.0/communications/calls/{}",
+            id.as_str()
+        ));
+        reply
+    }
+
+    fn answer(&mut self, now: Instant, id: &str, body: &[u8]) -> Reply {
+        let id = CallId::new(id);
+        match self.state_of(id.as_str()) {
+            None | Some(CallState::Terminated) => {
+                return Reply::error(404, format!("call '{}' was not found", short(id.as_str())));
+            }
+            Some(CallState::Incoming) => {}
+            Some(state) => {
+                return Reply::error(
+                    400,
+                    format!(
+                        "call: only an incoming call can be answered; this one is {}",
+                        state.as_str()
+                    ),
+                );
+            }
+        }
+        let answer = match json_object(body) {
+            Ok(answer) => answer,
+            Err(reply) => return reply,
+        };
+        let callback = match callback_uri(&answer) {
+            Ok(url) => url,
+            Err(reply) => return reply,
+        };
+        if let Err(reply) = service_hosted(&answer) {
+            return reply;
+        }
+        let entry = self.calls.get_mut(&id).expect("state_of found it");
+        entry.state = CallState::Establishing;
+        entry.callback = Some(callback);
+        entry.offer_expires = None;
+        if let Some(modalities) = answer.get("acceptedModalities") {
+            entry.modalities = modalities.clone();
+        }
+        entry.establish_at =
+            Some(now.saturating_add(std::time::Duration::from_millis(ANSWER_SETUP_MS)));
+        let resource = entry.resource();
+        self.log_emulator(&id, now, json!({"request": "answer", "answer": 202}));
+        self.send_call_state(&id, now, "updated", resource);
+        self.reschedule(&id);
+        Reply::empty(202)
+    }
+
+    fn reject(&mut self, now: Instant, id: &str, body: &[u8]) -> Reply {
+        let id = CallId::new(id);
+        match self.state_of(id.as_str()) {
+            None | Some(CallState::Terminated) => {
+                return Reply::error(404, format!("call '{}' was not found", short(id.as_str())));
+            }
+            Some(CallState::Incoming) => {}
+            Some(state) => {
+                return Reply::error(
+                    400,
+                    format!(
+                        "call: only an incoming call can be rejected; this one is {}",
+                        state.as_str()
+                    ),
+                );
+            }
+        }
+        let reject = if body.iter().all(u8::is_ascii_whitespace) {
+            Map::new()
+        } else {
+            match json_object(body) {
+                Ok(reject) => reject,
+                Err(reply) => return reply,
+            }
+        };
+        let (code, message) = match reject.get("reason") {
+            None | Some(Value::Null) => (603, "The call was rejected."),
+            Some(Value::String(r)) if r.eq_ignore_ascii_case("none") => {
+                (603, "The call was rejected.")
+            }
+            Some(Value::String(r)) if r.eq_ignore_ascii_case("busy") => {
+                (486, "The call was rejected: busy.")
+            }
+            Some(Value::String(r)) if r.eq_ignore_ascii_case("forbidden") => {
+                (403, "The call was rejected: forbidden.")
+            }
+            Some(other) => {
+                return Reply::error(
+                    400,
+                    format!(
+                        "reason: must be none, busy or forbidden, got {}",
+                        short(&other.to_string())
+                    ),
+                );
+            }
+        };
+        self.log_emulator(&id, now, json!({"request": "reject", "answer": 202}));
+        let result = json!({
+            "@odata.type": "#microsoft.graph.resultInfo",
+            "code": code,
+            "subcode": 0,
+            "message": message,
+        });
+        self.end_unestablished(&id, now, result);
+        Reply::empty(202)
+    }
+}
+
+/// 200/5001, as the engine ends a call the bot deletes.
+fn ended_by_the_bot() -> Value {
+    json!({
+        "@odata.type": "#microsoft.graph.resultInfo",
+        "code": 200,
+        "subcode": 5001,
+        "message": "The conversation has ended.",
+    })
+}
+
+pub(super) fn json_object(body: &[u8]) -> Result<Map<String, Value>, Reply> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(Reply::error(400, "body: must be a JSON object")),
+        Err(e) => Err(Reply::error(400, format!("body: not valid JSON: {e}"))),
+    }
+}
+
+fn callback_uri(object: &Map<String, Value>) -> Result<String, Reply> {
+    match object.get("callbackUri") {
+        Some(Value::String(url)) => check_http_url(url)
+            .map(|()| url.clone())
+            .map_err(|e| Reply::error(400, format!("callbackUri: {e}"))),
+        Some(other) => Err(Reply::error(
+            400,
+            format!(
+                "callbackUri: must be a string, got {}",
+                short(&other.to_string())
+            ),
+        )),
+        None => Err(Reply::error(
+            400,
+            "callbackUri: is required (where the call's notifications go)",
+        )),
+    }
+}
+
+/// Only service-hosted media: the engine is the media queue.
+fn service_hosted(object: &Map<String, Value>) -> Result<(), Reply> {
+    let kind = object
+        .get("mediaConfig")
+        .and_then(|m| m.get("@odata.type"))
+        .and_then(Value::as_str)
+        .map(|t| t.trim_start_matches('#').to_ascii_lowercase());
+    match kind.as_deref() {
+        Some("microsoft.graph.servicehostedmediaconfig") => Ok(()),
+        Some("microsoft.graph.apphostedmediaconfig") => Err(Reply::error(
+            400,
+            "mediaConfig: app-hosted media is not emulated; use #microsoft.graph.serviceHostedMediaConfig",
+        )),
+        _ => Err(Reply::error(
+            400,
+            "mediaConfig: must be {\"@odata.type\": \"#microsoft.graph.serviceHostedMediaConfig\"}",
+        )),
+    }
+}
