@@ -190,7 +190,7 @@ impl World {
             return reply;
         }
         let entry = self.calls.get_mut(id).expect("established");
-        if let Err(full) = entry.script.handle_script(now, script.into_iter()) {
+        if let Err(full) = entry.script.handle_script(now, script) {
             return Reply::error(400, format!("script: {full}"));
         }
         self.reschedule(id);

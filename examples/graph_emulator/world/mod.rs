@@ -399,7 +399,7 @@ impl World {
                     entry.state = CallState::Established;
                     let script = std::mem::take(&mut entry.script_on_establish);
                     // Bounded when the offer was taken.
-                    let _ = entry.script.handle_script(at, script.into_iter());
+                    let _ = entry.script.handle_script(at, script);
                     let line = json!({"event": "callEstablished", "call": id.as_str()});
                     self.feed(id, at, line);
                 }
