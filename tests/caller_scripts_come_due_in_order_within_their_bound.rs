@@ -12,10 +12,7 @@ fn events_come_due_in_time_then_script_order() {
         .handle_script(start, [(500, "b"), (100, "a"), (500, "c")])
         .unwrap();
     script
-        .handle_script(
-            Instant::from_millis(1_400),
-            [(200, "d"), (0, "now")].into_iter(),
-        )
+        .handle_script(Instant::from_millis(1_400), [(200, "d"), (0, "now")])
         .unwrap();
     assert_eq!(script.poll_timeout(), Some(Instant::from_millis(1_100)));
     assert_eq!(script.poll_event(Instant::from_millis(1_099)), None);
