@@ -360,16 +360,17 @@ impl World {
         std::mem::take(&mut self.wake)
     }
 
-    /// Fires everything due at or before `now`, on every call.
+    /// Fires everything due at or before `now`, on every call (each call
+    /// once: what a call schedules at or before `now` while it runs, it
+    /// runs itself).
     pub fn run_due(&mut self, now: Instant) {
-        while let Some((at, id)) = self.timers.first().cloned() {
-            if at > now {
-                break;
-            }
-            self.timers.pop_first();
-            if let Some(entry) = self.calls.get_mut(&id) {
-                entry.deadline = None;
-            }
+        let due: Vec<CallId> = self
+            .timers
+            .iter()
+            .take_while(|(at, _)| *at <= now)
+            .map(|(_, id)| id.clone())
+            .collect();
+        for id in due {
             self.advance(&id, now);
         }
     }
@@ -392,7 +393,18 @@ impl World {
                 Due::Run => {
                     let mut records = Vec::new();
                     entry.run.handle_timeout(at, &mut records);
+                    let stuck = entry.run.poll_timeout() == Some(at);
                     self.absorb(id, records);
+                    if stuck {
+                        // A run that fires nothing at its own deadline would
+                        // spin the timer task; the crate promises it cannot.
+                        self.log_emulator(
+                            id,
+                            at,
+                            json!({"error": "the call's run did not advance past its deadline"}),
+                        );
+                        break;
+                    }
                 }
                 Due::Establish => {
                     entry.establish_at = None;
