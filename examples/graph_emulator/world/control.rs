@@ -8,8 +8,8 @@ use serde_json::{Map, Value, json};
 
 use super::graph::json_object;
 use super::{
-    CallState, CallerEvent, LogEntry, MAX_EVERY_CALL_FAULTS, MAX_SCENARIO_LINES, OFFER_TIMEOUT_MS,
-    Reply, World, short,
+    CallState, CallerEvent, LogEntry, MAX_EVERY_CALL_FAULTS, MAX_KEPT_LINES, MAX_SCENARIO_LINES,
+    OFFER_TIMEOUT_MS, Reply, World, short,
 };
 
 impl World {
@@ -190,7 +190,7 @@ impl World {
             return reply;
         }
         let entry = self.calls.get_mut(id).expect("established");
-        if let Err(full) = entry.script.handle_script(now, script.into_iter()) {
+        if let Err(full) = entry.script.handle_script(now, script) {
             return Reply::error(400, format!("script: {full}"));
         }
         self.reschedule(id);
@@ -362,7 +362,7 @@ impl World {
             return Reply::error(
                 409,
                 format!(
-                    "scenario: the call's inputs passed {MAX_SCENARIO_LINES} lines and are no longer kept"
+                    "scenario: the call's inputs passed {MAX_SCENARIO_LINES} lines (or the emulator's {MAX_KEPT_LINES} for all calls) and are no longer kept"
                 ),
             );
         }

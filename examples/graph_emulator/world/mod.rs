@@ -15,6 +15,7 @@
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 mod control;
 mod graph;
@@ -40,6 +41,9 @@ pub const KEPT_ENDED_CALLS: usize = 1_000;
 pub const MAX_LOG_ENTRIES: usize = 50_000;
 /// Scenario lines a call keeps; past it, the call has no export.
 pub const MAX_SCENARIO_LINES: usize = 50_000;
+/// Log entries and scenario lines all calls keep together (about a
+/// gigabyte at worst); past it, a call logs no more and has no export.
+pub const MAX_KEPT_LINES: usize = 4_000_000;
 /// Fault rules for every call that new calls receive.
 pub const MAX_EVERY_CALL_FAULTS: usize = 64;
 
@@ -206,6 +210,8 @@ struct CallEntry {
     notifications: u64,
     /// The deadline the call holds in [`World::timers`].
     deadline: Option<Instant>,
+    /// Lines all calls keep (log entries and scenario lines).
+    kept: Arc<AtomicUsize>,
 }
 
 /// What is due next on a call, in the order ties are taken.
@@ -251,11 +257,28 @@ impl CallEntry {
     }
 
     fn log(&mut self, entry: LogEntry) {
-        if self.log.len() < MAX_LOG_ENTRIES {
+        if self.log.len() < MAX_LOG_ENTRIES && self.keep_one() {
             self.log.push(entry);
         } else {
             self.log_dropped += 1;
         }
+    }
+
+    fn keep_scenario_line(&mut self, line: String) {
+        if self.scenario_complete && self.scenario.len() < MAX_SCENARIO_LINES && self.keep_one() {
+            self.scenario.push(line);
+        } else {
+            self.scenario_complete = false;
+        }
+    }
+
+    /// Takes room for one more kept line from the budget of all calls.
+    fn keep_one(&self) -> bool {
+        self.kept
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |kept| {
+                (kept < MAX_KEPT_LINES).then_some(kept + 1)
+            })
+            .is_ok()
     }
 }
 
@@ -281,6 +304,8 @@ pub struct World {
     /// Answers requests for calls the emulator does not hold, exactly as
     /// the engine answers them.
     stranger: Engine,
+    /// Log entries and scenario lines all calls keep.
+    kept: Arc<AtomicUsize>,
 }
 
 impl World {
@@ -313,6 +338,7 @@ impl World {
             armed: None,
             wake: false,
             stranger,
+            kept: Arc::new(AtomicUsize::new(0)),
         })
     }
 
@@ -334,16 +360,17 @@ impl World {
         std::mem::take(&mut self.wake)
     }
 
-    /// Fires everything due at or before `now`, on every call.
+    /// Fires everything due at or before `now`, on every call (each call
+    /// once: what a call schedules at or before `now` while it runs, it
+    /// runs itself).
     pub fn run_due(&mut self, now: Instant) {
-        while let Some((at, id)) = self.timers.first().cloned() {
-            if at > now {
-                break;
-            }
-            self.timers.pop_first();
-            if let Some(entry) = self.calls.get_mut(&id) {
-                entry.deadline = None;
-            }
+        let due: Vec<CallId> = self
+            .timers
+            .iter()
+            .take_while(|(at, _)| *at <= now)
+            .map(|(_, id)| id.clone())
+            .collect();
+        for id in due {
             self.advance(&id, now);
         }
     }
@@ -366,14 +393,25 @@ impl World {
                 Due::Run => {
                     let mut records = Vec::new();
                     entry.run.handle_timeout(at, &mut records);
+                    let stuck = entry.run.poll_timeout() == Some(at);
                     self.absorb(id, records);
+                    if stuck {
+                        // A run that fires nothing at its own deadline would
+                        // spin the timer task; the crate promises it cannot.
+                        self.log_emulator(
+                            id,
+                            at,
+                            json!({"error": "the call's run did not advance past its deadline"}),
+                        );
+                        break;
+                    }
                 }
                 Due::Establish => {
                     entry.establish_at = None;
                     entry.state = CallState::Established;
                     let script = std::mem::take(&mut entry.script_on_establish);
                     // Bounded when the offer was taken.
-                    let _ = entry.script.handle_script(at, script.into_iter());
+                    let _ = entry.script.handle_script(at, script);
                     let line = json!({"event": "callEstablished", "call": id.as_str()});
                     self.feed(id, at, line);
                 }
@@ -435,11 +473,7 @@ impl World {
         let text = Value::Object(line).to_string();
         let mut records = Vec::new();
         let result = entry.run.run_line(&text, &mut records);
-        if entry.scenario.len() < MAX_SCENARIO_LINES {
-            entry.scenario.push(text);
-        } else {
-            entry.scenario_complete = false;
-        }
+        entry.keep_scenario_line(text);
         if let Err(error) = result {
             // The emulator builds every line and checks outside input
             // first: this is its bug, kept in the log.
@@ -639,7 +673,7 @@ impl World {
         let mut records = Vec::new();
         run.run_line(&self.config_line, &mut records)
             .map_err(|e| Reply::error(500, format!("config: {e}")))?;
-        let entry = CallEntry {
+        let mut entry = CallEntry {
             id: id.clone(),
             state,
             direction,
@@ -648,7 +682,7 @@ impl World {
             modalities: json!(["audio"]),
             callback: None,
             run,
-            scenario: vec![self.config_line.clone()],
+            scenario: Vec::new(),
             scenario_complete: true,
             log: Vec::new(),
             log_dropped: 0,
@@ -661,7 +695,9 @@ impl World {
             stats: DeliveryStats::default(),
             notifications: 0,
             deadline: None,
+            kept: Arc::clone(&self.kept),
         };
+        entry.keep_scenario_line(self.config_line.clone());
         self.calls.insert(id.clone(), entry);
         for rule in self.every_call_faults.clone() {
             self.feed(&id, now, json!({ "fault": rule }));
@@ -698,8 +734,9 @@ impl World {
         self.forget_ended(MAX_CALLS);
     }
 
-    /// Forgets the oldest ended calls beyond [`KEPT_ENDED_CALLS`], and more
-    /// until at most `total` calls are held.
+    /// Forgets the oldest ended calls beyond [`KEPT_ENDED_CALLS`] whose
+    /// notifications are all delivered or dropped, and more, delivered or
+    /// not, until at most `total` calls are held.
     fn forget_ended(&mut self, total: usize) {
         while self.ended.len() > KEPT_ENDED_CALLS
             || (self.calls.len() > total && !self.ended.is_empty())
@@ -707,7 +744,15 @@ impl World {
             let Some(id) = self.ended.pop_front() else {
                 break;
             };
+            let undelivered = self.calls.get(&id).is_some_and(|e| !e.outbox.is_empty());
+            if undelivered && self.calls.len() <= total {
+                // Still delivering: kept until it is done or room is short.
+                self.ended.push_front(id);
+                break;
+            }
             if let Some(entry) = self.calls.remove(&id) {
+                let lines = entry.log.len() + entry.scenario.len();
+                self.kept.fetch_sub(lines, Ordering::Relaxed);
                 if let Some(deadline) = entry.deadline {
                     self.timers.remove(&(deadline, id));
                 }
