@@ -27,7 +27,10 @@ fn assert_not_found(reply: &crate::world::Reply) {
 fn assert_wrong_state(reply: &crate::world::Reply, state: &str) {
     assert_bad_field(reply, "call");
     let (_, _, message) = error_of(reply);
-    assert!(message.ends_with(&format!("this one is {state}")), "{message}");
+    assert!(
+        message.ends_with(&format!("this one is {state}")),
+        "{message}"
+    );
 }
 
 #[test]

@@ -46,7 +46,10 @@ fn an_offered_call_through_its_life() {
     assert!(call.get("callbackUri").is_none(), "{call}");
 
     let url = "/v1.0/communications/calls/o1/answer";
-    assert_eq!(graph(&mut w, 10, "POST", url, &answer_body(APP)).status, 202);
+    assert_eq!(
+        graph(&mut w, 10, "POST", url, &answer_body(APP)).status,
+        202
+    );
     let (status, call) = get(&mut w, 10, "o1");
     assert_eq!(status, 200);
     assert_eq!(call["state"], json!("establishing"));

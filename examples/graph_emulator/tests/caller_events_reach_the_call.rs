@@ -16,7 +16,11 @@ fn caller_events_reach_the_call() {
     let mut w = world(&["--bot-callback", BOT, "--seed", "8"]);
     let at = established(&mut w, 0, "ev");
     let id = CallId::new("ev");
-    assert_eq!(drain(&mut w, at, &id).len(), 3, "offer, establishing, established");
+    assert_eq!(
+        drain(&mut w, at, &id).len(),
+        3,
+        "offer, establishing, established"
+    );
     let base = "/v1.0/communications/calls/ev";
     let subscribed = graph(
         &mut w,

@@ -23,35 +23,91 @@ enum Step {
 
 fn steps() -> Vec<Step> {
     use Step::{Event, Request};
-    let prompt = |uri: &str| json!({"@odata.type": "#microsoft.graph.mediaPrompt",
-        "mediaInfo": {"@odata.type": "#microsoft.graph.mediaInfo", "uri": uri}});
+    let prompt = |uri: &str| {
+        json!({"@odata.type": "#microsoft.graph.mediaPrompt",
+        "mediaInfo": {"@odata.type": "#microsoft.graph.mediaInfo", "uri": uri}})
+    };
     vec![
-        Request(200, "POST", "v1.0", "/subscribeToTone", json!({"clientContext": "tones"})),
-        Request(300, "POST", "v1.0", "/playPrompt", json!({"clientContext": "menu",
+        Request(
+            200,
+            "POST",
+            "v1.0",
+            "/subscribeToTone",
+            json!({"clientContext": "tones"}),
+        ),
+        Request(
+            300,
+            "POST",
+            "v1.0",
+            "/playPrompt",
+            json!({"clientContext": "menu",
             "prompts": [prompt("https://cdn.example/intro.wav?durationMs=700"),
-                        prompt("https://cdn.example/options.wav?durationMs=2500")]})),
-        Request(400, "POST", "v1.0", "/recordResponse", json!({"clientContext": "message",
+                        prompt("https://cdn.example/options.wav?durationMs=2500")]}),
+        ),
+        Request(
+            400,
+            "POST",
+            "v1.0",
+            "/recordResponse",
+            json!({"clientContext": "message",
             "prompts": [prompt("https://cdn.example/beep-after.wav?durationMs=300")],
-            "playBeep": true, "stopTones": ["#"], "maxRecordDurationInSeconds": 30})),
+            "playBeep": true, "stopTones": ["#"], "maxRecordDurationInSeconds": 30}),
+        ),
         Request(500, "GET", "v1.0", "/operations/$op2", Value::Null),
         Request(1_200, "GET", "v1.0", "/operations/$op2", Value::Null),
         // A bad body, an unknown action, an unknown operation.
-        Request(1_300, "POST", "v1.0", "/playPrompt", json!({"clientContext": "bad", "prompts": "x"})),
+        Request(
+            1_300,
+            "POST",
+            "v1.0",
+            "/playPrompt",
+            json!({"clientContext": "bad", "prompts": "x"}),
+        ),
         Request(1_400, "POST", "v1.0", "/sing", json!({})),
-        Request(1_500, "GET", "v1.0", "/operations/00000000-0000-4000-8000-000000000000", Value::Null),
+        Request(
+            1_500,
+            "GET",
+            "v1.0",
+            "/operations/00000000-0000-4000-8000-000000000000",
+            Value::Null,
+        ),
         Event(3_000, json!({"event": "tone", "tone": "1"})),
-        Request(3_100, "POST", "beta", "/record", json!({"clientContext": "beta-record",
-            "prompts": [], "playBeep": false, "stopTones": ["#"]})),
-        Request(3_200, "POST", "v1.0", "/playPrompt", json!({"clientContext": "queued",
-            "prompts": [prompt("https://cdn.example/later.wav?fail=download")]})),
+        Request(
+            3_100,
+            "POST",
+            "beta",
+            "/record",
+            json!({"clientContext": "beta-record",
+            "prompts": [], "playBeep": false, "stopTones": ["#"]}),
+        ),
+        Request(
+            3_200,
+            "POST",
+            "v1.0",
+            "/playPrompt",
+            json!({"clientContext": "queued",
+            "prompts": [prompt("https://cdn.example/later.wav?fail=download")]}),
+        ),
         Event(5_000, json!({"event": "speechStarted"})),
         Event(6_000, json!({"event": "tone", "tone": "#"})),
         Request(6_100, "GET", "v1.0", "/operations/$op3", Value::Null),
-        Request(6_200, "POST", "v1.0", "/cancelMediaProcessing", json!({"clientContext": "stop"})),
+        Request(
+            6_200,
+            "POST",
+            "v1.0",
+            "/cancelMediaProcessing",
+            json!({"clientContext": "stop"}),
+        ),
         Request(6_300, "GET", "beta", "/operations/$op5", Value::Null),
         Request(7_000, "DELETE", "v1.0", "", Value::Null),
-        Request(7_100, "POST", "v1.0", "/playPrompt", json!({"clientContext": "too-late",
-            "prompts": [prompt("https://cdn.example/bye.wav")]})),
+        Request(
+            7_100,
+            "POST",
+            "v1.0",
+            "/playPrompt",
+            json!({"clientContext": "too-late",
+            "prompts": [prompt("https://cdn.example/bye.wav")]}),
+        ),
         Request(7_200, "GET", "v1.0", "/operations/$op2", Value::Null),
     ]
 }
@@ -76,7 +132,10 @@ fn media_actions_answer_as_replay() {
     let offered = control(&mut w, 0, "POST", "/emulator/calls", &offer);
     assert_eq!(offered.status, 201, "{}", offered.body);
     let url = format!("/v1.0/communications/calls/{CALL}/answer");
-    assert_eq!(graph(&mut w, 0, "POST", &url, &answer_body(super::support::APP)).status, 202);
+    assert_eq!(
+        graph(&mut w, 0, "POST", &url, &answer_body(super::support::APP)).status,
+        202
+    );
     let mut operations: Vec<String> = Vec::new();
     let mut answers = Vec::new();
     for step in steps() {
@@ -89,7 +148,11 @@ fn media_actions_answer_as_replay() {
                     rest = rest.replace(&format!("$op{}", n + 1), id);
                 }
                 let url = format!("/{version}/communications/calls/{CALL}{rest}");
-                let body = if body.is_null() { String::new() } else { body.to_string() };
+                let body = if body.is_null() {
+                    String::new()
+                } else {
+                    body.to_string()
+                };
                 let reply = graph(&mut w, at, method, &url, &body);
                 if method == "POST" && reply.status == 200 {
                     let id = json_of(&reply)["id"].as_str().expect("an id").to_owned();
@@ -109,7 +172,9 @@ fn media_actions_answer_as_replay() {
     for step in steps() {
         scenario.push(match step {
             Step::Request(at, method, version, rest, body) => {
-                let url = format!("https://graph.microsoft.com/{version}/communications/calls/{CALL}{rest}");
+                let url = format!(
+                    "https://graph.microsoft.com/{version}/communications/calls/{CALL}{rest}"
+                );
                 let mut request = json!({"method": method, "url": url});
                 if !body.is_null() {
                     request["body"] = body;
@@ -150,7 +215,13 @@ fn media_actions_answer_as_replay() {
     }
     assert_eq!(operations.len(), 6, "{statuses:?}");
     // And the call's run never stopped.
-    let log = control(&mut w, 8_000, "GET", &format!("/emulator/calls/{CALL}/log"), "");
+    let log = control(
+        &mut w,
+        8_000,
+        "GET",
+        &format!("/emulator/calls/{CALL}/log"),
+        "",
+    );
     for line in log_lines(&log.body) {
         assert!(line["emulator"].get("error").is_none(), "{line}");
         assert!(line.get("trace").is_none(), "every event lands: {line}");

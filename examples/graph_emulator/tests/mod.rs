@@ -3,11 +3,16 @@
 
 mod support;
 
-mod double_slash_paths_reach_the_call;
 mod answer_only_for_an_incoming_call;
+mod double_slash_paths_reach_the_call;
 mod reject_reasons_give_result_codes;
 mod unanswered_offer_ends_after_15s;
 
 mod call_state_through_its_life;
-mod media_actions_answer_as_replay;
 mod caller_events_reach_the_call;
+mod media_actions_answer_as_replay;
+
+mod app_hosted_media_is_refused;
+mod callback_uri_is_required;
+mod caller_event_needs_an_event;
+mod control_errors_name_the_field;

@@ -57,8 +57,7 @@ pub fn json_of(reply: &Reply) -> Value {
     if reply.body.is_empty() {
         return Value::Null;
     }
-    serde_json::from_str(&reply.body)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", reply.body))
+    serde_json::from_str(&reply.body).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", reply.body))
 }
 
 /// The Graph error of a reply: its status, `error.code`, `error.message`.
@@ -213,8 +212,7 @@ pub struct Served {
 
 impl Served {
     pub async fn start(args: &[&str]) -> Self {
-        let options =
-            crate::options::parse(args.iter().map(|a| (*a).to_owned())).expect("options");
+        let options = crate::options::parse(args.iter().map(|a| (*a).to_owned())).expect("options");
         let world = World::new(crate::world_config(&options).expect("config")).expect("world");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = listener.local_addr().expect("address");
