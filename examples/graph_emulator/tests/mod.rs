@@ -16,3 +16,7 @@ mod app_hosted_media_is_refused;
 mod callback_uri_is_required;
 mod caller_event_needs_an_event;
 mod control_errors_name_the_field;
+
+mod dead_callback_drops_after_five_attempts;
+mod delivery_retries_then_keeps_order;
+mod outbox_bound_drops_and_counts;

@@ -205,7 +205,6 @@ pub fn drain(world: &mut World, now: u64, id: &CallId) -> Vec<Outgoing> {
 /// timer task. Dropping it stops both tasks.
 pub struct Served {
     pub base: String,
-    pub shared: Arc<Shared>,
     client: Client<HttpConnector, Full<Bytes>>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -236,7 +235,6 @@ impl Served {
         });
         Self {
             base: format!("http://{address}"),
-            shared,
             client: Client::builder(TokioExecutor::new()).build_http(),
             tasks: vec![timers, accept],
         }
