@@ -20,3 +20,10 @@ mod control_errors_name_the_field;
 mod dead_callback_drops_after_five_attempts;
 mod delivery_retries_then_keeps_order;
 mod outbox_bound_drops_and_counts;
+
+mod clock_counts_whole_ms_at_its_speed;
+mod clock_wall_inverts_at;
+
+mod clock_reads_whole_ms_boundaries_exactly;
+
+mod export_replays_to_the_log;
