@@ -27,3 +27,7 @@ mod clock_wall_inverts_at;
 mod clock_reads_whole_ms_boundaries_exactly;
 
 mod export_replays_to_the_log;
+
+mod delete_before_establishment_ends_the_call;
+mod options_are_checked;
+mod silent_bot_holds_up_only_its_call;
