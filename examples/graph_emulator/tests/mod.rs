@@ -30,4 +30,8 @@ mod export_replays_to_the_log;
 
 mod delete_before_establishment_ends_the_call;
 mod options_are_checked;
+
+mod call_notifications_encode_the_call_id;
+
+mod oversized_body_is_413;
 mod silent_bot_holds_up_only_its_call;
