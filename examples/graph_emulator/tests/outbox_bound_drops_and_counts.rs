@@ -65,7 +65,7 @@ fn outbox_bound_drops_and_counts() {
     // One delivered: room for one.
     let first = w.next_delivery(&id).expect("the offer");
     assert_eq!(first.number, 1);
-    w.delivery_attempted(&id, ms(400), 1, 1, Attempt::Delivered { status: 200 });
+    w.delivery_attempted(&id, ms(400), &first, 1, Attempt::Delivered { status: 200 });
     tones(&mut w, 500, "q1", 2);
     let state = emulator_state(&mut w, 600, "q1");
     assert_eq!(

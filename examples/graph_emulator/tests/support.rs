@@ -191,9 +191,8 @@ pub fn log_lines(text: &str) -> Vec<Value> {
 pub fn drain(world: &mut World, now: u64, id: &CallId) -> Vec<Outgoing> {
     let mut delivered = Vec::new();
     while let Some(next) = world.next_delivery(id) {
-        let number = next.number;
+        world.delivery_attempted(id, ms(now), &next, 1, Attempt::Delivered { status: 200 });
         delivered.push(next);
-        world.delivery_attempted(id, ms(now), number, 1, Attempt::Delivered { status: 200 });
         assert!(delivered.len() < 10_000, "the outbox never empties");
     }
     delivered

@@ -4,7 +4,7 @@
 
 use ivr_media_queue::CallId;
 use ivr_media_queue::Instant;
-use ivr_media_queue::wire;
+use ivr_media_queue::wire::{self, GraphError};
 use serde_json::{Map, Value, json};
 
 use super::{ANSWER_SETUP_MS, CallState, Reply, World, short};
@@ -18,6 +18,27 @@ impl World {
             Ok((_, segments)) => segments,
             Err(error) => return Reply::graph_error(&error),
         };
+        let max_body = self.replay.wire.max_body_bytes;
+        if body.len() > max_body {
+            // Refused before it reaches a call, in the wire's own words: a
+            // body this size would only bloat the log and the export.
+            return Reply::graph_error(&GraphError {
+                status: 413,
+                code: "RequestEntityTooLarge",
+                message: format!(
+                    "body: the request body is {} bytes, more than the limit of {max_body} bytes",
+                    body.len()
+                ),
+            });
+        }
+        // The call named sees the request at its own time: what came due
+        // before it (an establishment, an offer's expiry) happens first.
+        if let Some(id) = segments.first() {
+            let id = CallId::new(id);
+            if self.calls.contains_key(&id) {
+                self.advance(&id, now);
+            }
+        }
         let action = |s: &str| {
             let name = s.strip_prefix("microsoft.graph.").unwrap_or(s);
             name.to_ascii_lowercase()
