@@ -7,7 +7,7 @@ use ivr_media_queue::Instant;
 use ivr_media_queue::wire::{self, GraphError};
 use serde_json::{Map, Value, json};
 
-use super::{ANSWER_SETUP_MS, CallState, Reply, World, short};
+use super::{ANSWER_SETUP_MS, CallState, Reply, World, bot_identity, short};
 use crate::options::check_http_url;
 
 impl World {
@@ -140,10 +140,7 @@ impl World {
         let id = self.new_call_id();
         let source = json!({
             "@odata.type": "#microsoft.graph.participantInfo",
-            "identity": {
-                "@odata.type": "#microsoft.graph.identitySet",
-                "application": {"@odata.type": "#microsoft.graph.identity", "id": "graph-emulator-bot", "displayName": "bot"},
-            },
+            "identity": bot_identity(),
         });
         if let Err(reply) =
             self.create(id.clone(), now, CallState::Establishing, "outgoing", source)

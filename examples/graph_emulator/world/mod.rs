@@ -751,7 +751,12 @@ impl World {
             state,
             direction,
             source,
-            targets: json!([]),
+            // The bot is who an incoming call targets; an outgoing call's
+            // targets are the bot's own (set by the caller of `create`).
+            targets: json!([{
+                "@odata.type": "#microsoft.graph.invitationParticipantInfo",
+                "identity": bot_identity(),
+            }]),
             modalities: json!(["audio"]),
             callback: None,
             run,
@@ -834,6 +839,18 @@ impl World {
             }
         }
     }
+}
+
+/// The bot, as the emulator names it in a call's `source` and `targets`.
+pub(crate) fn bot_identity() -> Value {
+    json!({
+        "@odata.type": "#microsoft.graph.identitySet",
+        "application": {
+            "@odata.type": "#microsoft.graph.identity",
+            "id": "graph-emulator-bot",
+            "displayName": "bot",
+        },
+    })
 }
 
 /// At most 60 characters of something echoed in a message.
