@@ -23,9 +23,11 @@ impl Clock {
     /// The virtual time at the wall-clock instant `wall` (whole ms, rounded
     /// down: monotonic as the wall clock is).
     pub fn at(&self, wall: std::time::Instant) -> Instant {
-        let elapsed = wall.saturating_duration_since(self.start).as_secs_f64();
+        // From whole nanoseconds: `1.001 s * 1000.0` is 1000.999..., which
+        // would read a whole ms as the one before.
+        let nanos = wall.saturating_duration_since(self.start).as_nanos() as f64;
         // Saturating float-to-int conversion: never past Instant::LATEST.
-        let ms = (elapsed * 1000.0 * self.speed).floor() as u64;
+        let ms = (nanos * self.speed / 1e6).floor() as u64;
         Instant::from_millis(ms.min(Instant::LATEST.as_millis()))
     }
 

@@ -24,10 +24,16 @@ pub const ATTEMPT_TIMEOUT_MS: u64 = 5_000;
 
 /// Delivers the call's outbox until it is empty.
 pub async fn deliver(shared: Arc<Shared>, id: CallId) {
+    let mut generation = None;
     loop {
         let Some(outgoing) = shared.world.lock().next_delivery(&id) else {
             return;
         };
+        if *generation.get_or_insert(outgoing.generation) != outgoing.generation {
+            // The call was forgotten and its id reused: the new call's
+            // notifications are its own task's.
+            return;
+        }
         for attempt in 1..=ATTEMPTS {
             let sent = post(&shared, &outgoing).await;
             let last = attempt == ATTEMPTS;
@@ -49,7 +55,7 @@ pub async fn deliver(shared: Arc<Shared>, id: CallId) {
             {
                 let mut world = shared.world.lock();
                 let now = shared.clock.now();
-                world.delivery_attempted(&id, now, outgoing.number, attempt, outcome);
+                world.delivery_attempted(&id, now, &outgoing, attempt, outcome);
             }
             if !retry {
                 break;

@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::{Map, Value};
 use tokio::net::TcpListener;
 
@@ -129,6 +129,10 @@ async fn serve(options: options::Options, world: World) -> std::io::Result<()> {
         tokio::spawn(async move {
             let service = service_fn(move |request| server::handle(Arc::clone(&shared), request));
             let _ = http1::Builder::new()
+                .timer(TokioTimer::new())
+                // A client that never finishes its headers gives its
+                // connection back.
+                .header_read_timeout(std::time::Duration::from_secs(30))
                 .keep_alive(true)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;

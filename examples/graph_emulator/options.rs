@@ -118,14 +118,23 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> 
     Ok(options)
 }
 
-/// An `http://` or `https://` URL with a host.
+/// An `http://` or `https://` URL with a host, that an HTTP client can
+/// send to (no spaces, a port that exists).
 pub fn check_http_url(url: &str) -> Result<(), String> {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-        .ok_or_else(|| format!("must be an http:// or https:// URL, got {url:?}"))?;
-    if rest.is_empty() || rest.starts_with('/') {
+    let uri: hyper::Uri = url
+        .parse()
+        .map_err(|e| format!("not a URL an HTTP client can send to ({e}): {url:?}"))?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err(format!("must be an http:// or https:// URL, got {url:?}"));
+    }
+    let Some(authority) = uri.authority().filter(|a| !a.host().is_empty()) else {
         return Err(format!("must name a host, got {url:?}"));
+    };
+    if authority.port().is_some() && authority.port_u16().is_none() {
+        return Err(format!("the port must be 1 to 65535, got {url:?}"));
+    }
+    if authority.port_u16() == Some(0) {
+        return Err(format!("the port must be 1 to 65535, got {url:?}"));
     }
     Ok(())
 }

@@ -12,16 +12,12 @@ pub const MAX_SCRIPTED_EVENTS: usize = 1024;
 /// A script would hold more than [`MAX_SCRIPTED_EVENTS`]; nothing of it
 /// was taken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
-#[error(
-    "a caller script holds at most {limit} events; {held} are held and {offered} more were offered"
-)]
+#[error("a caller script holds at most {limit} events, and {held} are held already")]
 pub struct ScriptFull {
     /// The limit.
     pub limit: usize,
     /// Events held.
     pub held: usize,
-    /// Events offered.
-    pub offered: usize,
 }
 
 /// What a scripted caller will do, and when: `E` is whatever the embedder
@@ -53,14 +49,15 @@ impl<E> CallerScript<E> {
     pub fn handle_script(
         &mut self,
         now: Instant,
-        events: impl ExactSizeIterator<Item = (u64, E)>,
+        events: impl IntoIterator<Item = (u64, E)>,
     ) -> Result<(), ScriptFull> {
-        let offered = events.len();
-        if offered > MAX_SCRIPTED_EVENTS - self.due.len() {
+        let room = MAX_SCRIPTED_EVENTS - self.due.len();
+        // One more than there is room for is enough to refuse.
+        let events: Vec<_> = events.into_iter().take(room + 1).collect();
+        if events.len() > room {
             return Err(ScriptFull {
                 limit: MAX_SCRIPTED_EVENTS,
                 held: self.due.len(),
-                offered,
             });
         }
         for (offset_ms, event) in events {

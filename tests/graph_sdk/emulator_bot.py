@@ -16,13 +16,19 @@ on msgraph-sdk (`GraphServiceClient` over `GraphRequestAdapter` with
    which sends `/v1.0//communications/...`.
 2. outbound: `POST /communications/calls` (201, establishing then established),
    and the 400s for app-hosted media and a missing or non-http callbackUri.
-3. reject: a rejected offer ends with deleted/terminated and the reject's
-   resultInfo; the ended call is 404 afterwards.
+3. reject: a rejected offer (busy, none, forbidden) ends with deleted/terminated
+   and the reject's resultInfo; the ended call is 404 afterwards.
 4. timeout: an offer nobody answers ends after 15 s virtual with 408/1106.
 5. flaky bot: a callback that answers 500 twice gets its notifications after
    the retries, in order; the call's delivery shows retried >= 2, dropped 0.
 6. dead bot: a call whose callbackUri is a closed port does not delay another
    call; its notifications are dropped after 5 attempts and counted.
+7. caller events: a tone sent with POST /emulator/calls/{id}/events reaches the
+   bot's tone subscription, a callTerminated event ends the call, and the
+   call's export replays to its log.
+Along the way: the /emulator control surface's 400/404/409 answers.
+
+Needs the packages of requirements.txt (msgraph-sdk brings httpx).
 
 Usage: python emulator_bot.py EMULATOR_BINARY IVR_REPLAY_BINARY [--speed N] [--verbose]
 Prints one "ok N - ..." line per check passed; exits 1 with "FAIL: ..." on the
@@ -110,6 +116,8 @@ PLAYED = (200, 0, "Action completed successfully.")
 ENDED = (200, 5001, "The conversation has ended.")
 NOT_ANSWERED = (408, 1106, "The call was not answered within 15 seconds.")
 REJECTED_BUSY = (486, 0, "The call was rejected: busy.")
+REJECTED_NONE = (603, 0, "The call was rejected.")
+REJECTED_FORBIDDEN = (403, 0, "The call was rejected: forbidden.")
 
 
 class Failure(Exception):
@@ -212,7 +220,7 @@ class Hub:
             self.problem(f"{where}: Content-Type {headers.get('content-type')!r}, expected application/json")
         items = self.items(d, where)
         if self.verbose:
-            print(f"  [{status}] {path}: {json.dumps(d.doc)[:300]}", flush=True)
+            print(f"  [{status}] {path}: {body.decode(errors='replace')}", flush=True)
         if status < 300:
             for seen in items:
                 self.seen.append(seen)
@@ -621,15 +629,15 @@ class MenuBot(CallBot):
 
 
 class RejectBot(CallBot):
-    def __init__(self, hub, call_id, client, wire):
+    def __init__(self, hub, call_id, client, wire, reason):
         super().__init__(hub, call_id)
-        self.client, self.wire = client, wire
-        self.answer = None
+        self.client, self.wire, self.reason = client, wire, reason
+        self.answer = self.wire_entry = None
 
     async def on(self, seen):
         if seen.kind == "call" and seen.change == "created":
             call = self.client.communications.calls.by_call_id(self.call_id)
-            self.answer = await call.reject.post(RejectPostRequestBody(reason=RejectReason.Busy))
+            self.answer = await call.reject.post(RejectPostRequestBody(reason=self.reason))
             self.wire_entry = self.wire.last()
 
 
@@ -709,12 +717,7 @@ async def scenario_menu(emu, hub, cb, base, replay):
                  "menu: the recording's location")
 
     # The call's log and its exported scenario.
-    r = await emu.request("GET", f"/emulator/calls/{call_id}/log")
-    expect(r.status_code == 200, "menu: GET /emulator/calls/{id}/log answers 200 after the call ended",
-           f"{r.status_code}: {r.text[:300]}")
-    lines = [line for line in r.text.splitlines() if line.strip()]
-    records = [json.loads(line) for line in lines]
-    engine_lines = [line for line, rec in zip(lines, records) if "emulator" not in rec]
+    lines, _, records = await engine_log(emu, call_id, "menu")
     engine = [rec for rec in records if "emulator" not in rec]
     expect(any("emulator" in rec for rec in records), "menu: the log has the emulator's own records")
     plays = {(m["media"].get("uri", "").split("?")[0].rsplit("/", 1)[-1]): m["at_ms"]
@@ -750,25 +753,40 @@ async def scenario_menu(emu, hub, cb, base, replay):
     expect(delivery["dropped"] == 0 and delivery["pending"] == 0,
            "menu: GET /emulator/calls/{id}: nothing dropped or pending", f"{delivery}")
 
+    await replay_matches_log(emu, call_id, replay, "menu")
+    await expect_odata_error(client.communications.calls.by_call_id(call_id).get(), 404,
+                             "menu: the SDK's GET of the ended call raises ODataError 404")
+    await http.aclose()
+
+
+async def engine_log(emu, call_id, label):
+    """The call's log: (all lines, the lines without an `emulator` key, all records)."""
+    r = await emu.request("GET", f"/emulator/calls/{call_id}/log")
+    expect(r.status_code == 200, f"{label}: GET /emulator/calls/{{id}}/log answers 200", f"{r.status_code}: {r.text[:300]}")
+    lines = [line for line in r.text.splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]
+    return lines, [line for line, rec in zip(lines, records) if "emulator" not in rec], records
+
+
+async def replay_matches_log(emu, call_id, replay, label):
+    """The call's exported scenario, run through ivr-replay with the emulator's seed, prints
+    exactly the call's log lines that have no `emulator` key."""
+    _, engine_lines, _ = await engine_log(emu, call_id, label)
     r = await emu.request("GET", f"/emulator/calls/{call_id}/scenario")
-    expect(r.status_code == 200 and r.text.strip(), "menu: GET /emulator/calls/{id}/scenario answers 200",
+    expect(r.status_code == 200 and r.text.strip(), f"{label}: GET /emulator/calls/{{id}}/scenario answers 200",
            f"{r.status_code}: {r.text[:300]}")
     with tempfile.NamedTemporaryFile("w", prefix=f"{call_id}-", suffix=".jsonl", delete=False) as f:
         f.write(r.text)
         scenario_path = f.name
     run = subprocess.run([replay, "--seed", str(SEED), scenario_path], capture_output=True, text=True, timeout=60)
-    expect(run.returncode == 0, f"menu: ivr-replay --seed {SEED} runs the exported scenario",
+    expect(run.returncode == 0, f"{label}: ivr-replay --seed {SEED} runs the exported scenario",
            f"exit {run.returncode}: {run.stderr[:1000]}\n  scenario kept at {scenario_path}")
     replayed = [line for line in run.stdout.splitlines() if line.strip()]
     expect(replayed == engine_lines,
-           "menu: ivr-replay prints exactly the log's records without an emulator key "
-           f"({len(engine_lines)} lines)",
+           f"{label}: ivr-replay prints exactly the log's records without an emulator key ({len(engine_lines)} lines)",
            f"scenario kept at {scenario_path}; {len(engine_lines)} log lines, {len(replayed)} replayed;\n"
            f"  first difference: {first_difference(engine_lines, replayed)}")
     os.unlink(scenario_path)
-    await expect_odata_error(client.communications.calls.by_call_id(call_id).get(), 404,
-                             "menu: the SDK's GET of the ended call raises ODataError 404")
-    await http.aclose()
 
 
 def first_difference(want, got):
@@ -829,20 +847,23 @@ async def scenario_outbound(emu, hub, cb, client, wire):
 
 
 async def scenario_reject(emu, hub, client, wire):
-    call_id = "sdk-reject-1"
-    bot = RejectBot(hub, call_id, client, wire)
-    await emu.offer({"callId": call_id})
-    try:
-        await hub.wait_until(lambda: len(hub.of_call(call_id)) >= 2, 10, "the rejected call's end")
-    finally:
-        bot.stop()
-    expect(bot.answer is None and bot.wire_entry is not None and bot.wire_entry[2] == 202,
-           "reject: the SDK's reject.post answers 202 with no body", f"{bot.wire_entry}, returned {bot.answer!r}")
-    seen = hub.of_call(call_id)
-    got = [(s.path, s.change, enum(s.model.state), result(s.model)) for s in seen]
-    expect_equal(got, [("/callback", "created", "incoming", None),
-                       ("/callback", "deleted", "terminated", REJECTED_BUSY)],
-                 "reject: the bot callback got the offer, then deleted/terminated with the reject's resultInfo")
+    for reason, info in ((RejectReason.Busy, REJECTED_BUSY), (RejectReason.None_, REJECTED_NONE),
+                         (RejectReason.Forbidden, REJECTED_FORBIDDEN)):
+        call_id = f"sdk-reject-{reason.value}"
+        bot = RejectBot(hub, call_id, client, wire, reason)
+        await emu.offer({"callId": call_id})
+        try:
+            await hub.wait_until(lambda: len(hub.of_call(call_id)) >= 2, 10, "the rejected call's end")
+        finally:
+            bot.stop()
+        expect(bot.answer is None and bot.wire_entry is not None and bot.wire_entry[2] == 202,
+               f"reject ({reason.value}): the SDK's reject.post answers 202 with no body",
+               f"{bot.wire_entry}, returned {bot.answer!r}")
+        seen = hub.of_call(call_id)
+        got = [(s.path, s.change, enum(s.model.state), result(s.model)) for s in seen]
+        expect_equal(got, [("/callback", "created", "incoming", None), ("/callback", "deleted", "terminated", info)],
+                     f"reject ({reason.value}): the bot callback got the offer, then deleted/terminated "
+                     f"with {info[0]}/{info[1]}")
     await expect_odata_error(client.communications.calls.by_call_id(call_id).get(), 404,
                              "reject: the rejected call is 404 to GET")
     await expect_odata_error(
@@ -944,7 +965,61 @@ async def scenario_dead(emu, hub, cb, client):
            "dead bot: each was dropped after 5 attempts over 1+2+4+8 s (virtual)",
            f"both dropped after {elapsed:.2f} s wall = {elapsed * emu.speed:.1f} s virtual, "
            f"expected >= {2 * per_note / 1000:.0f} s")
+    expect(delivery["retried"] == 8, "dead bot: 4 retries per notification (retried 8)", f"{delivery}")
     expect(not hub.attempts(dead), "dead bot: nothing of the dead call reached the live callback")
+    _, _, records = await engine_log(emu, dead, "dead bot")
+    attempts = [(rec["at_ms"], rec["emulator"]["delivery"]) for rec in records
+                if isinstance(rec.get("emulator"), dict) and isinstance(rec["emulator"].get("delivery"), dict)]
+    gaps_ok = len(attempts) == 10
+    for n in (0, 5):
+        times = [at for at, _ in attempts[n:n + 5]]
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        gaps_ok = gaps_ok and all(gap - 50 <= got <= gap + 1_000 for gap, got in zip(RETRY_GAPS_MS, gaps))
+    expect(gaps_ok, "dead bot: the log has 5 attempts per notification, 1, 2, 4 and 8 s apart (virtual)",
+           "\n  ".join(json.dumps(a) for a in attempts))
+
+
+async def scenario_events(emu, hub, cb, client, replay):
+    """The caller's live controls: a tone sent with POST /emulator/calls/{id}/events reaches the bot's
+    tone subscription; a callTerminated event (the caller hangs up) ends the call."""
+    path = "/calls/events"
+    created = await client.communications.calls.post(outbound_call(f"{cb}{path}"))
+    call_id = created.id
+    await hub.wait_until(lambda: len(call_states(hub, call_id)) >= 2, emu.wall(ANSWER_MS) + 5,
+                         "the call's establishing and established")
+    op = await client.communications.calls.by_call_id(call_id).subscribe_to_tone.post(
+        SubscribeToTonePostRequestBody(client_context="tones"))
+    expect(isinstance(op, SubscribeToToneOperation) and op.status == OperationStatus.Completed,
+           "events: the SDK's subscribeToTone on an outbound call completes", f"{op!r}")
+
+    async def log_errors():
+        _, _, records = await engine_log(emu, call_id, "events")
+        return [rec for rec in records if "error" in json.dumps(rec.get("emulator", {}))]
+
+    def tones():
+        return [(enum(s.model.tone_info.tone), s.model.tone_info.sequence_id) for s in hub.of_call(call_id)
+                if s.kind == "call" and s.model.tone_info is not None]
+
+    r = await emu.request("POST", f"/emulator/calls/{call_id}/events", {"event": "tone", "tone": "5"})
+    expect(r.status_code == 202, "events: POST /emulator/calls/{id}/events (a tone) answers 202",
+           f"{r.status_code} {r.text}")
+    try:
+        await hub.wait_until(lambda: tones(), emu.wall(1_000) + 5, "the tone sent with /events")
+    except Failure as e:
+        raise Failure(f"{e}\n  the call's log has: {await log_errors()}")
+    expect_equal(tones(), [("tone5", 1)], "events: the bot got the tone (tone5, sequenceId 1)")
+    r = await emu.request("POST", f"/emulator/calls/{call_id}/events", {"event": "callTerminated"})
+    expect(r.status_code == 202, "events: the caller hangs up (callTerminated) with 202", f"{r.status_code} {r.text}")
+    try:
+        await hub.wait_until(lambda: len(call_states(hub, call_id)) >= 5, emu.wall(1_000) + 5, "the hang-up")
+    except Failure as e:
+        raise Failure(f"{e}\n  the call's log has: {await log_errors()}")
+    got = [(s.path, s.change, enum(s.model.state), result(s.model)) for s in hub.of_call(call_id) if s.kind == "call"]
+    expect_equal(got, [(path, "updated", "establishing", None), (path, "updated", "established", None),
+                       (path, "updated", "established", None), (path, "updated", "terminating", None),
+                       (path, "deleted", "terminated", ENDED)],
+                 "events: establishing, established, the tone, then terminating and terminated 200/5001")
+    await replay_matches_log(emu, call_id, replay, "events")
 
 
 def check_orders(hub):
@@ -990,6 +1065,7 @@ async def main(args):
         await scenario_timeout(emu, hub, client)
         await scenario_flaky(emu, hub, cb, client)
         await scenario_dead(emu, hub, cb, client)
+        await scenario_events(emu, hub, cb, client, args.replay)
         hub.check_errors()
         ok(f"all {len(hub.seen)} notification items of the run parsed with the SDK models")
         check_orders(hub)

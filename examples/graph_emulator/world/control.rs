@@ -8,8 +8,8 @@ use serde_json::{Map, Value, json};
 
 use super::graph::json_object;
 use super::{
-    CallState, CallerEvent, LogEntry, MAX_EVERY_CALL_FAULTS, MAX_KEPT_LINES, MAX_SCENARIO_LINES,
-    OFFER_TIMEOUT_MS, Reply, World, short,
+    CallState, CallerEvent, LogEntry, MAX_CALL_BYTES, MAX_EVERY_CALL_FAULTS, MAX_KEPT_BYTES,
+    MAX_SOURCE_BYTES, OFFER_TIMEOUT_MS, Reply, World, short,
 };
 
 impl World {
@@ -111,6 +111,12 @@ impl World {
                 "@odata.type": "#microsoft.graph.identitySet",
                 "phone": {"@odata.type": "#microsoft.graph.identity", "id": "+15555550100"},
             }),
+            Some(source @ Value::Object(_)) if source.to_string().len() > MAX_SOURCE_BYTES => {
+                return Reply::error(
+                    400,
+                    format!("source: at most {MAX_SOURCE_BYTES} bytes of JSON"),
+                );
+            }
             Some(Value::Object(source)) => Value::Object(source.clone()),
             Some(other) => {
                 return Reply::error(
@@ -172,6 +178,8 @@ impl World {
         if let Err(reply) = self.established(id) {
             return reply;
         }
+        let mut event = event;
+        event.insert("call".to_owned(), json!(id.as_str()));
         self.feed(id, now, Value::Object(event));
         self.reschedule(id);
         Reply::empty(202)
@@ -190,7 +198,7 @@ impl World {
             return reply;
         }
         let entry = self.calls.get_mut(id).expect("established");
-        if let Err(full) = entry.script.handle_script(now, script.into_iter()) {
+        if let Err(full) = entry.script.handle_script(now, script) {
             return Reply::error(400, format!("script: {full}"));
         }
         self.reschedule(id);
@@ -303,14 +311,15 @@ impl World {
         let Some(entry) = self.calls.get(id) else {
             return Reply::error(404, "call: not found");
         };
-        let timeline = query.split('&').any(|p| p == "format=timeline");
-        if !timeline
-            && query
-                .split('&')
-                .any(|p| p.starts_with("format=") && p != "format=jsonl")
-        {
-            return Reply::error(400, "format: must be jsonl or timeline");
-        }
+        let formats: Vec<&str> = query
+            .split('&')
+            .filter_map(|p| p.strip_prefix("format="))
+            .collect();
+        let timeline = match formats.as_slice() {
+            [] | ["jsonl"] => false,
+            ["timeline"] => true,
+            _ => return Reply::error(400, "format: must be given once, jsonl or timeline"),
+        };
         let mut out = Vec::new();
         let mut writer = TimelineWriter::default();
         for entry in &entry.log {
@@ -362,7 +371,7 @@ impl World {
             return Reply::error(
                 409,
                 format!(
-                    "scenario: the call's inputs passed {MAX_SCENARIO_LINES} lines (or the emulator's {MAX_KEPT_LINES} for all calls) and are no longer kept"
+                    "scenario: the call's log and inputs passed {MAX_CALL_BYTES} bytes (or all calls' passed {MAX_KEPT_BYTES}) and are no longer kept"
                 ),
             );
         }
@@ -388,6 +397,24 @@ fn checked_event(
             format!(
                 "{field}{key}: unknown field (an event has event, tone, reason, operation, resultInfo)"
             ),
+        ));
+    }
+    if !event.contains_key("event") {
+        return Err(Reply::error(
+            400,
+            format!(
+                "{field}event: is required (tone, speechStarted, speechStopped, mediaReceiveTimeout, callTerminated, ...)"
+            ),
+        ));
+    }
+    if event
+        .get("operation")
+        .and_then(Value::as_str)
+        .is_some_and(|op| op.starts_with("$op"))
+    {
+        return Err(Reply::error(
+            400,
+            format!("{field}operation: must be an operation id ($opN names nothing here)"),
         ));
     }
     if event.get("event").and_then(Value::as_str) == Some("callEstablished") {
@@ -457,8 +484,11 @@ fn percent_decoded(segment: &str) -> Option<String> {
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         if b == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
+            let hex = bytes.get(i + 1..i + 3)?;
+            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
+            out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
             i += 3;
         } else {
             out.push(b);

@@ -4,10 +4,10 @@
 
 use ivr_media_queue::CallId;
 use ivr_media_queue::Instant;
-use ivr_media_queue::wire;
+use ivr_media_queue::wire::{self, GraphError};
 use serde_json::{Map, Value, json};
 
-use super::{ANSWER_SETUP_MS, CallState, Reply, World, short};
+use super::{ANSWER_SETUP_MS, CallState, Reply, World, bot_identity, short};
 use crate::options::check_http_url;
 
 impl World {
@@ -18,6 +18,27 @@ impl World {
             Ok((_, segments)) => segments,
             Err(error) => return Reply::graph_error(&error),
         };
+        let max_body = self.replay.wire.max_body_bytes;
+        if body.len() > max_body {
+            // Refused before it reaches a call, in the wire's own words: a
+            // body this size would only bloat the log and the export.
+            return Reply::graph_error(&GraphError {
+                status: 413,
+                code: "RequestEntityTooLarge",
+                message: format!(
+                    "body: the request body is {} bytes, more than the limit of {max_body} bytes",
+                    body.len()
+                ),
+            });
+        }
+        // The call named sees the request at its own time: what came due
+        // before it (an establishment, an offer's expiry) happens first.
+        if let Some(id) = segments.first() {
+            let id = CallId::new(id);
+            if self.calls.contains_key(&id) {
+                self.advance(&id, now);
+            }
+        }
         let action = |s: &str| {
             let name = s.strip_prefix("microsoft.graph.").unwrap_or(s);
             name.to_ascii_lowercase()
@@ -119,10 +140,7 @@ impl World {
         let id = self.new_call_id();
         let source = json!({
             "@odata.type": "#microsoft.graph.participantInfo",
-            "identity": {
-                "@odata.type": "#microsoft.graph.identitySet",
-                "application": {"@odata.type": "#microsoft.graph.identity", "id": "graph-emulator-bot", "displayName": "bot"},
-            },
+            "identity": bot_identity(),
         });
         if let Err(reply) =
             self.create(id.clone(), now, CallState::Establishing, "outgoing", source)

@@ -13,6 +13,7 @@
 //! of its own (an engine holding one call) so that fault rules, which count
 //! what they match, apply to a call exactly as its export replays them.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,6 +23,7 @@ mod graph;
 
 use ivr_media_queue::replay::{ReplayConfig, ReplayOptions, ReplayRecord, Replayer};
 use ivr_media_queue::sim::CallerScript;
+use ivr_media_queue::wire::resource::{PathRoot, ResourcePath};
 use ivr_media_queue::wire::{self, GraphError, GraphResponse};
 use ivr_media_queue::{CallId, Engine, EngineConfig, IdSource, Instant, Notification};
 use serde_json::{Map, Value, json};
@@ -37,13 +39,18 @@ pub const ANSWER_SETUP_MS: u64 = 100;
 pub const MAX_CALLS: usize = 20_000;
 /// Ended calls whose state and log stay readable; older ones are forgotten.
 pub const KEPT_ENDED_CALLS: usize = 1_000;
-/// Log entries a call keeps; later ones are counted, not kept.
-pub const MAX_LOG_ENTRIES: usize = 50_000;
-/// Scenario lines a call keeps; past it, the call has no export.
-pub const MAX_SCENARIO_LINES: usize = 50_000;
-/// Log entries and scenario lines all calls keep together (about a
-/// gigabyte at worst); past it, a call logs no more and has no export.
-pub const MAX_KEPT_LINES: usize = 4_000_000;
+/// Bytes of log and scenario a call keeps (about); past it, the call logs
+/// no more (counted in `logDropped`) and has no export.
+pub const MAX_CALL_BYTES: usize = 16 << 20;
+/// Bytes of log and scenario all calls keep together (about); past it, as
+/// past a call's own budget.
+pub const MAX_KEPT_BYTES: usize = 512 << 20;
+/// The largest Graph request body the emulator takes (its exports must
+/// replay within `ivr-replay`'s 1 MiB lines, and JSON may escape a byte as
+/// six); `maxBodyBytes` may not be set higher.
+pub const MAX_GRAPH_BODY_BYTES: usize = 128 << 10;
+/// The largest `source` an offer may carry, as JSON.
+pub const MAX_SOURCE_BYTES: usize = 4 << 10;
 /// Fault rules for every call that new calls receive.
 pub const MAX_EVERY_CALL_FAULTS: usize = 64;
 
@@ -110,9 +117,12 @@ impl Reply {
     pub fn error(status: u16, message: impl Into<String>) -> Self {
         let error = GraphError {
             status,
+            // Graph's codes for these statuses, as the wire writes them.
             code: match status {
                 404 => "NotFound",
                 409 => "Conflict",
+                413 => "RequestEntityTooLarge",
+                500 => "InternalServerError",
                 503 => "ServiceUnavailable",
                 _ => "BadRequest",
             },
@@ -159,6 +169,8 @@ pub struct Outgoing {
     pub body: String,
     /// 1, 2, 3, ... per call.
     pub number: u64,
+    /// Which call of that id (an id is reused once its call is forgotten).
+    pub generation: u64,
 }
 
 /// What became of a call's notifications.
@@ -210,7 +222,11 @@ struct CallEntry {
     notifications: u64,
     /// The deadline the call holds in [`World::timers`].
     deadline: Option<Instant>,
-    /// Lines all calls keep (log entries and scenario lines).
+    /// Which call of this id.
+    generation: u64,
+    /// Bytes this call keeps (log and scenario), about.
+    kept_bytes: usize,
+    /// Bytes all calls keep.
     kept: Arc<AtomicUsize>,
 }
 
@@ -257,7 +273,7 @@ impl CallEntry {
     }
 
     fn log(&mut self, entry: LogEntry) {
-        if self.log.len() < MAX_LOG_ENTRIES && self.keep_one() {
+        if self.keep(entry.weight()) {
             self.log.push(entry);
         } else {
             self.log_dropped += 1;
@@ -265,20 +281,47 @@ impl CallEntry {
     }
 
     fn keep_scenario_line(&mut self, line: String) {
-        if self.scenario_complete && self.scenario.len() < MAX_SCENARIO_LINES && self.keep_one() {
+        if self.scenario_complete && self.keep(line.len()) {
             self.scenario.push(line);
         } else {
             self.scenario_complete = false;
         }
     }
 
-    /// Takes room for one more kept line from the budget of all calls.
-    fn keep_one(&self) -> bool {
-        self.kept
+    /// Takes room for `bytes` more from this call's budget and from the
+    /// budget of all calls.
+    fn keep(&mut self, bytes: usize) -> bool {
+        if self.kept_bytes + bytes > MAX_CALL_BYTES {
+            return false;
+        }
+        let taken = self
+            .kept
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |kept| {
-                (kept < MAX_KEPT_LINES).then_some(kept + 1)
+                (kept + bytes <= MAX_KEPT_BYTES).then_some(kept + bytes)
             })
-            .is_ok()
+            .is_ok();
+        if taken {
+            self.kept_bytes += bytes;
+        }
+        taken
+    }
+}
+
+impl LogEntry {
+    /// About the bytes it holds.
+    fn weight(&self) -> usize {
+        const RECORD: usize = 256;
+        match self {
+            Self::Engine(ReplayRecord::Request { url, body, .. }) => {
+                RECORD + url.len() + body.len()
+            }
+            Self::Engine(ReplayRecord::Response { response, .. }) => {
+                RECORD + response.body.as_ref().map_or(0, String::len)
+            }
+            Self::Engine(ReplayRecord::Trace { text, .. }) => RECORD + text.len(),
+            Self::Engine(_) => 4 * RECORD,
+            Self::Emulator(_, note) => RECORD + note.to_string().len(),
+        }
     }
 }
 
@@ -304,8 +347,10 @@ pub struct World {
     /// Answers requests for calls the emulator does not hold, exactly as
     /// the engine answers them.
     stranger: Engine,
-    /// Log entries and scenario lines all calls keep.
+    /// Bytes of log and scenario all calls keep.
     kept: Arc<AtomicUsize>,
+    /// Calls made so far (each call's generation).
+    generations: u64,
 }
 
 impl World {
@@ -317,6 +362,11 @@ impl World {
             .insert("notifyEstablished".to_owned(), json!(true));
         let settings = Value::Object(config.settings.clone());
         let replay = ReplayConfig::from_settings_json(&settings.to_string())?;
+        if replay.wire.max_body_bytes > MAX_GRAPH_BODY_BYTES {
+            return Err(format!(
+                "config.maxBodyBytes: the emulator takes at most {MAX_GRAPH_BODY_BYTES} (its exports must replay within ivr-replay's 1 MiB lines)"
+            ));
+        }
         let config_line = json!({ "config": settings }).to_string();
         let ids = config.seed.map_or(IdSource::Random, IdSource::seeded);
         let stranger = Engine::new(EngineConfig {
@@ -339,6 +389,7 @@ impl World {
             wake: false,
             stranger,
             kept: Arc::new(AtomicUsize::new(0)),
+            generations: 0,
         })
     }
 
@@ -360,16 +411,17 @@ impl World {
         std::mem::take(&mut self.wake)
     }
 
-    /// Fires everything due at or before `now`, on every call.
+    /// Fires everything due at or before `now`, on every call (each call
+    /// once: what a call schedules at or before `now` while it runs, it
+    /// runs itself).
     pub fn run_due(&mut self, now: Instant) {
-        while let Some((at, id)) = self.timers.first().cloned() {
-            if at > now {
-                break;
-            }
-            self.timers.pop_first();
-            if let Some(entry) = self.calls.get_mut(&id) {
-                entry.deadline = None;
-            }
+        let due: Vec<CallId> = self
+            .timers
+            .iter()
+            .take_while(|(at, _)| *at <= now)
+            .map(|(_, id)| id.clone())
+            .collect();
+        for id in due {
             self.advance(&id, now);
         }
     }
@@ -392,14 +444,25 @@ impl World {
                 Due::Run => {
                     let mut records = Vec::new();
                     entry.run.handle_timeout(at, &mut records);
+                    let stuck = entry.run.poll_timeout() == Some(at);
                     self.absorb(id, records);
+                    if stuck {
+                        // A run that fires nothing at its own deadline would
+                        // spin the timer task; the crate promises it cannot.
+                        self.log_emulator(
+                            id,
+                            at,
+                            json!({"error": "the call's run did not advance past its deadline"}),
+                        );
+                        break;
+                    }
                 }
                 Due::Establish => {
                     entry.establish_at = None;
                     entry.state = CallState::Established;
                     let script = std::mem::take(&mut entry.script_on_establish);
                     // Bounded when the offer was taken.
-                    let _ = entry.script.handle_script(at, script.into_iter());
+                    let _ = entry.script.handle_script(at, script);
                     let line = json!({"event": "callEstablished", "call": id.as_str()});
                     self.feed(id, at, line);
                 }
@@ -532,7 +595,13 @@ impl World {
             entry.log(LogEntry::Emulator(at, note));
             return;
         }
-        entry.outbox.push_back(Outgoing { url, body, number });
+        let generation = entry.generation;
+        entry.outbox.push_back(Outgoing {
+            url,
+            body,
+            number,
+            generation,
+        });
         if !entry.delivering {
             entry.delivering = true;
             self.kicks.push(id.clone());
@@ -540,6 +609,8 @@ impl World {
     }
 
     /// The notification a delivery task sends next; `None` ends the task.
+    /// A task that finds another generation than its first (its call was
+    /// forgotten and the id reused) must end: the new call has its own.
     pub fn next_delivery(&mut self, id: &CallId) -> Option<Outgoing> {
         let entry = self.calls.get_mut(id)?;
         match entry.outbox.front() {
@@ -551,18 +622,23 @@ impl World {
         }
     }
 
-    /// What became of an attempt to deliver notification `number`.
+    /// What became of an attempt to deliver `sent`.
     pub fn delivery_attempted(
         &mut self,
         id: &CallId,
         now: Instant,
-        number: u64,
+        sent: &Outgoing,
         attempt: u32,
         outcome: Attempt,
     ) {
-        let Some(entry) = self.calls.get_mut(id) else {
+        let Some(entry) = self
+            .calls
+            .get_mut(id)
+            .filter(|e| e.generation == sent.generation)
+        else {
             return;
         };
+        let number = sent.number;
         let (result, done) = match &outcome {
             Attempt::Delivered { status } => {
                 entry.stats.sent += 1;
@@ -595,10 +671,19 @@ impl World {
             "@odata.type": "#microsoft.graph.commsNotification",
             "changeType": change,
         });
+        let path = |root| {
+            let call = Cow::Borrowed(id.as_str());
+            let path = ResourcePath {
+                root,
+                call,
+                operation: None,
+            };
+            json!(path.to_string())
+        };
         if self.replay.wire.legacy_resource_field {
-            item["resource"] = json!(format!("/app/calls/{}", id.as_str()));
+            item["resource"] = path(PathRoot::App);
         }
-        item["resourceUrl"] = json!(format!("/communications/calls/{}", id.as_str()));
+        item["resourceUrl"] = path(PathRoot::Communications);
         item["resourceData"] = resource;
         let body = json!({
             "@odata.type": "#microsoft.graph.commsNotifications",
@@ -666,7 +751,12 @@ impl World {
             state,
             direction,
             source,
-            targets: json!([]),
+            // The bot is who an incoming call targets; an outgoing call's
+            // targets are the bot's own (set by the caller of `create`).
+            targets: json!([{
+                "@odata.type": "#microsoft.graph.invitationParticipantInfo",
+                "identity": bot_identity(),
+            }]),
             modalities: json!(["audio"]),
             callback: None,
             run,
@@ -683,8 +773,11 @@ impl World {
             stats: DeliveryStats::default(),
             notifications: 0,
             deadline: None,
+            generation: self.generations,
+            kept_bytes: 0,
             kept: Arc::clone(&self.kept),
         };
+        self.generations += 1;
         entry.keep_scenario_line(self.config_line.clone());
         self.calls.insert(id.clone(), entry);
         for rule in self.every_call_faults.clone() {
@@ -739,14 +832,25 @@ impl World {
                 break;
             }
             if let Some(entry) = self.calls.remove(&id) {
-                let lines = entry.log.len() + entry.scenario.len();
-                self.kept.fetch_sub(lines, Ordering::Relaxed);
+                self.kept.fetch_sub(entry.kept_bytes, Ordering::Relaxed);
                 if let Some(deadline) = entry.deadline {
                     self.timers.remove(&(deadline, id));
                 }
             }
         }
     }
+}
+
+/// The bot, as the emulator names it in a call's `source` and `targets`.
+pub(crate) fn bot_identity() -> Value {
+    json!({
+        "@odata.type": "#microsoft.graph.identitySet",
+        "application": {
+            "@odata.type": "#microsoft.graph.identity",
+            "id": "graph-emulator-bot",
+            "displayName": "bot",
+        },
+    })
 }
 
 /// At most 60 characters of something echoed in a message.
