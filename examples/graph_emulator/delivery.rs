@@ -26,7 +26,7 @@ pub const ATTEMPT_TIMEOUT_MS: u64 = 5_000;
 pub async fn deliver(shared: Arc<Shared>, id: CallId) {
     let mut generation = None;
     loop {
-        let Some(outgoing) = shared.world.lock().next_delivery(&id) else {
+        let Some(outgoing) = shared.world.next_delivery(&id) else {
             return;
         };
         if *generation.get_or_insert(outgoing.generation) != outgoing.generation {
@@ -52,11 +52,10 @@ pub async fn deliver(shared: Arc<Shared>, id: CallId) {
                     outgoing.number
                 );
             }
-            {
-                let mut world = shared.world.lock();
-                let now = shared.clock.now();
-                world.delivery_attempted(&id, now, &outgoing, attempt, outcome);
-            }
+            let now = shared.clock.now();
+            shared
+                .world
+                .delivery_attempted(&id, now, &outgoing, attempt, outcome);
             if !retry {
                 break;
             }

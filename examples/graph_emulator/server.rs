@@ -1,6 +1,6 @@
-//! The HTTP side: hyper 1 on tokio. Every request takes the world's lock
-//! once, reads the virtual clock under it (so each call sees time move
-//! forward), and is answered from what the world returns.
+//! The HTTP side: hyper 1 on tokio. Every request reads the virtual clock
+//! and is answered from what the world returns (the world locks the one call
+//! a request is about, and keeps each call's time moving forward).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -13,7 +13,6 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use ivr_media_queue::CallId;
-use parking_lot::Mutex;
 use tokio::sync::Notify;
 
 use crate::clock::Clock;
@@ -27,7 +26,7 @@ pub const MAX_HTTP_BODY_BYTES: usize = 1 << 20;
 /// What every task shares.
 pub struct Shared {
     pub clock: Clock,
-    pub world: Mutex<World>,
+    pub world: World,
     /// Wakes the timer task when a deadline earlier than its own appears.
     pub timer: Notify,
     pub client: Client<HttpConnector, Full<Bytes>>,
@@ -38,7 +37,7 @@ impl Shared {
         let client = Client::builder(TokioExecutor::new()).build_http();
         Arc::new(Self {
             clock,
-            world: Mutex::new(world),
+            world,
             timer: Notify::new(),
             client,
         })
@@ -48,16 +47,11 @@ impl Shared {
     /// deliveries it asked for and wakes the timer task if it must.
     pub fn with_world<T>(
         self: &Arc<Self>,
-        f: impl FnOnce(&mut World, ivr_media_queue::Instant) -> T,
+        f: impl FnOnce(&World, ivr_media_queue::Instant) -> T,
     ) -> T {
-        let (result, kicks, wake) = {
-            let mut world = self.world.lock();
-            let now = self.clock.now();
-            let result = f(&mut world, now);
-            (result, world.take_kicks(), world.take_wake())
-        };
-        self.start_deliveries(kicks);
-        if wake {
+        let result = f(&self.world, self.clock.now());
+        self.start_deliveries(self.world.take_kicks());
+        if self.world.take_wake() {
             self.timer.notify_one();
         }
         result
@@ -74,18 +68,11 @@ impl Shared {
 /// earlier one appears.
 pub async fn run_timers(shared: Arc<Shared>) {
     loop {
-        let next = {
-            let (next, kicks) = {
-                let mut world = shared.world.lock();
-                let now = shared.clock.now();
-                world.run_due(now);
-                let next = world.next_deadline();
-                world.arm(next);
-                (next, world.take_kicks())
-            };
-            shared.start_deliveries(kicks);
-            next
-        };
+        let world = &shared.world;
+        world.run_due(shared.clock.now());
+        let next = world.next_deadline();
+        world.arm(next);
+        shared.start_deliveries(world.take_kicks());
         match next {
             Some(deadline) => {
                 // A hair past the start of the deadline's millisecond, so

@@ -421,6 +421,9 @@ impl Replay {
         Engine::new(EngineConfig {
             call: Arc::new(config.call.clone()),
             ids: ids.clone(),
+            // A replay runs on one thread: one shard is all the locking it
+            // needs, and a drain visits one queue instead of 64.
+            shards: 1,
             ..EngineConfig::default()
         })
         .map_err(|e| format!("config.{e}"))

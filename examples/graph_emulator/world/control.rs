@@ -2,13 +2,15 @@
 //! offers, caller events and scripts, a call's state, log and exported
 //! scenario, fault rules.
 
-use ivr_media_queue::replay::{ReplayRecord, Replayer, TimelineWriter, write_jsonl};
+use std::time::Duration;
+
+use ivr_media_queue::replay::{ReplayRecord, Replayer, TimelineWriter, terminal_safe, write_jsonl};
 use ivr_media_queue::{CallId, Instant, MAX_CALL_ID_BYTES};
 use serde_json::{Map, Value, json};
 
 use super::graph::json_object;
 use super::{
-    CallState, CallerEvent, LogEntry, MAX_CALL_BYTES, MAX_EVERY_CALL_FAULTS, MAX_KEPT_BYTES,
+    Call, CallState, CallerEvent, LogEntry, MAX_CALL_BYTES, MAX_EVERY_CALL_FAULTS, MAX_KEPT_BYTES,
     MAX_SOURCE_BYTES, OFFER_TIMEOUT_MS, Reply, World, short,
 };
 
@@ -16,7 +18,7 @@ impl World {
     /// Serves `/emulator/...` (EMULATOR.md, "The caller and the test's
     /// controls"). `path` has no query; `query` is what followed `?`.
     pub fn control(
-        &mut self,
+        &self,
         now: Instant,
         method: &str,
         path: &str,
@@ -25,40 +27,37 @@ impl World {
     ) -> Reply {
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         let method = method.to_ascii_uppercase();
-        match (method.as_str(), &segments[1..]) {
+        let no_such = || {
+            Reply::error(
+                404,
+                format!("no such emulator resource: {method} {}", short(path)),
+            )
+        };
+        match (method.as_str(), segments.get(1..).unwrap_or_default()) {
             ("POST", ["calls"]) => self.offer(now, body),
             ("POST", ["faults"]) => self.add_faults(now, body),
             (_, ["calls", id, rest @ ..]) => {
-                let id = match percent_decoded(id) {
-                    Some(id) => CallId::new(&id),
-                    None => return Reply::error(400, "call id: not valid percent-encoded UTF-8"),
+                let Some(id) = percent_decoded(id) else {
+                    return Reply::error(400, "call id: not valid percent-encoded UTF-8");
                 };
-                if !self.calls.contains_key(&id) {
-                    return Reply::error(
-                        404,
-                        format!("call '{}' was not found", short(id.as_str())),
-                    );
-                }
-                match (method.as_str(), rest) {
-                    ("GET", []) => self.call_state(now, &id),
-                    ("POST", ["events"]) => self.caller_event(now, &id, body),
-                    ("POST", ["script"]) => self.caller_script(now, &id, body),
-                    ("GET", ["log"]) => self.call_log(now, &id, query),
-                    ("GET", ["scenario"]) => self.call_scenario(now, &id),
-                    _ => Reply::error(
-                        404,
-                        format!("no such emulator resource: {method} {}", short(path)),
-                    ),
-                }
+                let id = CallId::new(&id);
+                let served = self.with_call(&id, now, |call| match (method.as_str(), rest) {
+                    ("GET", []) => call.state_json(),
+                    ("POST", ["events"]) => call.caller_event(body),
+                    ("POST", ["script"]) => call.caller_script(body),
+                    ("GET", ["log"]) => call.log_text(query),
+                    ("GET", ["scenario"]) => call.scenario_text(),
+                    _ => no_such(),
+                });
+                served.unwrap_or_else(|| {
+                    Reply::error(404, format!("call '{}' was not found", short(id.as_str())))
+                })
             }
-            _ => Reply::error(
-                404,
-                format!("no such emulator resource: {method} {}", short(path)),
-            ),
+            _ => no_such(),
         }
     }
 
-    fn offer(&mut self, now: Instant, body: &[u8]) -> Reply {
+    fn offer(&self, now: Instant, body: &[u8]) -> Reply {
         let offer = if body.iter().all(u8::is_ascii_whitespace) {
             Map::new()
         } else {
@@ -76,12 +75,12 @@ impl World {
                 format!("{key}: unknown field (an offer has callId, source, script)"),
             );
         }
-        if self.config.bot_callback.is_none() {
+        let Some(bot_callback) = self.config.bot_callback.clone() else {
             return Reply::error(
                 409,
                 "bot-callback: the emulator was started without --bot-callback, so it cannot offer calls",
             );
-        }
+        };
         let id = match offer.get("callId") {
             None | Some(Value::Null) => self.new_call_id(),
             Some(Value::String(id)) => match CallId::parse(id) {
@@ -103,9 +102,6 @@ impl World {
                 );
             }
         };
-        if self.calls.contains_key(&id) {
-            return Reply::error(409, format!("callId: '{}' is in use", short(id.as_str())));
-        }
         let identity = match offer.get("source") {
             None | Some(Value::Null) => json!({
                 "@odata.type": "#microsoft.graph.identitySet",
@@ -137,75 +133,28 @@ impl World {
         };
         let source =
             json!({"@odata.type": "#microsoft.graph.participantInfo", "identity": identity});
-        if let Err(reply) = self.create(id.clone(), now, CallState::Incoming, "incoming", source) {
-            return reply;
-        }
-        let expires = now.saturating_add(std::time::Duration::from_millis(OFFER_TIMEOUT_MS));
-        let entry = self.calls.get_mut(&id).expect("just created");
-        entry.script_on_establish = script;
-        entry.offer_expires = Some(expires);
-        let resource = entry.resource();
-        self.log_emulator(
-            &id,
+        let created = self.create(
+            id.clone(),
             now,
-            json!({"offer": self.config.bot_callback, "answer": 201}),
-        );
-        self.send_call_state(&id, now, "created", resource);
-        self.reschedule(&id);
-        Reply::json(201, &json!({"callId": id.as_str()}))
-    }
-
-    fn established(&self, id: &CallId) -> Result<(), Reply> {
-        match self.calls.get(id).map(|e| e.state) {
-            Some(CallState::Established) => Ok(()),
-            Some(state) => Err(Reply::error(
-                409,
-                format!(
-                    "call: caller events need an established call; this one is {}",
-                    state.as_str()
-                ),
-            )),
-            None => Err(Reply::error(404, "call: not found")),
-        }
-    }
-
-    fn caller_event(&mut self, now: Instant, id: &CallId, body: &[u8]) -> Reply {
-        let event = match json_object(body).and_then(|e| checked_event(e, id, "")) {
-            Ok(event) => event,
-            Err(reply) => return reply,
-        };
-        self.advance(id, now);
-        if let Err(reply) = self.established(id) {
-            return reply;
-        }
-        let mut event = event;
-        event.insert("call".to_owned(), json!(id.as_str()));
-        self.feed(id, now, Value::Object(event));
-        self.reschedule(id);
-        Reply::empty(202)
-    }
-
-    fn caller_script(&mut self, now: Instant, id: &CallId, body: &[u8]) -> Reply {
-        let script = match serde_json::from_slice::<Value>(body) {
-            Ok(script) => match parse_script(&script, id) {
-                Ok(script) => script,
-                Err(reply) => return reply,
+            CallState::Incoming,
+            "incoming",
+            source,
+            |call| {
+                call.entry.script_on_establish = script;
+                call.entry.offer_expires =
+                    Some(now.saturating_add(Duration::from_millis(OFFER_TIMEOUT_MS)));
+                let resource = call.entry.resource();
+                call.log_emulator(now, json!({"offer": bot_callback, "answer": 201}));
+                call.send_call_state(now, "created", resource);
             },
-            Err(e) => return Reply::error(400, format!("body: not valid JSON: {e}")),
-        };
-        self.advance(id, now);
-        if let Err(reply) = self.established(id) {
-            return reply;
+        );
+        match created {
+            Ok(()) => Reply::json(201, &json!({"callId": id.as_str()})),
+            Err(reply) => reply,
         }
-        let entry = self.calls.get_mut(id).expect("established");
-        if let Err(full) = entry.script.handle_script(now, script) {
-            return Reply::error(400, format!("script: {full}"));
-        }
-        self.reschedule(id);
-        Reply::empty(202)
     }
 
-    fn add_faults(&mut self, now: Instant, body: &[u8]) -> Reply {
+    fn add_faults(&self, now: Instant, body: &[u8]) -> Reply {
         let rules = match serde_json::from_slice::<Value>(body) {
             Ok(Value::Array(rules)) => rules,
             Ok(rule @ Value::Object(_)) => vec![rule],
@@ -220,67 +169,123 @@ impl World {
             if let Err(message) = Replayer::check_line(&line) {
                 return Reply::error(400, format!("rules[{i}]: {message}"));
             }
-            let call = match rule.get("call") {
-                Some(Value::String(call)) => {
-                    let call = CallId::new(call);
-                    if !self.calls.contains_key(&call) {
-                        return Reply::error(
-                            404,
-                            format!(
-                                "rules[{i}].call: call '{}' was not found",
-                                short(call.as_str())
-                            ),
-                        );
-                    }
-                    Some(call)
-                }
+            targets.push(match rule.get("call") {
+                Some(Value::String(call)) => Some(CallId::new(call)),
                 _ => None,
-            };
-            targets.push(call);
+            });
         }
-        let every = targets.iter().filter(|t| t.is_none()).count();
-        if self.every_call_faults.len() + every > MAX_EVERY_CALL_FAULTS {
-            return Reply::error(
-                400,
-                format!("rules: at most {MAX_EVERY_CALL_FAULTS} rules for every call may be set"),
-            );
-        }
-        for (rule, call) in rules.into_iter().zip(targets) {
-            let calls: Vec<CallId> = match call {
-                Some(call) => vec![call],
-                None => {
-                    self.every_call_faults.push(rule.clone());
-                    self.calls
-                        .iter()
-                        .filter(|(_, e)| e.state != CallState::Terminated)
-                        .map(|(id, _)| id.clone())
-                        .collect()
+        // Every rule's calls, chosen under the registry's lock: a call made
+        // meanwhile gets the rules for every call when it is made.
+        let calls_per_rule: Vec<Vec<CallId>> = {
+            let mut registry = self.registry.lock();
+            for (i, call) in targets.iter().enumerate() {
+                if let Some(call) = call.as_ref().filter(|c| !registry.calls.contains_key(*c)) {
+                    return Reply::error(
+                        404,
+                        format!(
+                            "rules[{i}].call: call '{}' was not found",
+                            short(call.as_str())
+                        ),
+                    );
                 }
-            };
+            }
+            let every = targets.iter().filter(|t| t.is_none()).count();
+            if registry.every_call_faults.len() + every > MAX_EVERY_CALL_FAULTS {
+                return Reply::error(
+                    400,
+                    format!(
+                        "rules: at most {MAX_EVERY_CALL_FAULTS} rules for every call may be set"
+                    ),
+                );
+            }
+            let live: Vec<CallId> = registry
+                .calls
+                .keys()
+                .filter(|id| !registry.ended.contains(id))
+                .cloned()
+                .collect();
+            rules
+                .iter()
+                .zip(&targets)
+                .map(|(rule, call)| match call {
+                    Some(call) => vec![call.clone()],
+                    None => {
+                        registry.every_call_faults.push(rule.clone());
+                        live.clone()
+                    }
+                })
+                .collect()
+        };
+        for (rule, calls) in rules.into_iter().zip(calls_per_rule) {
             for id in calls {
-                self.advance(&id, now);
-                self.feed(&id, now, json!({ "fault": rule }));
-                self.reschedule(&id);
+                self.with_call(&id, now, |call| {
+                    let now = call.now;
+                    call.feed(now, json!({ "fault": rule }));
+                });
             }
         }
         Reply::empty(202)
     }
+}
 
-    fn call_state(&mut self, now: Instant, id: &CallId) -> Reply {
-        self.advance(id, now);
-        let Some(entry) = self.calls.get(id) else {
-            return Reply::error(404, "call: not found");
+impl Call<'_> {
+    fn established(&self) -> Result<(), Reply> {
+        match self.entry.state {
+            CallState::Established => Ok(()),
+            state => Err(Reply::error(
+                409,
+                format!(
+                    "call: caller events need an established call; this one is {}",
+                    state.as_str()
+                ),
+            )),
+        }
+    }
+
+    fn caller_event(&mut self, body: &[u8]) -> Reply {
+        let id = self.id();
+        let mut event = match json_object(body).and_then(|e| checked_event(e, &id, "")) {
+            Ok(event) => event,
+            Err(reply) => return reply,
         };
+        if let Err(reply) = self.established() {
+            return reply;
+        }
+        event.insert("call".to_owned(), json!(id.as_str()));
+        let now = self.now;
+        self.feed(now, Value::Object(event));
+        Reply::empty(202)
+    }
+
+    fn caller_script(&mut self, body: &[u8]) -> Reply {
+        let script = match serde_json::from_slice::<Value>(body) {
+            Ok(script) => match parse_script(&script, &self.id()) {
+                Ok(script) => script,
+                Err(reply) => return reply,
+            },
+            Err(e) => return Reply::error(400, format!("body: not valid JSON: {e}")),
+        };
+        if let Err(reply) = self.established() {
+            return reply;
+        }
+        if let Err(full) = self.entry.script.handle_script(self.now, script) {
+            return Reply::error(400, format!("script: {full}"));
+        }
+        Reply::empty(202)
+    }
+
+    fn state_json(&mut self) -> Reply {
+        let entry = &*self.entry;
         let inspect = ReplayRecord::Inspect {
-            at: now,
-            call: id.clone(),
-            view: entry.run.view(id),
+            at: self.now,
+            call: entry.id.clone(),
+            view: entry.run.view(&entry.id),
         };
         let mut line = Vec::new();
         let _ = write_jsonl(
             &mut line,
             std::slice::from_ref(&inspect),
-            &self.replay,
+            &self.world.replay,
             false,
         );
         let queue = serde_json::from_slice::<Value>(&line)
@@ -291,7 +296,7 @@ impl World {
         Reply::json(
             200,
             &json!({
-                "callId": id.as_str(),
+                "callId": entry.id.as_str(),
                 "state": entry.state.as_str(),
                 "direction": entry.direction,
                 "queue": queue,
@@ -306,11 +311,7 @@ impl World {
         )
     }
 
-    fn call_log(&mut self, now: Instant, id: &CallId, query: &str) -> Reply {
-        self.advance(id, now);
-        let Some(entry) = self.calls.get(id) else {
-            return Reply::error(404, "call: not found");
-        };
+    fn log_text(&mut self, query: &str) -> Reply {
         let formats: Vec<&str> = query
             .split('&')
             .filter_map(|p| p.strip_prefix("format="))
@@ -320,13 +321,14 @@ impl World {
             ["timeline"] => true,
             _ => return Reply::error(400, "format: must be given once, jsonl or timeline"),
         };
+        let entry = &*self.entry;
         let mut out = Vec::new();
         let mut writer = TimelineWriter::default();
-        for entry in &entry.log {
-            match (entry, timeline) {
+        for logged in &entry.log {
+            match (logged, timeline) {
                 (LogEntry::Engine(record), false) => {
-                    let _ =
-                        write_jsonl(&mut out, std::slice::from_ref(record), &self.replay, false);
+                    let record = std::slice::from_ref(record);
+                    let _ = write_jsonl(&mut out, record, &self.world.replay, false);
                 }
                 (LogEntry::Engine(record), true) => {
                     let _ = writer.write(&mut out, std::slice::from_ref(record));
@@ -337,14 +339,15 @@ impl World {
                     out.push(b'\n');
                 }
                 (LogEntry::Emulator(at, note), true) => {
+                    // The timeline's own layout (`TimelineWriter`).
                     let ms = at.as_millis();
                     let text = format!(
                         "{:>6}.{:03}s  {:<10} {:<9} {}\n",
                         ms / 1000,
                         ms % 1000,
-                        ivr_media_queue::replay::terminal_safe(id.as_str()),
+                        terminal_safe(entry.id.as_str()),
                         "emulator",
-                        ivr_media_queue::replay::terminal_safe(&note.to_string())
+                        terminal_safe(&note.to_string())
                     );
                     out.extend_from_slice(text.as_bytes());
                 }
@@ -362,11 +365,8 @@ impl World {
         )
     }
 
-    fn call_scenario(&mut self, now: Instant, id: &CallId) -> Reply {
-        self.advance(id, now);
-        let Some(entry) = self.calls.get(id) else {
-            return Reply::error(404, "call: not found");
-        };
+    fn scenario_text(&mut self) -> Reply {
+        let entry = &*self.entry;
         if !entry.scenario_complete {
             return Reply::error(
                 409,
@@ -377,7 +377,7 @@ impl World {
         }
         let mut text = entry.scenario.join("\n");
         text.push('\n');
-        text.push_str(&json!({"at_ms": now.as_millis()}).to_string());
+        text.push_str(&json!({"at_ms": self.now.as_millis()}).to_string());
         text.push('\n');
         Reply::text(200, "application/x-ndjson", text)
     }

@@ -2,18 +2,20 @@
 //! the emulator's own; media actions, `GET` of an operation and `DELETE` of
 //! an established call go through the call's run, the crate's wire layer.
 
+use std::time::Duration;
+
 use ivr_media_queue::CallId;
 use ivr_media_queue::Instant;
 use ivr_media_queue::wire::{self, GraphError};
 use serde_json::{Map, Value, json};
 
-use super::{ANSWER_SETUP_MS, CallState, Reply, World, bot_identity, short};
+use super::{ANSWER_SETUP_MS, Call, CallState, Reply, World, bot_identity, short};
 use crate::options::check_http_url;
 
 impl World {
     /// Serves a Graph request (EMULATOR.md, "The Graph surface"). `url` is
     /// the request's path and query.
-    pub fn graph(&mut self, now: Instant, method: &str, url: &str, body: &[u8]) -> Reply {
+    pub fn graph(&self, now: Instant, method: &str, url: &str, body: &[u8]) -> Reply {
         let segments = match wire::call_path_segments(url) {
             Ok((_, segments)) => segments,
             Err(error) => return Reply::graph_error(&error),
@@ -31,41 +33,51 @@ impl World {
                 ),
             });
         }
-        // The call named sees the request at its own time: what came due
-        // before it (an establishment, an offer's expiry) happens first.
-        if let Some(id) = segments.first() {
-            let id = CallId::new(id);
-            if self.calls.contains_key(&id) {
-                self.advance(&id, now);
-            }
-        }
         let action = |s: &str| {
             let name = s.strip_prefix("microsoft.graph.").unwrap_or(s);
             name.to_ascii_lowercase()
         };
         let method = method.to_ascii_uppercase();
-        match (method.as_str(), segments.as_slice()) {
-            ("POST", []) => self.create_outgoing(now, body),
-            ("GET", [id]) => self.get_call(id),
-            ("POST", [id, a]) if action(a) == "answer" => self.answer(now, id, body),
-            ("POST", [id, a]) if action(a) == "reject" => self.reject(now, id, body),
-            ("DELETE", [id])
-                if self.state_of(id).is_some_and(|s| {
-                    matches!(s, CallState::Incoming | CallState::Establishing)
-                }) =>
-            {
-                let id = CallId::new(id);
-                self.log_emulator(&id, now, json!({"request": "DELETE", "answer": 204}));
-                self.end_unestablished(&id, now, ended_by_the_bot());
-                Reply::empty(204)
+        let not_found = |id: &str| Reply::error(404, format!("call '{}' was not found", short(id)));
+        // Each arm runs on the call at its own time (`with_call`): what came
+        // due before the request (an establishment, an offer's expiry)
+        // happens first.
+        let served = match (method.as_str(), segments.as_slice()) {
+            ("POST", []) => return self.create_outgoing(now, body),
+            ("GET", [id]) => self.with_call(&CallId::new(id), now, |call| match call.entry.state {
+                CallState::Terminated => None,
+                _ => Some(Reply::json(200, &call.entry.resource())),
+            }),
+            ("POST", [id, a]) if action(a) == "answer" => {
+                self.with_call(&CallId::new(id), now, |call| call.answer(body))
             }
-            (_, [id, ..])
-                if self
-                    .state_of(id)
-                    .is_some_and(|s| s != CallState::Incoming && s != CallState::Establishing) =>
+            ("POST", [id, a]) if action(a) == "reject" => {
+                self.with_call(&CallId::new(id), now, |call| call.reject(body))
+            }
+            (_, [id, ..]) => self.with_call(&CallId::new(id), now, |call| {
+                match call.entry.state {
+                    CallState::Incoming | CallState::Establishing if method == "DELETE" => {
+                        let now = call.now;
+                        call.log_emulator(now, json!({"request": "DELETE", "answer": 204}));
+                        call.end_unestablished(now, ended_by_the_bot());
+                        Some(Reply::empty(204))
+                    }
+                    // Not in the engine yet: the engine's own answer below.
+                    CallState::Incoming | CallState::Establishing => None,
+                    CallState::Established | CallState::Terminated => {
+                        Some(call.media_request(&method, url, body))
+                    }
+                }
+            }),
+            _ => None,
+        };
+        match (served, segments.as_slice()) {
+            (Some(Some(reply)), _) => reply,
+            (_, [id]) if method == "GET" => not_found(id),
+            (Some(None), [id, a]) | (None, [id, a])
+                if method == "POST" && (action(a) == "answer" || action(a) == "reject") =>
             {
-                let id = CallId::new(id);
-                self.media_request(now, &id, &method, url, body)
+                not_found(id)
             }
             _ => {
                 // A call the emulator does not hold (or not yet in the
@@ -77,58 +89,22 @@ impl World {
         }
     }
 
-    fn state_of(&self, id: &str) -> Option<CallState> {
-        self.calls.get(&CallId::new(id)).map(|e| e.state)
-    }
-
-    /// A media action, `GET` of an operation or `DELETE`, through the call's
-    /// run (the crate's wire layer), byte for byte what `ivr-replay` answers.
-    fn media_request(
-        &mut self,
-        now: Instant,
-        id: &CallId,
-        method: &str,
-        url: &str,
-        body: &[u8],
-    ) -> Reply {
-        self.advance(id, now);
-        // `$opN` means something to a scenario line; `%24` reads back as `$`.
-        let mut request = json!({"method": method, "url": url.replace('$', "%24")});
-        if !body.is_empty() {
-            request["rawBody"] = json!(String::from_utf8_lossy(body));
-        }
-        let response = self.feed(id, now, json!({ "request": request }));
-        self.reschedule(id);
-        match response {
-            Some(response) => Reply::from_graph(response),
-            None => Reply::error(500, "the call's run gave no response"),
-        }
-    }
-
-    fn get_call(&mut self, id: &str) -> Reply {
-        match self.calls.get(&CallId::new(id)) {
-            Some(entry) if entry.state != CallState::Terminated => {
-                Reply::json(200, &entry.resource())
-            }
-            _ => Reply::error(404, format!("call '{}' was not found", short(id))),
-        }
-    }
-
     /// `POST /communications/calls`: an outgoing call, answered by the
     /// callee after `--answer-ms`.
-    fn create_outgoing(&mut self, now: Instant, body: &[u8]) -> Reply {
-        let call = match json_object(body) {
-            Ok(call) => call,
+    fn create_outgoing(&self, now: Instant, body: &[u8]) -> Reply {
+        let request = match json_object(body) {
+            Ok(request) => request,
             Err(reply) => return reply,
         };
-        let callback = match callback_uri(&call) {
+        let callback = match callback_uri(&request) {
             Ok(url) => url,
             Err(reply) => return reply,
         };
-        if let Err(reply) = service_hosted(&call) {
+        if let Err(reply) = service_hosted(&request) {
             return reply;
         }
-        let targets = match call.get("targets") {
+        let modalities = request.get("requestedModalities").cloned();
+        let targets = match request.get("targets") {
             Some(Value::Array(targets)) if !targets.is_empty() => Value::Array(targets.clone()),
             _ => {
                 return Reply::error(
@@ -142,90 +118,94 @@ impl World {
             "@odata.type": "#microsoft.graph.participantInfo",
             "identity": bot_identity(),
         });
-        if let Err(reply) =
-            self.create(id.clone(), now, CallState::Establishing, "outgoing", source)
-        {
-            return reply;
-        }
-        let answer_at = now.saturating_add(std::time::Duration::from_millis(self.config.answer_ms));
-        let entry = self.calls.get_mut(&id).expect("just created");
-        entry.callback = Some(callback);
-        entry.targets = targets;
-        if let Some(modalities) = call.get("requestedModalities") {
-            entry.modalities = modalities.clone();
-        }
-        entry.establish_at = Some(answer_at);
-        let resource = entry.resource();
-        self.log_emulator(&id, now, json!({"request": "create", "answer": 201}));
-        self.send_call_state(&id, now, "updated", resource.clone());
-        self.reschedule(&id);
-        let mut reply = Reply::json(201, &resource);
-        reply.location = Some(format!(
-            "https://graph.microsoft.com/v1.0/communications/calls/{}",
-            id.as_str()
-        ));
-        reply
-    }
-
-    fn answer(&mut self, now: Instant, id: &str, body: &[u8]) -> Reply {
-        let id = CallId::new(id);
-        match self.state_of(id.as_str()) {
-            None | Some(CallState::Terminated) => {
-                return Reply::error(404, format!("call '{}' was not found", short(id.as_str())));
+        let answer_ms = self.config.answer_ms;
+        let created = self.create(
+            id.clone(),
+            now,
+            CallState::Establishing,
+            "outgoing",
+            source,
+            |call| {
+                let entry = &mut *call.entry;
+                entry.callback = Some(callback);
+                entry.targets = targets;
+                if let Some(modalities) = modalities {
+                    entry.modalities = modalities;
+                }
+                entry.establish_at = Some(now.saturating_add(Duration::from_millis(answer_ms)));
+                let resource = entry.resource();
+                call.log_emulator(now, json!({"request": "create", "answer": 201}));
+                call.send_call_state(now, "updated", resource.clone());
+                resource
+            },
+        );
+        match created {
+            Ok(resource) => {
+                let mut reply = Reply::json(201, &resource);
+                reply.location = Some(format!(
+                    "https://graph.microsoft.com/v1.0/communications/calls/{}",
+                    id.as_str()
+                ));
+                reply
             }
-            Some(CallState::Incoming) => {}
-            Some(state) => {
-                return Reply::error(
+            Err(reply) => reply,
+        }
+    }
+}
+
+impl Call<'_> {
+    fn answer(&mut self, body: &[u8]) -> Option<Reply> {
+        match self.entry.state {
+            CallState::Terminated => return None,
+            CallState::Incoming => {}
+            state => {
+                return Some(Reply::error(
                     400,
                     format!(
                         "call: only an incoming call can be answered; this one is {}",
                         state.as_str()
                     ),
-                );
+                ));
             }
         }
         let answer = match json_object(body) {
             Ok(answer) => answer,
-            Err(reply) => return reply,
+            Err(reply) => return Some(reply),
         };
         let callback = match callback_uri(&answer) {
             Ok(url) => url,
-            Err(reply) => return reply,
+            Err(reply) => return Some(reply),
         };
         if let Err(reply) = service_hosted(&answer) {
-            return reply;
+            return Some(reply);
         }
-        let entry = self.calls.get_mut(&id).expect("state_of found it");
+        let now = self.now;
+        let entry = &mut *self.entry;
         entry.state = CallState::Establishing;
         entry.callback = Some(callback);
         entry.offer_expires = None;
         if let Some(modalities) = answer.get("acceptedModalities") {
             entry.modalities = modalities.clone();
         }
-        entry.establish_at =
-            Some(now.saturating_add(std::time::Duration::from_millis(ANSWER_SETUP_MS)));
+        entry.establish_at = Some(now.saturating_add(Duration::from_millis(ANSWER_SETUP_MS)));
         let resource = entry.resource();
-        self.log_emulator(&id, now, json!({"request": "answer", "answer": 202}));
-        self.send_call_state(&id, now, "updated", resource);
-        self.reschedule(&id);
-        Reply::empty(202)
+        self.log_emulator(now, json!({"request": "answer", "answer": 202}));
+        self.send_call_state(now, "updated", resource);
+        Some(Reply::empty(202))
     }
 
-    fn reject(&mut self, now: Instant, id: &str, body: &[u8]) -> Reply {
-        let id = CallId::new(id);
-        match self.state_of(id.as_str()) {
-            None | Some(CallState::Terminated) => {
-                return Reply::error(404, format!("call '{}' was not found", short(id.as_str())));
-            }
-            Some(CallState::Incoming) => {}
-            Some(state) => {
-                return Reply::error(
+    fn reject(&mut self, body: &[u8]) -> Option<Reply> {
+        match self.entry.state {
+            CallState::Terminated => return None,
+            CallState::Incoming => {}
+            state => {
+                return Some(Reply::error(
                     400,
                     format!(
                         "call: only an incoming call can be rejected; this one is {}",
                         state.as_str()
                     ),
-                );
+                ));
             }
         }
         let reject = if body.iter().all(u8::is_ascii_whitespace) {
@@ -233,7 +213,7 @@ impl World {
         } else {
             match json_object(body) {
                 Ok(reject) => reject,
-                Err(reply) => return reply,
+                Err(reply) => return Some(reply),
             }
         };
         let (code, message) = match reject.get("reason") {
@@ -248,24 +228,40 @@ impl World {
                 (403, "The call was rejected: forbidden.")
             }
             Some(other) => {
-                return Reply::error(
+                return Some(Reply::error(
                     400,
                     format!(
                         "reason: must be none, busy or forbidden, got {}",
                         short(&other.to_string())
                     ),
-                );
+                ));
             }
         };
-        self.log_emulator(&id, now, json!({"request": "reject", "answer": 202}));
+        let now = self.now;
+        self.log_emulator(now, json!({"request": "reject", "answer": 202}));
         let result = json!({
             "@odata.type": "#microsoft.graph.resultInfo",
             "code": code,
             "subcode": 0,
             "message": message,
         });
-        self.end_unestablished(&id, now, result);
-        Reply::empty(202)
+        self.end_unestablished(now, result);
+        Some(Reply::empty(202))
+    }
+
+    /// A media action, `GET` of an operation or `DELETE`, through the call's
+    /// run (the crate's wire layer), byte for byte what `ivr-replay` answers.
+    fn media_request(&mut self, method: &str, url: &str, body: &[u8]) -> Reply {
+        // `$opN` means something to a scenario line; `%24` reads back as `$`.
+        let mut request = json!({"method": method, "url": url.replace('$', "%24")});
+        if !body.is_empty() {
+            request["rawBody"] = json!(String::from_utf8_lossy(body));
+        }
+        let now = self.now;
+        match self.feed(now, json!({ "request": request })) {
+            Some(response) => Reply::from_graph(response),
+            None => Reply::error(500, "the call's run gave no response"),
+        }
     }
 }
 
