@@ -43,14 +43,20 @@ fn an_empty_call_id_is_still_missing() {
 
 #[test]
 fn embedders_read_paths_as_the_wire_does() {
-    let (api, segments) =
+    let path =
         wire::call_path_segments("http://127.0.0.1:8790/beta//communications/calls/c%31//answer")
             .unwrap();
-    assert_eq!(api, ApiVersion::Beta);
-    assert_eq!(segments, ["c1", "answer"]);
-    let (api, segments) = wire::call_path_segments("/v1.0//communications/calls").unwrap();
-    assert_eq!(api, ApiVersion::V1);
-    assert!(segments.is_empty());
+    assert_eq!(path.api, ApiVersion::Beta);
+    assert_eq!(path.segments, ["c1", "answer"]);
+    let path = wire::call_path_segments("/v1.0//communications/calls").unwrap();
+    assert_eq!(path.api, ApiVersion::V1);
+    assert!(path.segments.is_empty());
+    let path = wire::call_path_segments("/v1.0/communications/calls//playPrompt").unwrap();
+    assert_eq!(
+        path.segments,
+        ["", "playPrompt"],
+        "a missing call id stays visible"
+    );
     let error = wire::call_path_segments("/v1.0/communications/meetings").unwrap_err();
     assert_eq!(error.status, 400);
 }

@@ -34,9 +34,11 @@ pub async fn deliver(shared: Arc<Shared>, id: CallId) {
             // notifications are its own task's.
             return;
         }
+        // An https:// callback cannot be reached (no TLS here): no retries.
+        let reachable = outgoing.url.starts_with("http://");
         for attempt in 1..=ATTEMPTS {
             let sent = post(&shared, &outgoing).await;
-            let last = attempt == ATTEMPTS;
+            let last = attempt == ATTEMPTS || !reachable;
             let outcome = match sent {
                 Ok(status) if (200..300).contains(&status) => Attempt::Delivered { status },
                 Ok(status) => Attempt::Failed {
@@ -48,7 +50,7 @@ pub async fn deliver(shared: Arc<Shared>, id: CallId) {
             let retry = matches!(outcome, Attempt::Failed { last: false, .. });
             if let Attempt::Failed { why, last: true } = &outcome {
                 eprintln!(
-                    "graph_emulator: call {id}: notification {} dropped after {ATTEMPTS} attempts: {why}",
+                    "graph_emulator: call {id}: notification {} dropped after {attempt} attempts: {why}",
                     outgoing.number
                 );
             }
@@ -68,7 +70,9 @@ pub async fn deliver(shared: Arc<Shared>, id: CallId) {
 /// One POST; the status, or why there is none.
 async fn post(shared: &Shared, outgoing: &Outgoing) -> Result<u16, String> {
     if !outgoing.url.starts_with("http://") {
-        return Err("only http:// callbacks are reachable from the emulator".to_owned());
+        return Err(
+            "only http:// callbacks are reachable from the emulator (it has no TLS)".to_owned(),
+        );
     }
     let request = Request::post(outgoing.url.as_str())
         .header("content-type", "application/json")

@@ -7,8 +7,9 @@
 //! cargo run --release --example graph_emulator -- --bot-callback http://127.0.0.1:3978/api/calls
 //! ```
 //!
-//! - `world.rs`: every call, its `ivr-replay` run (engine, simulated media
-//!   layer, fault rules), log, export and outbox. No I/O, no clock.
+//! - `world/`: every call, its `ivr-replay` run (engine, simulated media
+//!   layer, fault rules), log, export and outbox; the Graph surface and the
+//!   control surface. No I/O, no clock.
 //! - `server.rs`: HTTP in (hyper 1 on tokio) and the timer task.
 //! - `delivery.rs`: notifications out, in order, with retries.
 //! - `clock.rs`: the virtual clock (`--speed`); `options.rs`: the command line.
@@ -78,18 +79,34 @@ fn world_config(options: &options::Options) -> Result<WorldConfig, String> {
         },
         None => Map::new(),
     };
-    for (key, value) in [
-        ("beepMs", options.beep_ms),
-        ("storeMs", options.store_ms),
-        ("promptMs", options.prompt_ms),
+    // A flag wins over the file; the file over the emulator's defaults.
+    for (key, flag, default) in [
+        ("beepMs", options.beep_ms, 400),
+        ("storeMs", options.store_ms, 0),
+        ("promptMs", options.prompt_ms, 1000),
     ] {
-        settings.insert(key.to_owned(), Value::from(value));
+        match flag {
+            Some(ms) => {
+                settings.insert(key.to_owned(), Value::from(ms));
+            }
+            None => {
+                settings.entry(key).or_insert(Value::from(default));
+            }
+        }
+    }
+    // Always a seed, so that every export replays exactly: a random one
+    // unless given.
+    let seed = options
+        .seed
+        .unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0);
+    if options.seed.is_none() {
+        eprintln!("graph_emulator: --seed {seed} (random; give --seed to choose)");
     }
     Ok(WorldConfig {
         bot_callback: options.bot_callback.clone(),
         outbox: options.outbox,
         answer_ms: options.answer_ms,
-        seed: options.seed,
+        seed: Some(seed),
         settings,
     })
 }

@@ -9,9 +9,10 @@ pub struct Options {
     pub listen: SocketAddr,
     pub bot_callback: Option<String>,
     pub speed: f64,
-    pub prompt_ms: u64,
-    pub beep_ms: u64,
-    pub store_ms: u64,
+    /// `None`: the `--config` file's, else the emulator's default.
+    pub prompt_ms: Option<u64>,
+    pub beep_ms: Option<u64>,
+    pub store_ms: Option<u64>,
     pub answer_ms: u64,
     pub seed: Option<u64>,
     pub outbox: usize,
@@ -25,9 +26,9 @@ impl Default for Options {
             listen: SocketAddr::from(([127, 0, 0, 1], 8790)),
             bot_callback: None,
             speed: 1.0,
-            prompt_ms: 1000,
-            beep_ms: 400,
-            store_ms: 0,
+            prompt_ms: None,
+            beep_ms: None,
+            store_ms: None,
             answer_ms: 500,
             seed: None,
             outbox: 1000,
@@ -47,8 +48,11 @@ USAGE: cargo run --release --example graph_emulator -- [OPTIONS]
   --prompt-ms MS       how long a prompt plays unless its URI says durationMs=N (default 1000)
   --beep-ms MS         how long the record beep plays (default 400)
   --store-ms MS        how long storing a recording takes (default 0)
+                       (these three: the flag, else the --config file's promptMs,
+                       beepMs, storeMs, else the default)
   --answer-ms MS       how long an outbound call rings before it is answered (default 500)
-  --seed N             deterministic ids (default: random)
+  --seed N             deterministic ids (default: a random seed, printed on stderr;
+                       each call's exported scenario names it)
   --outbox N           notifications a call may hold undelivered (default 1000)
   --config FILE        engine settings, as the ivr-replay config line's object
   --help               this text
@@ -94,9 +98,9 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> 
                         format!("--speed: must be a number from 0.001 to 10000, got {text:?}")
                     })?;
             }
-            "--prompt-ms" => options.prompt_ms = number(value()?, HOUR_MS)?,
-            "--beep-ms" => options.beep_ms = number(value()?, HOUR_MS)?,
-            "--store-ms" => options.store_ms = number(value()?, HOUR_MS)?,
+            "--prompt-ms" => options.prompt_ms = Some(number(value()?, HOUR_MS)?),
+            "--beep-ms" => options.beep_ms = Some(number(value()?, HOUR_MS)?),
+            "--store-ms" => options.store_ms = Some(number(value()?, HOUR_MS)?),
             "--answer-ms" => options.answer_ms = number(value()?, HOUR_MS)?,
             "--seed" => options.seed = Some(number(value()?, u64::MAX)?),
             "--outbox" => {
@@ -130,10 +134,7 @@ pub fn check_http_url(url: &str) -> Result<(), String> {
     let Some(authority) = uri.authority().filter(|a| !a.host().is_empty()) else {
         return Err(format!("must name a host, got {url:?}"));
     };
-    if authority.port().is_some() && authority.port_u16().is_none() {
-        return Err(format!("the port must be 1 to 65535, got {url:?}"));
-    }
-    if authority.port_u16() == Some(0) {
+    if authority.port().is_some() && authority.port_u16().is_none_or(|port| port == 0) {
         return Err(format!("the port must be 1 to 65535, got {url:?}"));
     }
     Ok(())

@@ -361,6 +361,21 @@ impl Replayer {
         self.replay.as_ref()?.engine.view(call)
     }
 
+    /// How many calls the run's engine holds: established and not ended.
+    /// Whatever fault rules do to the notifications, a call that ended is
+    /// no longer held.
+    pub fn live_calls(&self) -> usize {
+        self.replay
+            .as_ref()
+            .map_or(0, |replay| replay.engine.call_count())
+    }
+
+    /// The malformed line that stopped the run, if one did (a run stopped
+    /// by [`Replayer::handle_timeout`] says so only here).
+    pub fn stopped(&self) -> Option<&ScenarioError> {
+        self.stopped.as_ref()
+    }
+
     /// The end of the input: appends what is still held back (a reordered
     /// notification nothing overtook). Nothing after a malformed line.
     pub fn finish(&mut self, out: &mut Vec<ReplayRecord>) {

@@ -33,6 +33,7 @@ pub const MAX_SIMULATED_MS: u64 = 3_600_000;
 
 /// How prompts end.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PromptLengths {
     /// Only when told ([`MediaInput::PlaybackFinished`] from outside, as a
     /// scenario's `playbackFinished` line): `ivr-replay`'s default.
@@ -47,8 +48,9 @@ pub enum PromptLengths {
     },
 }
 
-/// Settings of a [`MediaLayer`].
+/// Settings of a [`MediaLayer`] (start from `Default` and set fields).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MediaLayerConfig {
     /// How long the beep plays (0: it finishes at once).
     pub beep_ms: u64,
@@ -151,6 +153,10 @@ impl MediaLayer {
                     let input = MediaInput::PlaybackFailed(failure?);
                     return Some(report(*operation, input));
                 }
+                // The operation's previous prompt (if it was reported
+                // finished from outside, its own end is still pending) no
+                // longer plays.
+                self.reports.cancel(*operation);
                 match failure.or_else(|| uri_failure(prompt)) {
                     Some(failure) => Some(report(*operation, MediaInput::PlaybackFailed(failure))),
                     None => {
@@ -219,11 +225,17 @@ impl MediaLayer {
         }
     }
 
-    /// Scripted prompts: whether the `finished` just reported from outside
-    /// for `call`'s active prompt (`operation`, `index`) is swallowed
-    /// because a fault makes it play twice (once). Marks for the call's
-    /// other operations are stale (they no longer play) and are dropped.
-    pub fn plays_again(&mut self, call: &CallId, operation: OperationId, index: usize) -> bool {
+    /// Scripted prompts (`ivr-replay`'s `playTwice` fault): whether the
+    /// `finished` just reported from outside for `call`'s active prompt
+    /// (`operation`, `index`) is swallowed because a fault makes it play
+    /// twice (once). Marks for the call's other operations are stale (they
+    /// no longer play) and are dropped.
+    pub(crate) fn plays_again(
+        &mut self,
+        call: &CallId,
+        operation: OperationId,
+        index: usize,
+    ) -> bool {
         self.plays_twice
             .retain(|(c, op, _, _)| c != call || *op == operation);
         let marked = self

@@ -198,18 +198,30 @@ pub fn parse_request(
     }
 }
 
+/// A URL as the wire reads it: see [`call_path_segments`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallPath {
+    /// `/v1.0` or `/beta` (a bare path is v1.0).
+    pub api: ApiVersion,
+    /// The percent-decoded segments after `/communications/calls`: empty for
+    /// the collection, `[call]`, `[call, action]`, ... An empty segment
+    /// where the call id goes (`/calls//playPrompt`) stays, as `""`: the
+    /// wire answers it "the call id is missing"; other empty segments are
+    /// skipped, as Graph skips them.
+    pub segments: Vec<String>,
+}
+
 /// How the wire reads a URL: its API version and the percent-decoded path
-/// segments after `/communications/calls` (or `/app/calls`), with empty
-/// segments skipped as Graph skips them. For an embedder that serves more of
-/// the call resource than the media actions (an emulator's `answer`,
-/// `reject` or `GET` of a call) and wants to read paths exactly as
-/// [`parse_request`] does.
-pub fn call_path_segments(url: &str) -> Result<(ApiVersion, Vec<String>), GraphError> {
+/// segments after `/communications/calls` (or `/app/calls`). For an
+/// embedder that serves more of the call resource than the media actions
+/// (an emulator's `answer`, `reject` or `GET` of a call) and wants to read
+/// paths exactly as [`parse_request`] does.
+pub fn call_path_segments(url: &str) -> Result<CallPath, GraphError> {
     let path = route::calls_path(url)?;
-    Ok((
-        path.api,
-        path.rest.into_iter().map(|s| s.into_owned()).collect(),
-    ))
+    Ok(CallPath {
+        api: path.api,
+        segments: path.rest.into_iter().map(|s| s.into_owned()).collect(),
+    })
 }
 
 /// Serves one HTTP request against `engine`, as the Graph service would:

@@ -7,6 +7,7 @@
 mod support;
 
 // The Graph surface: routing, call control, media through the wire.
+mod a_call_ends_whatever_faults_do_to_its_notifications;
 mod answer_only_for_an_incoming_call;
 mod app_hosted_media_is_refused;
 mod call_notifications_encode_the_call_id;
@@ -14,6 +15,7 @@ mod call_state_through_its_life;
 mod callback_uri_is_required;
 mod delete_before_establishment_ends_the_call;
 mod double_slash_paths_reach_the_call;
+mod generated_call_ids_skip_ids_in_use;
 mod media_actions_answer_as_replay;
 mod oversized_body_is_413;
 mod reject_reasons_give_result_codes;

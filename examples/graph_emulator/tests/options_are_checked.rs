@@ -21,7 +21,8 @@ fn defaults_are_the_documented_ones() {
             options.store_ms,
             options.answer_ms
         ),
-        (1_000, 400, 0, 500)
+        (None, None, None, 500),
+        "the media lengths default in the world: the --config file's, else 1000/400/0"
     );
     assert_eq!(options.seed, None);
     assert_eq!(options.outbox, 1_000);
@@ -61,7 +62,7 @@ fn defaults_are_the_documented_ones() {
             options.store_ms,
             options.answer_ms
         ),
-        (0, 1, 2, 3)
+        (Some(0), Some(1), Some(2), 3)
     );
     assert_eq!(options.seed, Some(u64::MAX));
     assert_eq!(options.outbox, 1);
@@ -126,6 +127,54 @@ fn a_config_file_sets_the_engine() {
     );
     assert!(second.body.contains("TooManyRequests"), "{}", second.body);
     let scenario = super::support::control(&mut w, at, "GET", "/emulator/calls/cfg/scenario", "");
-    let config = scenario.body.lines().next().expect("a config line");
+    let config = config_line(&scenario.body);
     assert!(config.contains(r#""queueCapacity":1"#), "{config}");
+}
+
+/// The export's config line (after its `// seed` comment).
+fn config_line(scenario: &str) -> &str {
+    let mut lines = scenario.lines();
+    assert_eq!(
+        lines.next(),
+        Some("// graph_emulator --seed 1: replay with ivr-replay --seed 1"),
+        "the export names its seed"
+    );
+    lines.next().expect("a config line")
+}
+
+#[test]
+fn media_lengths_come_from_a_flag_else_the_config_file_else_the_defaults() {
+    let path = std::env::temp_dir().join(format!("emulator-lengths-{}.json", std::process::id()));
+    std::fs::write(&path, r#"{"beepMs": 50, "promptMs": 70}"#).expect("written");
+    let file = path.to_str().expect("a UTF-8 path");
+    let bot = super::support::BOT;
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &[],
+            r#""beepMs":400,"notifyEstablished":true,"promptMs":1000,"storeMs":0"#,
+        ),
+        (
+            &["--config", file],
+            r#""beepMs":50,"notifyEstablished":true,"promptMs":70,"storeMs":0"#,
+        ),
+        (
+            &["--config", file, "--beep-ms", "5", "--store-ms", "6"],
+            r#""beepMs":5,"notifyEstablished":true,"promptMs":70,"storeMs":6"#,
+        ),
+    ];
+    for (args, settings) in cases {
+        let mut all = vec!["--bot-callback", bot, "--seed", "1"];
+        all.extend_from_slice(args);
+        let mut w = world(&all);
+        let at = super::support::established(&mut w, 0, "len");
+        let scenario =
+            super::support::control(&mut w, at, "GET", "/emulator/calls/len/scenario", "");
+        let config = config_line(&scenario.body);
+        assert_eq!(
+            config,
+            format!(r#"{{"config":{{{settings}}}}}"#),
+            "{args:?}"
+        );
+    }
+    let _ = std::fs::remove_file(&path);
 }

@@ -179,9 +179,11 @@ pub fn emulator_state(world: &mut World, now: u64, id: &str) -> Value {
     json_of(&reply)
 }
 
-/// The call's log, one JSON value a line.
+/// The call's log (or exported scenario), one JSON value a line; `//`
+/// comment lines skipped.
 pub fn log_lines(text: &str) -> Vec<Value> {
     text.lines()
+        .filter(|line| !line.starts_with("//"))
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
         .collect()
 }

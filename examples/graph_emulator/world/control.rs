@@ -367,7 +367,7 @@ impl Call<'_> {
 
     fn scenario_text(&mut self) -> Reply {
         let entry = &*self.entry;
-        if !entry.scenario_complete {
+        if !entry.scenario_complete || entry.log_dropped > 0 {
             return Reply::error(
                 409,
                 format!(
@@ -375,7 +375,10 @@ impl Call<'_> {
                 ),
             );
         }
-        let mut text = entry.scenario.join("\n");
+        let seed = self.world.config.seed.unwrap_or_default();
+        let mut text =
+            format!("// graph_emulator --seed {seed}: replay with ivr-replay --seed {seed}\n");
+        text.push_str(&entry.scenario.join("\n"));
         text.push('\n');
         text.push_str(&json!({"at_ms": self.now.as_millis()}).to_string());
         text.push('\n');

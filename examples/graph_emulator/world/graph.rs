@@ -17,7 +17,7 @@ impl World {
     /// the request's path and query.
     pub fn graph(&self, now: Instant, method: &str, url: &str, body: &[u8]) -> Reply {
         let segments = match wire::call_path_segments(url) {
-            Ok((_, segments)) => segments,
+            Ok(path) => path.segments,
             Err(error) => return Reply::graph_error(&error),
         };
         let max_body = self.replay.wire.max_body_bytes;

@@ -256,6 +256,9 @@ struct CallEntry {
     /// Taken out of the registry: whoever still holds it treats the call as
     /// unknown.
     forgotten: bool,
+    /// Its run did not advance past its own deadline (a bug of the crate's
+    /// the emulator logs once): its own timers are no longer polled.
+    stuck: bool,
     /// Bytes this call keeps (log and scenario), about.
     kept_bytes: usize,
     /// Bytes all calls keep.
@@ -277,7 +280,10 @@ impl CallEntry {
         // (a line at `t` fires what is due at `t` first), so the run wins a
         // tie here and an external line then finds nothing left before it.
         [
-            self.run.poll_timeout().map(|t| (t, Due::Run)),
+            self.run
+                .poll_timeout()
+                .filter(|_| !self.stuck)
+                .map(|t| (t, Due::Run)),
             self.establish_at.map(|t| (t, Due::Establish)),
             self.offer_expires.map(|t| (t, Due::OfferExpires)),
             self.script.poll_timeout().map(|t| (t, Due::Script)),
@@ -304,8 +310,10 @@ impl CallEntry {
         call
     }
 
+    /// Keeps a log entry; once one was dropped, every later one is too (a
+    /// log with a hole would not be what the export replays to).
     fn log(&mut self, entry: LogEntry) {
-        if self.keep(entry.weight()) {
+        if self.log_dropped == 0 && self.keep(entry.weight()) {
             self.log.push(entry);
         } else {
             self.log_dropped += 1;
@@ -515,7 +523,17 @@ impl World {
         (!entry.forgotten).then(|| f(&mut entry))
     }
 
+    /// A call id no call holds (with `--seed`, the next of the seed's).
     fn new_call_id(&self) -> CallId {
+        loop {
+            let id = self.next_generated_id();
+            if !self.registry.lock().calls.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    fn next_generated_id(&self) -> CallId {
         let n = self.next_call.fetch_add(1, Ordering::Relaxed) + 1;
         match self.config.seed {
             Some(seed) => {
@@ -586,6 +604,7 @@ impl World {
             deadline: None,
             generation: self.generations.fetch_add(1, Ordering::Relaxed),
             forgotten: false,
+            stuck: false,
             kept_bytes: 0,
             kept: Arc::clone(&self.kept),
         };
@@ -757,10 +776,9 @@ impl Call<'_> {
                     if stuck {
                         // A run that fires nothing at its own deadline would
                         // spin the timer task; the crate promises it cannot.
-                        let note =
-                            json!({"error": "the call's run did not advance past its deadline"});
+                        self.entry.stuck = true;
+                        let note = json!({"error": "the call's run did not advance past its deadline; its timers stop"});
                         self.entry.log(LogEntry::Emulator(at, note));
-                        break;
                     }
                 }
                 Due::Establish => {
@@ -855,6 +873,10 @@ impl Call<'_> {
                 _ => {}
             }
             self.entry.log(LogEntry::Engine(record));
+        }
+        if self.entry.state == CallState::Established && self.entry.run.live_calls() == 0 {
+            // Ended, whatever fault rules did to its terminated notification.
+            self.mark_ended();
         }
         response
     }
