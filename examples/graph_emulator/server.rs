@@ -34,7 +34,11 @@ pub struct Shared {
 
 impl Shared {
     pub fn new(clock: Clock, world: World) -> Arc<Self> {
-        let client = Client::builder(TokioExecutor::new()).build_http();
+        // Small POSTs, one at a time per call: Nagle would hold a body back
+        // for the bot's delayed ACK.
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        let client = Client::builder(TokioExecutor::new()).build(connector);
         Arc::new(Self {
             clock,
             world,

@@ -54,7 +54,7 @@ pub const KEPT_ENDED_CALLS: usize = 1_000;
 pub const MAX_CALL_BYTES: usize = 16 << 20;
 /// Bytes of log and scenario all calls keep together (about); past it, as
 /// past a call's own budget.
-pub const MAX_KEPT_BYTES: usize = 256 << 20;
+pub const MAX_KEPT_BYTES: usize = 128 << 20;
 /// The largest Graph request body the emulator takes (its exports must
 /// replay within `ivr-replay`'s 1 MiB lines, and JSON may escape a byte as
 /// six); `maxBodyBytes` may not be set higher.
