@@ -8,7 +8,7 @@ use ivr_media_queue::replay::{ReplayRecord, Replayer, TimelineWriter, terminal_s
 use ivr_media_queue::{CallId, Instant, MAX_CALL_ID_BYTES};
 use serde_json::{Map, Value, json};
 
-use super::graph::json_object;
+use super::graph::{json_object, json_object_or_empty};
 use super::{
     Call, CallState, CallerEvent, LogEntry, MAX_CALL_BYTES, MAX_EVERY_CALL_FAULTS, MAX_KEPT_BYTES,
     MAX_SOURCE_BYTES, OFFER_TIMEOUT_MS, Reply, World, short,
@@ -58,13 +58,9 @@ impl World {
     }
 
     fn offer(&self, now: Instant, body: &[u8]) -> Reply {
-        let offer = if body.iter().all(u8::is_ascii_whitespace) {
-            Map::new()
-        } else {
-            match json_object(body) {
-                Ok(offer) => offer,
-                Err(reply) => return reply,
-            }
+        let offer = match json_object_or_empty(body) {
+            Ok(offer) => offer,
+            Err(reply) => return reply,
         };
         if let Some(key) = offer
             .keys()

@@ -154,19 +154,24 @@ impl World {
 }
 
 impl Call<'_> {
-    fn answer(&mut self, body: &[u8]) -> Option<Reply> {
+    /// `None` (404) for an ended call, 400 for one past `incoming`.
+    fn only_incoming(&self, verb: &str) -> Result<(), Option<Reply>> {
         match self.entry.state {
-            CallState::Terminated => return None,
-            CallState::Incoming => {}
-            state => {
-                return Some(Reply::error(
-                    400,
-                    format!(
-                        "call: only an incoming call can be answered; this one is {}",
-                        state.as_str()
-                    ),
-                ));
-            }
+            CallState::Incoming => Ok(()),
+            CallState::Terminated => Err(None),
+            state => Err(Some(Reply::error(
+                400,
+                format!(
+                    "call: only an incoming call can be {verb}; this one is {}",
+                    state.as_str()
+                ),
+            ))),
+        }
+    }
+
+    fn answer(&mut self, body: &[u8]) -> Option<Reply> {
+        if let Err(refused) = self.only_incoming("answered") {
+            return refused;
         }
         let answer = match json_object(body) {
             Ok(answer) => answer,
@@ -195,26 +200,12 @@ impl Call<'_> {
     }
 
     fn reject(&mut self, body: &[u8]) -> Option<Reply> {
-        match self.entry.state {
-            CallState::Terminated => return None,
-            CallState::Incoming => {}
-            state => {
-                return Some(Reply::error(
-                    400,
-                    format!(
-                        "call: only an incoming call can be rejected; this one is {}",
-                        state.as_str()
-                    ),
-                ));
-            }
+        if let Err(refused) = self.only_incoming("rejected") {
+            return refused;
         }
-        let reject = if body.iter().all(u8::is_ascii_whitespace) {
-            Map::new()
-        } else {
-            match json_object(body) {
-                Ok(reject) => reject,
-                Err(reply) => return Some(reply),
-            }
+        let reject = match json_object_or_empty(body) {
+            Ok(reject) => reject,
+            Err(reply) => return Some(reply),
         };
         let (code, message) = match reject.get("reason") {
             None | Some(Value::Null) => (603, "The call was rejected."),
@@ -273,6 +264,14 @@ fn ended_by_the_bot() -> Value {
         "subcode": 5001,
         "message": "The conversation has ended.",
     })
+}
+
+/// A body that is empty (or only whitespace) reads as `{}`.
+pub(super) fn json_object_or_empty(body: &[u8]) -> Result<Map<String, Value>, Reply> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    json_object(body)
 }
 
 pub(super) fn json_object(body: &[u8]) -> Result<Map<String, Value>, Reply> {
