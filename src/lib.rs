@@ -112,12 +112,13 @@ pub use error::{
 pub use id::{CallId, IdSource, MAX_CALL_ID_BYTES, OperationId};
 pub use io::{MediaCommand, MediaInput, Notification, OperationEnded, Output, PartialRecording};
 pub use model::{
-    Action, ApiVersion, CollectDigits, Digits, DigitsEnd, EndReason, GraphResult, MediaPrompt,
-    MediaRequest, Operation, OperationKind, OperationStatus, PlayPrompt, PromptFailure, Record,
-    Recording, Request, ResultInfo, Tone, ToneSet,
+    Action, ApiVersion, CollectDigits, Digits, DigitsEnd, EndReason, MediaPrompt, MediaRequest,
+    Operation, OperationKind, OperationStatus, PlayPrompt, PromptFailure, Record, Recording,
+    Request, ResultInfo, Tone, ToneSet,
 };
 pub use snapshot::{CALL_FORMAT, CallSnapshot, ENGINE_FORMAT, EngineSnapshot, SnapshotError};
 pub use time::Instant;
+pub use wire::GraphResult;
 
 /// The README's Rust examples compile and run as doctests.
 #[cfg(doctest)]

@@ -569,7 +569,7 @@ fn describe_notification(note: &Notification) -> String {
     match note {
         Notification::OperationEnded(ended) => {
             let op = &ended.operation;
-            let result = ended.reason().graph_result(op.kind);
+            let result = crate::wire::graph_result(ended.reason(), op.kind);
             let status = if op.status == OperationStatus::Completed {
                 "completed"
             } else {

@@ -12,6 +12,7 @@
 mod body;
 mod json;
 pub mod resource;
+mod result;
 mod route;
 
 pub(crate) use body::truncate;
@@ -26,6 +27,7 @@ use crate::model::{Action, ApiVersion, EndReason, Operation, Request};
 use crate::time::Instant;
 
 use resource::{CommsNotifications, OperationStyle};
+pub use result::{GraphResult, graph_result};
 use route::Route;
 
 /// Settings of the wire layer.
@@ -303,7 +305,7 @@ pub fn extension_notification_json(call: &CallId, note: &Notification) -> Option
     }
     let op = &ended.operation;
     let reason = ended.reason();
-    let result = reason.graph_result(op.kind).result_info;
+    let result = graph_result(reason, op.kind).result_info;
     let json = ExtensionNotification {
         extension: "ivr-media-queue",
         kind: "collectDigitsEnded",

@@ -379,7 +379,7 @@ impl<'a> OperationResource<'a> {
     /// created it.
     pub fn new(call: &'a CallId, op: &'a Operation, style: OperationStyle) -> Self {
         let beta = op.api == ApiVersion::Beta;
-        let result = op.end.map(|end| end.graph_result(op.kind));
+        let result = op.end.map(|end| super::graph_result(end, op.kind));
         let ended = result.is_some();
         let completion = result.as_ref().map(|r| r.completion_reason);
         let result_info = match (result, op.kind) {
