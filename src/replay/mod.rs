@@ -27,7 +27,7 @@ use crate::fault::{FaultError, Faults};
 use crate::id::{CallId, IdSource, OperationId};
 use crate::io::{MediaCommand, MediaInput, Notification, OperationEnded, Output};
 use crate::model::ResultInfo;
-use crate::model::{Action, ApiVersion, Operation, Request};
+use crate::model::{Action, ApiVersion, CollectDigits, Operation, Request};
 use crate::sim::{MediaLayer, MediaReport};
 use crate::snapshot::EngineSnapshot;
 use crate::time::Instant;
@@ -485,8 +485,39 @@ impl Replay {
                 self.clock.as_millis()
             ));
         }
-        // Resolve every reference before anything happens for this line.
-        let step = match step {
+        // Every reference resolves before anything happens for this line.
+        let step = self.resolve_step(step)?;
+        self.advance(at, out)?;
+        match step {
+            Step::Advance => {}
+            Step::Fault(rule) => self.add_fault(at, rule, out),
+            Step::Inspect { call } => {
+                let view = self.engine.view(&call);
+                out.push(ReplayRecord::Inspect { at, call, view });
+            }
+            Step::CollectDigits {
+                call,
+                client_context,
+                collect,
+            } => self.collect_digits(at, call, client_context, collect, out),
+            Step::Cancel {
+                call,
+                scope,
+                client_context,
+            } => self.cancel(at, call, scope, client_context, out),
+            Step::Request { method, url, body } => self.request_step(at, method, url, body, out),
+            Step::Event {
+                call,
+                event,
+                operation,
+            } => self.event(at, call, event, operation, out),
+        }
+        Ok(())
+    }
+
+    /// The step with every `$opN` replaced by the id it names.
+    fn resolve_step(&self, step: Step) -> Result<Step, String> {
+        Ok(match step {
             Step::Request { method, url, body } => Step::Request {
                 url: self.resolve_url(&url)?,
                 method,
@@ -503,165 +534,186 @@ impl Replay {
                 call,
                 event,
             },
-            step @ (Step::Advance
-            | Step::Inspect { .. }
-            | Step::CollectDigits { .. }
-            | Step::Fault(_)) => step,
             Step::Cancel {
                 call,
-                scope,
+                scope: ScopeRef::Operation(op),
                 client_context,
             } => Step::Cancel {
                 call,
-                scope: match scope {
-                    ScopeRef::Operation(op) => ScopeRef::Operation(OpRef::Id(self.resolve(op)?)),
-                    other => other,
-                },
+                scope: ScopeRef::Operation(OpRef::Id(self.resolve(op)?)),
                 client_context,
             },
+            step @ (Step::Advance
+            | Step::Inspect { .. }
+            | Step::CollectDigits { .. }
+            | Step::Fault(_)
+            | Step::Cancel { .. }) => step,
+        })
+    }
+
+    /// A `fault` line: the rule is set, or refused (a trace either way).
+    fn add_fault(&mut self, at: Instant, rule: FaultRule, out: &mut Vec<ReplayRecord>) {
+        let text = format!("fault rule set (extension): {}", rule.describe());
+        let added = match rule {
+            FaultRule::Notifications(rule) => self.faults.add_notification_rule(rule),
+            FaultRule::Requests(rule) => self.faults.add_request_rule(rule),
+            FaultRule::Prompts(rule) => self.faults.add_prompt_rule(rule),
         };
-        self.advance(at, out)?;
-        match step {
-            Step::Advance => {}
-            Step::Fault(rule) => {
-                let text = format!("fault rule set (extension): {}", rule.describe());
-                let added = match rule {
-                    FaultRule::Notifications(rule) => self.faults.add_notification_rule(rule),
-                    FaultRule::Requests(rule) => self.faults.add_request_rule(rule),
-                    FaultRule::Prompts(rule) => self.faults.add_prompt_rule(rule),
-                };
-                let text = match added {
-                    Ok(()) => text,
-                    Err(error) => format!("fault rule refused: {error}"),
-                };
-                out.push(ReplayRecord::Trace { at, text });
-            }
-            Step::Inspect { call } => {
-                let view = self.engine.view(&call);
-                out.push(ReplayRecord::Inspect { at, call, view });
-            }
-            Step::CollectDigits {
-                call,
-                client_context,
-                collect,
-            } => {
-                let client_context = client_context.map(Arc::from);
-                match self
-                    .engine
-                    .handle_collect_digits(at, &call, client_context, collect)
-                {
-                    Ok(operation) => {
-                        self.remember(operation.id);
-                        out.push(ReplayRecord::CollectDigits {
-                            at,
-                            call,
-                            operation,
-                        });
-                    }
-                    Err(error) => out.push(ReplayRecord::Trace {
-                        at,
-                        text: format!("collectDigits refused: {error}"),
-                    }),
-                }
-                self.drain(out);
-            }
-            Step::Cancel {
-                call,
-                scope,
-                client_context,
-            } => {
-                let scope = match scope {
-                    ScopeRef::All => CancelScope::All,
-                    ScopeRef::Current => CancelScope::Current,
-                    ScopeRef::Operation(op) => CancelScope::Operation(self.resolve(op)?),
-                    ScopeRef::ClientContextPrefix(prefix) => {
-                        CancelScope::ClientContextPrefix(Arc::from(prefix))
-                    }
-                };
-                let mut request = Request::new(ApiVersion::V1, Action::CancelMediaProcessing);
-                request.client_context = client_context.map(Arc::from);
-                match self.engine.cancel_scoped(at, &call, request, scope) {
-                    Ok(receipt) => {
-                        self.remember(receipt.cancel.id);
-                        out.push(ReplayRecord::CancelReceipt { at, call, receipt });
-                    }
-                    Err(error) => out.push(ReplayRecord::Trace {
-                        at,
-                        text: format!("cancel refused: {error}"),
-                    }),
-                }
-                self.drain(out);
-            }
-            Step::Request { method, url, body } => {
-                out.push(ReplayRecord::Request {
+        let text = match added {
+            Ok(()) => text,
+            Err(error) => format!("fault rule refused: {error}"),
+        };
+        out.push(ReplayRecord::Trace { at, text });
+    }
+
+    /// A `collectDigits` line (extension).
+    fn collect_digits(
+        &mut self,
+        at: Instant,
+        call: CallId,
+        client_context: Option<String>,
+        collect: CollectDigits,
+        out: &mut Vec<ReplayRecord>,
+    ) {
+        let client_context = client_context.map(Arc::from);
+        match self
+            .engine
+            .handle_collect_digits(at, &call, client_context, collect)
+        {
+            Ok(operation) => {
+                self.remember(operation.id);
+                out.push(ReplayRecord::CollectDigits {
                     at,
-                    method: method.clone(),
-                    url: url.clone(),
-                    body: body.clone(),
+                    call,
+                    operation,
                 });
-                let (response, receipt) = self.request(at, &method, &url, &body);
-                if let Some(id) = response.created {
-                    self.remember(id);
-                }
-                out.push(ReplayRecord::Response { at, response });
-                if let Some((call, receipt)) = receipt {
-                    out.push(ReplayRecord::CancelReceipt { at, call, receipt });
-                }
-                self.drain(out);
             }
-            Step::Event {
-                call,
-                event,
-                operation,
-            } => {
-                let token = match operation {
-                    Some(OpRef::Id(id)) => Some(id),
-                    _ => None,
-                };
-                let (name, detail) = describe(&event);
-                out.push(ReplayRecord::Event {
-                    at,
-                    call: call.clone(),
-                    name: name.to_owned(),
-                    detail,
-                });
-                if matches!(event, Event::Media(MediaInput::PlaybackFinished))
-                    && self.plays_again(&call, token)
-                {
-                    out.push(ReplayRecord::Trace {
-                        at,
-                        text: PLAYS_AGAIN.to_owned(),
-                    });
-                    return Ok(());
-                }
-                let result = match event {
-                    Event::CallEstablished => self
-                        .engine
-                        .handle_call_established(at, &call)
-                        .map_err(|e| e.to_string()),
-                    Event::CallTerminated(result) => self
-                        .engine
-                        .handle_call_terminated(
-                            at,
-                            &call,
-                            result.unwrap_or_else(ResultInfo::conversation_ended),
-                        )
-                        .map_err(|e| e.to_string()),
-                    Event::Media(input) => self
-                        .engine
-                        .handle_media(at, &call, token, input)
-                        .map_err(|e| e.to_string()),
-                };
-                if let Err(ignored) = result {
-                    out.push(ReplayRecord::Trace {
-                        at,
-                        text: format!("{name} ignored: {ignored}"),
-                    });
-                }
-                self.drain(out);
-            }
+            Err(error) => out.push(ReplayRecord::Trace {
+                at,
+                text: format!("collectDigits refused: {error}"),
+            }),
         }
-        Ok(())
+        self.drain(out);
+    }
+
+    /// A scoped `cancel` line (extension), its references resolved.
+    fn cancel(
+        &mut self,
+        at: Instant,
+        call: CallId,
+        scope: ScopeRef,
+        client_context: Option<String>,
+        out: &mut Vec<ReplayRecord>,
+    ) {
+        let scope = match scope {
+            ScopeRef::All => CancelScope::All,
+            ScopeRef::Current => CancelScope::Current,
+            ScopeRef::Operation(OpRef::Id(id)) => CancelScope::Operation(id),
+            ScopeRef::Operation(OpRef::Created(_)) => {
+                unreachable!("resolve_step resolves every $opN before the step runs")
+            }
+            ScopeRef::ClientContextPrefix(prefix) => {
+                CancelScope::ClientContextPrefix(Arc::from(prefix))
+            }
+        };
+        let mut request = Request::new(ApiVersion::V1, Action::CancelMediaProcessing);
+        request.client_context = client_context.map(Arc::from);
+        match self.engine.cancel_scoped(at, &call, request, scope) {
+            Ok(receipt) => {
+                self.remember(receipt.cancel.id);
+                out.push(ReplayRecord::CancelReceipt { at, call, receipt });
+            }
+            Err(error) => out.push(ReplayRecord::Trace {
+                at,
+                text: format!("cancel refused: {error}"),
+            }),
+        }
+        self.drain(out);
+    }
+
+    /// A `request` line: the bot's request, the service's answer.
+    fn request_step(
+        &mut self,
+        at: Instant,
+        method: String,
+        url: String,
+        body: Vec<u8>,
+        out: &mut Vec<ReplayRecord>,
+    ) {
+        let (response, receipt) = self.request(at, &method, &url, &body);
+        out.push(ReplayRecord::Request {
+            at,
+            method,
+            url,
+            body,
+        });
+        if let Some(id) = response.created {
+            self.remember(id);
+        }
+        out.push(ReplayRecord::Response { at, response });
+        if let Some((call, receipt)) = receipt {
+            out.push(ReplayRecord::CancelReceipt { at, call, receipt });
+        }
+        self.drain(out);
+    }
+
+    /// An `event` line: the caller or the media layer did something.
+    fn event(
+        &mut self,
+        at: Instant,
+        call: CallId,
+        event: Event,
+        operation: Option<OpRef>,
+        out: &mut Vec<ReplayRecord>,
+    ) {
+        let token = match operation {
+            Some(OpRef::Id(id)) => Some(id),
+            Some(OpRef::Created(_)) => {
+                unreachable!("resolve_step resolves every $opN before the step runs")
+            }
+            None => None,
+        };
+        let (name, detail) = describe(&event);
+        out.push(ReplayRecord::Event {
+            at,
+            call: call.clone(),
+            name: name.to_owned(),
+            detail,
+        });
+        if matches!(event, Event::Media(MediaInput::PlaybackFinished))
+            && self.plays_again(&call, token)
+        {
+            out.push(ReplayRecord::Trace {
+                at,
+                text: PLAYS_AGAIN.to_owned(),
+            });
+            return;
+        }
+        let result = match event {
+            Event::CallEstablished => self
+                .engine
+                .handle_call_established(at, &call)
+                .map_err(|e| e.to_string()),
+            Event::CallTerminated(result) => self
+                .engine
+                .handle_call_terminated(
+                    at,
+                    &call,
+                    result.unwrap_or_else(ResultInfo::conversation_ended),
+                )
+                .map_err(|e| e.to_string()),
+            Event::Media(input) => self
+                .engine
+                .handle_media(at, &call, token, input)
+                .map_err(|e| e.to_string()),
+        };
+        if let Err(ignored) = result {
+            out.push(ReplayRecord::Trace {
+                at,
+                text: format!("{name} ignored: {ignored}"),
+            });
+        }
+        self.drain(out);
     }
 
     /// Serves a request; with `cancelReceipts`, a cancel goes through
