@@ -58,100 +58,9 @@ pub fn write_jsonl(
     let mut line = Vec::with_capacity(1024);
     for record in records {
         line.clear();
-        let at = match record {
-            ReplayRecord::Request { .. } | ReplayRecord::Event { .. } => continue,
-            ReplayRecord::Response { at, .. }
-            | ReplayRecord::Notification { at, .. }
-            | ReplayRecord::Media { at, .. }
-            | ReplayRecord::Abandoned { at, .. }
-            | ReplayRecord::Inspect { at, .. }
-            | ReplayRecord::CancelReceipt { at, .. }
-            | ReplayRecord::CollectDigits { at, .. }
-            | ReplayRecord::Trace { at, .. } => at.as_millis(),
-        };
-        write!(line, "{{\"at_ms\":{at},")?;
-        match record {
-            ReplayRecord::Notification { seq, .. }
-            | ReplayRecord::Media { seq, .. }
-            | ReplayRecord::Abandoned { seq, .. }
-                if config.sequence_numbers =>
-            {
-                write!(line, "\"seq\":{seq},")?;
-            }
-            _ => {}
+        if !write_record_json(&mut line, record, config)? {
+            continue;
         }
-        let mut outcome = None;
-        match record {
-            ReplayRecord::Response { response, .. } => {
-                let body = response
-                    .body
-                    .as_deref()
-                    .and_then(|b| serde_json::from_str::<&RawValue>(b).ok());
-                line.extend_from_slice(b"\"response\":");
-                serde_json::to_writer(
-                    &mut line,
-                    &ResponseJson {
-                        status: response.status,
-                        headers: Headers {
-                            location: response.location.as_deref(),
-                        },
-                        body,
-                    },
-                )?;
-            }
-            ReplayRecord::Notification {
-                call, notification, ..
-            } => {
-                if let Some(json) = wire::extension_notification_json(call, notification) {
-                    line.extend_from_slice(b"\"extensionNotification\":");
-                    line.extend_from_slice(json.as_bytes());
-                } else {
-                    line.extend_from_slice(b"\"notification\":");
-                    wire::write_notifications(&mut line, call, [notification], &config.wire);
-                }
-                if let Notification::OperationEnded(ended) = notification {
-                    outcome = Some(ended);
-                }
-            }
-            ReplayRecord::CollectDigits {
-                call, operation, ..
-            } => {
-                line.extend_from_slice(b"\"collectDigits\":");
-                let record = merge(json!({"call": call.as_str()}), operation_brief(operation));
-                serde_json::to_writer(&mut line, &record)?;
-            }
-            ReplayRecord::Media { call, command, .. } => {
-                line.extend_from_slice(b"\"media\":");
-                serde_json::to_writer(&mut line, &media_json(call.as_str(), command))?;
-            }
-            ReplayRecord::Abandoned { ended, .. } => {
-                let text = format!(
-                    "operation {} abandoned: the call ended (no notification on the wire)",
-                    ended.operation.id
-                );
-                line.extend_from_slice(b"\"trace\":");
-                serde_json::to_writer(&mut line, &text)?;
-                outcome = Some(ended);
-            }
-            ReplayRecord::Trace { text, .. } => {
-                line.extend_from_slice(b"\"trace\":");
-                serde_json::to_writer(&mut line, text)?;
-            }
-            ReplayRecord::Inspect { call, view, .. } => {
-                line.extend_from_slice(b"\"inspect\":");
-                serde_json::to_writer(&mut line, &inspect_json(call, view.as_ref()))?;
-            }
-            ReplayRecord::CancelReceipt { call, receipt, .. } => {
-                line.extend_from_slice(b"\"cancelReceipt\":");
-                serde_json::to_writer(&mut line, &receipt_json(call, receipt))?;
-            }
-            ReplayRecord::Request { .. } | ReplayRecord::Event { .. } => {}
-        }
-        if let Some(ended) = outcome.filter(|_| config.outcomes) {
-            line.extend_from_slice(b",\"outcome\":");
-            serde_json::to_writer(&mut line, &outcome_json(ended))?;
-        }
-        line.push(b'}');
         if pretty {
             out.write_all(indent(&line).as_bytes())?;
         } else {
@@ -160,6 +69,121 @@ pub fn write_jsonl(
         out.write_all(b"\n")?;
     }
     Ok(())
+}
+
+/// One record as a JSON object, `{"at_ms": .., ["seq": ..,] KIND: ..[,
+/// "outcome": ..]}`; `false` (nothing written) for the inputs.
+fn write_record_json(
+    line: &mut Vec<u8>,
+    record: &ReplayRecord,
+    config: &ReplayConfig,
+) -> io::Result<bool> {
+    let at = match record {
+        ReplayRecord::Request { .. } | ReplayRecord::Event { .. } => return Ok(false),
+        ReplayRecord::Response { at, .. }
+        | ReplayRecord::Notification { at, .. }
+        | ReplayRecord::Media { at, .. }
+        | ReplayRecord::Abandoned { at, .. }
+        | ReplayRecord::Inspect { at, .. }
+        | ReplayRecord::CancelReceipt { at, .. }
+        | ReplayRecord::CollectDigits { at, .. }
+        | ReplayRecord::Trace { at, .. } => at.as_millis(),
+    };
+    write!(line, "{{\"at_ms\":{at},")?;
+    match record {
+        ReplayRecord::Notification { seq, .. }
+        | ReplayRecord::Media { seq, .. }
+        | ReplayRecord::Abandoned { seq, .. }
+            if config.sequence_numbers =>
+        {
+            write!(line, "\"seq\":{seq},")?;
+        }
+        _ => {}
+    }
+    let outcome = write_record_body(line, record, config)?;
+    if let Some(ended) = outcome.filter(|_| config.outcomes) {
+        line.extend_from_slice(b",\"outcome\":");
+        serde_json::to_writer(&mut *line, &outcome_json(ended))?;
+    }
+    line.push(b'}');
+    Ok(true)
+}
+
+/// The record's own key and value; returns the operation it ended, if any
+/// (for the `outcome` extension).
+fn write_record_body<'r>(
+    line: &mut Vec<u8>,
+    record: &'r ReplayRecord,
+    config: &ReplayConfig,
+) -> io::Result<Option<&'r OperationEnded>> {
+    let mut outcome = None;
+    match record {
+        ReplayRecord::Response { response, .. } => {
+            let body = response
+                .body
+                .as_deref()
+                .and_then(|b| serde_json::from_str::<&RawValue>(b).ok());
+            line.extend_from_slice(b"\"response\":");
+            serde_json::to_writer(
+                &mut *line,
+                &ResponseJson {
+                    status: response.status,
+                    headers: Headers {
+                        location: response.location.as_deref(),
+                    },
+                    body,
+                },
+            )?;
+        }
+        ReplayRecord::Notification {
+            call, notification, ..
+        } => {
+            if let Some(json) = wire::extension_notification_json(call, notification) {
+                line.extend_from_slice(b"\"extensionNotification\":");
+                line.extend_from_slice(json.as_bytes());
+            } else {
+                line.extend_from_slice(b"\"notification\":");
+                wire::write_notifications(&mut *line, call, [notification], &config.wire);
+            }
+            if let Notification::OperationEnded(ended) = notification {
+                outcome = Some(ended);
+            }
+        }
+        ReplayRecord::CollectDigits {
+            call, operation, ..
+        } => {
+            line.extend_from_slice(b"\"collectDigits\":");
+            let record = merge(json!({"call": call.as_str()}), operation_brief(operation));
+            serde_json::to_writer(&mut *line, &record)?;
+        }
+        ReplayRecord::Media { call, command, .. } => {
+            line.extend_from_slice(b"\"media\":");
+            serde_json::to_writer(&mut *line, &media_json(call.as_str(), command))?;
+        }
+        ReplayRecord::Abandoned { ended, .. } => {
+            let text = format!(
+                "operation {} abandoned: the call ended (no notification on the wire)",
+                ended.operation.id
+            );
+            line.extend_from_slice(b"\"trace\":");
+            serde_json::to_writer(&mut *line, &text)?;
+            outcome = Some(ended);
+        }
+        ReplayRecord::Trace { text, .. } => {
+            line.extend_from_slice(b"\"trace\":");
+            serde_json::to_writer(&mut *line, text)?;
+        }
+        ReplayRecord::Inspect { call, view, .. } => {
+            line.extend_from_slice(b"\"inspect\":");
+            serde_json::to_writer(&mut *line, &inspect_json(call, view.as_ref()))?;
+        }
+        ReplayRecord::CancelReceipt { call, receipt, .. } => {
+            line.extend_from_slice(b"\"cancelReceipt\":");
+            serde_json::to_writer(&mut *line, &receipt_json(call, receipt))?;
+        }
+        ReplayRecord::Request { .. } | ReplayRecord::Event { .. } => {}
+    }
+    Ok(outcome)
 }
 
 /// The `outcome` of an ended operation (extension): its typed end reason,
