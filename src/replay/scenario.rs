@@ -522,121 +522,155 @@ fn parse_fault(fault: &Value) -> Result<FaultRule, String> {
     let Value::Object(object) = fault else {
         return Err("fault: must be an object".to_owned());
     };
-    let text = |key: &str| -> Result<Option<&str>, String> {
-        match object.get(key) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(other) => Err(format!("fault.{key}: must be a string, got {other}")),
-        }
-    };
-    let times = match object.get("times") {
-        None => Some(1),
-        Some(Value::String(all)) if all == "all" => None,
-        Some(Value::Number(n)) => Some(
-            n.as_u64()
-                .and_then(|n| u32::try_from(n).ok())
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| format!("fault.times: must be 1 or more, or \"all\", got {n}"))?,
-        ),
-        Some(other) => {
-            return Err(format!(
-                "fault.times: must be 1 or more, or \"all\", got {other}"
-            ));
-        }
-    };
-    let call = text("call")?.map(CallId::new);
-    if let Some(what) = text("notifications")? {
-        let fault = match what {
-            "drop" => NotificationFault::Drop,
-            "duplicate" => NotificationFault::Duplicate,
-            "reorder" => NotificationFault::Reorder,
-            "delay" => {
-                let ms = object
-                    .get("delayMs")
-                    .and_then(Value::as_u64)
-                    .ok_or("fault.delayMs: a delay needs a whole number of ms")?;
-                NotificationFault::Delay(std::time::Duration::from_millis(ms))
-            }
-            other => {
-                return Err(format!(
-                    "fault.notifications: \"drop\", \"duplicate\", \"reorder\" or \"delay\", got \"{other}\""
-                ));
-            }
-        };
-        let kind = match text("kind")?.unwrap_or("any") {
-            "any" => NotificationKind::Any,
-            "operationEnded" => NotificationKind::OperationEnded,
-            "tone" => NotificationKind::Tone,
-            "callState" => NotificationKind::CallState,
-            other => {
-                return Err(format!(
-                    "fault.kind: \"any\", \"operationEnded\", \"tone\" or \"callState\", got \"{other}\""
-                ));
-            }
-        };
-        check_keys(
-            object,
-            &[
-                "notifications",
-                "delayMs",
-                "kind",
-                "call",
-                "clientContext",
-                "times",
-            ],
-        )?;
-        return Ok(FaultRule::Notifications(NotificationRule {
-            fault,
-            kind,
-            call,
-            client_context: text("clientContext")?.map(Arc::from),
-            times,
-        }));
+    let times = fault_times(object)?;
+    let call = fault_text(object, "call")?.map(CallId::new);
+    if let Some(what) = fault_text(object, "notifications")? {
+        return notification_rule(object, what, call, times).map(FaultRule::Notifications);
     }
-    if let Some(what) = text("requests")? {
-        if what != "serverError" {
-            return Err(format!(
-                "fault.requests: \"serverError\" (HTTP 500, 9999), got \"{what}\""
-            ));
-        }
-        let action = match text("action")? {
-            None => None,
-            // Beta's `record` is recordResponse too.
-            Some("record") => Some(OperationKind::Record),
-            Some(name) => Some(
-                ACTIONS
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, kind)| *kind)
-                    .ok_or_else(|| format!("fault.action: not a Graph media action: \"{name}\""))?,
-            ),
-        };
-        check_keys(object, &["requests", "action", "call", "times"])?;
-        return Ok(FaultRule::Requests(RequestRule {
-            action,
-            call,
-            times,
-        }));
+    if let Some(what) = fault_text(object, "requests")? {
+        return request_rule(object, what, call, times).map(FaultRule::Requests);
     }
-    if let Some(what) = text("prompts")? {
-        let fault = match what {
-            "downloadFailed" => PromptFault::Fail(PromptFailure::Download),
-            "formatInvalid" => PromptFault::Fail(PromptFailure::Format),
-            "playTwice" => PromptFault::PlayTwice,
-            other => {
-                return Err(format!(
-                    "fault.prompts: \"downloadFailed\", \"formatInvalid\" or \"playTwice\", got \"{other}\""
-                ));
-            }
-        };
-        check_keys(object, &["prompts", "uriContains", "times"])?;
-        return Ok(FaultRule::Prompts(PromptRule {
-            fault,
-            uri_contains: Arc::from(text("uriContains")?.unwrap_or("")),
-            times,
-        }));
+    if let Some(what) = fault_text(object, "prompts")? {
+        return prompt_rule(object, what, times).map(FaultRule::Prompts);
     }
     Err("fault: give \"notifications\", \"requests\" or \"prompts\"".to_owned())
+}
+
+/// `fault.{key}`, a string if given.
+fn fault_text<'a>(object: &'a Map<String, Value>, key: &str) -> Result<Option<&'a str>, String> {
+    match object.get(key) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(format!("fault.{key}: must be a string, got {other}")),
+    }
+}
+
+/// `fault.times`: 1 or more, or `"all"` (`None`); 1 when left out.
+fn fault_times(object: &Map<String, Value>) -> Result<Option<u32>, String> {
+    match object.get("times") {
+        None => Ok(Some(1)),
+        Some(Value::String(all)) if all == "all" => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| *n >= 1)
+            .map(Some)
+            .ok_or_else(|| format!("fault.times: must be 1 or more, or \"all\", got {n}")),
+        Some(other) => Err(format!(
+            "fault.times: must be 1 or more, or \"all\", got {other}"
+        )),
+    }
+}
+
+/// `{"notifications": "drop" | "duplicate" | "reorder" | "delay", ...}`.
+fn notification_rule(
+    object: &Map<String, Value>,
+    what: &str,
+    call: Option<CallId>,
+    times: Option<u32>,
+) -> Result<NotificationRule, String> {
+    let fault = match what {
+        "drop" => NotificationFault::Drop,
+        "duplicate" => NotificationFault::Duplicate,
+        "reorder" => NotificationFault::Reorder,
+        "delay" => {
+            let ms = object
+                .get("delayMs")
+                .and_then(Value::as_u64)
+                .ok_or("fault.delayMs: a delay needs a whole number of ms")?;
+            NotificationFault::Delay(std::time::Duration::from_millis(ms))
+        }
+        other => {
+            return Err(format!(
+                "fault.notifications: \"drop\", \"duplicate\", \"reorder\" or \"delay\", got \"{other}\""
+            ));
+        }
+    };
+    let kind = match fault_text(object, "kind")?.unwrap_or("any") {
+        "any" => NotificationKind::Any,
+        "operationEnded" => NotificationKind::OperationEnded,
+        "tone" => NotificationKind::Tone,
+        "callState" => NotificationKind::CallState,
+        other => {
+            return Err(format!(
+                "fault.kind: \"any\", \"operationEnded\", \"tone\" or \"callState\", got \"{other}\""
+            ));
+        }
+    };
+    check_keys(
+        object,
+        &[
+            "notifications",
+            "delayMs",
+            "kind",
+            "call",
+            "clientContext",
+            "times",
+        ],
+    )?;
+    Ok(NotificationRule {
+        fault,
+        kind,
+        call,
+        client_context: fault_text(object, "clientContext")?.map(Arc::from),
+        times,
+    })
+}
+
+/// `{"requests": "serverError", "action"?: ...}`.
+fn request_rule(
+    object: &Map<String, Value>,
+    what: &str,
+    call: Option<CallId>,
+    times: Option<u32>,
+) -> Result<RequestRule, String> {
+    if what != "serverError" {
+        return Err(format!(
+            "fault.requests: \"serverError\" (HTTP 500, 9999), got \"{what}\""
+        ));
+    }
+    let action = match fault_text(object, "action")? {
+        None => None,
+        // Beta's `record` is recordResponse too.
+        Some("record") => Some(OperationKind::Record),
+        Some(name) => Some(
+            ACTIONS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, kind)| *kind)
+                .ok_or_else(|| format!("fault.action: not a Graph media action: \"{name}\""))?,
+        ),
+    };
+    check_keys(object, &["requests", "action", "call", "times"])?;
+    Ok(RequestRule {
+        action,
+        call,
+        times,
+    })
+}
+
+/// `{"prompts": "downloadFailed" | "formatInvalid" | "playTwice", ...}`.
+fn prompt_rule(
+    object: &Map<String, Value>,
+    what: &str,
+    times: Option<u32>,
+) -> Result<PromptRule, String> {
+    let fault = match what {
+        "downloadFailed" => PromptFault::Fail(PromptFailure::Download),
+        "formatInvalid" => PromptFault::Fail(PromptFailure::Format),
+        "playTwice" => PromptFault::PlayTwice,
+        other => {
+            return Err(format!(
+                "fault.prompts: \"downloadFailed\", \"formatInvalid\" or \"playTwice\", got \"{other}\""
+            ));
+        }
+    };
+    check_keys(object, &["prompts", "uriContains", "times"])?;
+    Ok(PromptRule {
+        fault,
+        uri_contains: Arc::from(fault_text(object, "uriContains")?.unwrap_or("")),
+        times,
+    })
 }
 
 fn check_keys(object: &Map<String, Value>, allowed: &[&str]) -> Result<(), String> {
