@@ -386,6 +386,8 @@ impl TimelineWriter {
         Ok(())
     }
 
+    // One arm per record kind, each the wording of one timeline line: long
+    // as a table is, and kept whole so the wording reads in one place.
     fn write_record(&mut self, out: &mut impl Write, record: &ReplayRecord) -> io::Result<()> {
         let last_call = &mut self.last_call;
         let (at, call, who, text) = match record {

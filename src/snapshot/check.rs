@@ -239,6 +239,8 @@ fn millis(ms: u32) -> Duration {
 
 /// The active operation's phase: one its request has, begun by the clock,
 /// with the timers it sets, none already due.
+// One arm per phase, each the checks of its own timers (114 lines): split,
+// the rules of a phase would no longer read together.
 fn check_phase(active: &ActiveParts, clock: Instant) -> Result<(), SnapshotError> {
     let op = &active.queued.operation;
     let since = active.since;

@@ -46,6 +46,7 @@ impl GraphResult {
 /// its status, `resultInfo` and beta `completionReason`. The one table of
 /// Graph's codes and messages; [`EndReason::status`] must agree with it
 /// (a test checks every pair).
+// A table (146 lines): one arm per end reason, as ENGINE.md lists them.
 pub fn graph_result(reason: EndReason, kind: OperationKind) -> GraphResult {
     use GraphResult as G;
     let record = kind == OperationKind::Record;
