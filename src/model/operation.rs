@@ -36,12 +36,14 @@ impl OperationKind {
     }
 
     /// Whether Graph has it (all but the extension collect-digits).
+    #[inline]
     pub const fn is_graph(self) -> bool {
         !matches!(self, Self::CollectDigits)
     }
 
     /// Whether it is queued with the media (playPrompt, record,
     /// collect-digits).
+    #[inline]
     pub const fn is_media(self) -> bool {
         matches!(self, Self::PlayPrompt | Self::Record | Self::CollectDigits)
     }
@@ -177,6 +179,7 @@ impl EndReason {
     }
 
     /// Whether a cancel (or a barge-in) ended the operation.
+    #[inline]
     pub const fn is_cancellation(self) -> bool {
         matches!(
             self,
@@ -185,6 +188,7 @@ impl EndReason {
     }
 
     /// `completed` for the ends Graph counts as success, else `failed`.
+    #[inline]
     pub const fn status(self) -> OperationStatus {
         match self {
             Self::Completed
@@ -259,6 +263,7 @@ pub struct Operation {
 
 impl Operation {
     /// Whether it has ended.
+    #[inline]
     pub const fn is_ended(&self) -> bool {
         matches!(
             self.status,

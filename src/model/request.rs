@@ -83,6 +83,7 @@ pub enum Action {
 
 impl Action {
     /// The kind of operation it creates.
+    #[inline]
     pub const fn kind(&self) -> OperationKind {
         match self {
             Self::PlayPrompt(_) => OperationKind::PlayPrompt,
@@ -194,6 +195,7 @@ pub enum MediaRequest {
 
 impl MediaRequest {
     /// The kind of operation it makes.
+    #[inline]
     pub const fn kind(&self) -> OperationKind {
         match self {
             Self::PlayPrompt(_) => OperationKind::PlayPrompt,
