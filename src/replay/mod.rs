@@ -1,5 +1,5 @@
 //! `ivr-replay`: runs a scenario (JSON Lines of bot requests and caller
-//! events on a virtual clock) through an [`Engine`] with a simulated media
+//! events on a virtual clock) through an [`Engine`](crate::Engine) with a simulated media
 //! layer, and records the traffic a bot would see.
 //!
 //! The format is described in `ivr-replay --help` and the README. The

@@ -1,0 +1,219 @@
+//! Extensions beyond Graph: scoped cancels with their receipts, and
+//! digit collection.
+
+use std::sync::Arc;
+
+use crate::error::RequestError;
+use crate::id::OperationId;
+use crate::model::{ApiVersion, CollectDigits, MediaRequest, Operation, OperationKind, Request};
+use crate::time::Instant;
+
+use crate::io::{Notification, Output};
+
+use super::ledger::new_operation;
+use super::{Call, CallState, MediaPhase, media};
+
+/// Which operations a cancel ends (extension: Graph's cancel ends all).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CancelScope {
+    /// The active operation and every queued one, as Graph does.
+    All,
+    /// Only the active operation; the queue goes on.
+    Current,
+    /// This one operation, active or queued.
+    Operation(OperationId),
+    /// Every operation (active or queued) whose clientContext starts so.
+    ClientContextPrefix(Arc<str>),
+}
+
+/// What a cancel ended (extension: Graph's response says nothing of it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CancelReceipt {
+    /// The cancelMediaProcessing operation itself, as its POST shows it.
+    pub cancel: Operation,
+    /// Every operation the cancel ended: the active one first, then the
+    /// queued ones in order.
+    pub ended: Vec<CancelledOperation>,
+}
+
+/// One operation a cancel ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CancelledOperation {
+    /// The operation in its final state (failed, 400/8508).
+    pub operation: Operation,
+    /// Where it was when the cancel came.
+    pub was: CancelledAt,
+}
+
+/// Where a cancelled operation was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CancelledAt {
+    /// Running, in this phase, this far into it: ms of the prompt played,
+    /// of the beep, of recording, or of waiting for the store.
+    Running {
+        /// The phase.
+        phase: MediaPhase,
+        /// Milliseconds into it, on the embedder's clock.
+        position_ms: u64,
+    },
+    /// Waiting in the queue at this place (1: it would have started next).
+    Queued {
+        /// Its place.
+        position: usize,
+    },
+}
+
+impl Call {
+    /// cancelMediaProcessing that also says what it ended, and where each
+    /// operation was (extension). The response and the notifications are
+    /// exactly those of [`Call::handle_request`] with the same request; this
+    /// only adds the receipt (and allocates it).
+    pub fn cancel_with_receipt(
+        &mut self,
+        now: Instant,
+        request: Request,
+    ) -> Result<CancelReceipt, RequestError> {
+        self.cancel_scoped(now, request, CancelScope::All)
+    }
+
+    /// A cancel of only some operations (extension): each one ended reports
+    /// exactly as Graph's cancel reports it, and the queue goes on with the
+    /// rest. [`CancelScope::All`] is Graph's own cancel. Naming an operation
+    /// the call does not hold (active or queued) is refused and changes
+    /// nothing.
+    pub fn cancel_scoped(
+        &mut self,
+        now: Instant,
+        request: Request,
+        scope: CancelScope,
+    ) -> Result<CancelReceipt, RequestError> {
+        self.config.validate_cancel(&request)?;
+        self.cancel_scoped_valid(now, request, scope)
+    }
+
+    /// [`Call::cancel_scoped`] for a cancel that passed validation.
+    pub(crate) fn cancel_scoped_valid(
+        &mut self,
+        now: Instant,
+        request: Request,
+        scope: CancelScope,
+    ) -> Result<CancelReceipt, RequestError> {
+        self.ready_for_request()?;
+        if let CancelScope::Operation(id) = &scope {
+            let held =
+                matches!(&self.state, CallState::Established(media) if media.find(*id).is_some());
+            if !held {
+                return Err(RequestError::OperationNotFound {
+                    call: self.id.clone(),
+                    operation: *id,
+                });
+            }
+        }
+        // Timers due by now fire first: the receipt names what the cancel
+        // itself ended.
+        let now = self.advance(now);
+        let (active, queued) = match &self.state {
+            CallState::Established(media) => (
+                media.active_view(),
+                media.queued().map(|op| op.id).collect::<Vec<_>>(),
+            ),
+            CallState::Terminated => return Err(RequestError::CallTerminated(self.id.clone())),
+        };
+        // What the cancel ends is what it adds to the outputs from here.
+        let first_new = self.ledger.outputs.len();
+        let cancel = match scope {
+            CancelScope::All => self.handle_valid_request(now, request)?,
+            scope => {
+                let CallState::Established(media) = &mut self.state else {
+                    return Err(RequestError::CallTerminated(self.id.clone()));
+                };
+                let origin = (request.api, request.client_context);
+                let kind = OperationKind::CancelMediaProcessing;
+                let op = new_operation(&mut self.ids, &mut self.ledger, kind, origin);
+                media.cancel_where(&mut self.ledger, now, op.id, |candidate| match &scope {
+                    CancelScope::All => true,
+                    CancelScope::Current => active
+                        .as_ref()
+                        .is_some_and(|a| a.operation.id == candidate.id),
+                    CancelScope::Operation(id) => candidate.id == *id,
+                    CancelScope::ClientContextPrefix(prefix) => candidate
+                        .client_context
+                        .as_deref()
+                        .is_some_and(|c| c.starts_with(&**prefix)),
+                });
+                self.ledger
+                    .remember(op.clone(), self.config.retained_operations);
+                op
+            }
+        };
+        let running = active.map(|view| {
+            let position_ms = media::elapsed_ms(view.phase_since, now);
+            (
+                view.operation.id,
+                CancelledAt::Running {
+                    phase: view.phase,
+                    position_ms,
+                },
+            )
+        });
+        // The active operation ends first, then the queued ones in queue
+        // order: one walk down `queued` finds each one's place.
+        let mut waiting = queued.iter().enumerate();
+        let ended = self
+            .ledger
+            .outputs
+            .range(first_new..)
+            .filter_map(|output| match output {
+                Output::Notification(Notification::OperationEnded(ended))
+                    if ended.reason().is_cancellation() =>
+                {
+                    Some(&ended.operation)
+                }
+                _ => None,
+            })
+            .filter_map(|operation| {
+                let was = match running {
+                    Some((id, was)) if id == operation.id => was,
+                    _ => {
+                        let (i, _) = waiting.find(|(_, id)| **id == operation.id)?;
+                        CancelledAt::Queued { position: i + 1 }
+                    }
+                };
+                Some(CancelledOperation {
+                    operation: operation.clone(),
+                    was,
+                })
+            })
+            .collect();
+        Ok(CancelReceipt { cancel, ended })
+    }
+
+    /// Extension: queues a collect-digits operation (see [`CollectDigits`]),
+    /// after the playPrompts and records already queued, as one of them. It
+    /// ends with one [`Notification::OperationEnded`] like them, whose
+    /// [`OperationEnded::digits`](crate::OperationEnded::digits) holds the keys; a cancel or barge-in ends
+    /// it as it ends them. Refused (changing nothing) if a field breaks its
+    /// rule or the queue is full.
+    pub fn handle_collect_digits(
+        &mut self,
+        now: Instant,
+        client_context: Option<Arc<str>>,
+        collect: CollectDigits,
+    ) -> Result<Operation, RequestError> {
+        self.config
+            .validate_collect_digits(client_context.as_deref(), &collect)?;
+        self.handle_valid_collect_digits(now, client_context, collect)
+    }
+
+    /// [`Call::handle_collect_digits`] for settings that passed validation.
+    pub(crate) fn handle_valid_collect_digits(
+        &mut self,
+        now: Instant,
+        client_context: Option<Arc<str>>,
+        collect: CollectDigits,
+    ) -> Result<Operation, RequestError> {
+        let media_request = Some(MediaRequest::CollectDigits(collect));
+        let origin = (ApiVersion::V1, client_context);
+        self.accept(now, origin, OperationKind::CollectDigits, media_request)
+    }
+}

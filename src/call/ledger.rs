@@ -1,0 +1,142 @@
+//! Where ended operations and outputs go: the one path every transition
+//! ends an operation by, so that each ends exactly once.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use crate::id::IdSource;
+use crate::id::OperationId;
+use crate::io::{Notification, OperationEnded, Output, PartialRecording};
+use crate::model::{ApiVersion, Digits, EndReason, Operation, OperationKind, OperationStatus};
+
+use super::media::Queued;
+
+/// What the active operation got before it ended (extensions).
+#[derive(Debug, Default)]
+pub(super) struct MediaResults {
+    pub(super) partial_recording: Option<PartialRecording>,
+    pub(super) digits: Digits,
+}
+
+/// Where ended operations and outputs go: shared by every transition.
+#[derive(Clone, Debug)]
+pub(super) struct Ledger {
+    pub(super) etag: u64,
+    pub(super) outputs: VecDeque<Output>,
+    /// Outputs polled so far: the next one's sequence number is this + 1.
+    pub(super) polled: u64,
+    pub(super) finished: VecDeque<Operation>,
+}
+
+/// A new operation, `completed` until a media one is queued.
+pub(super) fn new_operation(
+    ids: &mut IdSource,
+    ledger: &mut Ledger,
+    kind: OperationKind,
+    (api, client_context): (ApiVersion, Option<Arc<str>>),
+) -> Operation {
+    Operation {
+        id: ids.next_id(),
+        kind,
+        api,
+        client_context,
+        status: OperationStatus::Completed,
+        end: None,
+        recording: None,
+        etag: ledger.next_etag(),
+    }
+}
+
+impl Ledger {
+    pub(super) fn next_etag(&mut self) -> u64 {
+        // Wrapping: a restored snapshot may hold any count.
+        self.etag = self.etag.wrapping_add(1);
+        self.etag
+    }
+
+    pub(super) fn emit(&mut self, output: Output) {
+        self.outputs.push_back(output);
+    }
+
+    /// Ends a media operation (on account of operation `by`, if one): one
+    /// notification, or for a silent call end one abandoned report. It
+    /// enters the `GET` memory when polled.
+    pub(super) fn finish(
+        &mut self,
+        queued: Queued,
+        reason: EndReason,
+        by: Option<OperationId>,
+        results: MediaResults,
+        on_wire: bool,
+    ) {
+        self.end_each(std::iter::once((queued, results)), reason, by, on_wire);
+    }
+
+    /// [`Ledger::finish`] for many queued ones (nothing recorded or
+    /// collected).
+    pub(super) fn finish_all(
+        &mut self,
+        queued: impl ExactSizeIterator<Item = Queued>,
+        reason: EndReason,
+        by: Option<OperationId>,
+        on_wire: bool,
+    ) {
+        let ended = queued.map(|queued| (queued, MediaResults::default()));
+        self.end_each(ended, reason, by, on_wire);
+    }
+
+    /// One reservation, then each ended operation moves into its output
+    /// once. This loop is the cancel hot path (`benches/cancel.rs`), where
+    /// each branch and copy shows: the status is worked out once.
+    pub(super) fn end_each(
+        &mut self,
+        ended: impl ExactSizeIterator<Item = (Queued, MediaResults)>,
+        reason: EndReason,
+        by: Option<OperationId>,
+        on_wire: bool,
+    ) {
+        self.outputs.reserve(ended.len());
+        let status = reason.status();
+        for (Queued { op, request }, results) in ended {
+            self.etag = self.etag.wrapping_add(1);
+            let ended = OperationEnded {
+                operation: Operation {
+                    status,
+                    end: Some(reason),
+                    etag: self.etag,
+                    ..op
+                },
+                request,
+                ended_by: by,
+                partial_recording: results.partial_recording,
+                digits: results.digits,
+            };
+            self.outputs.push_back(if on_wire {
+                Output::Notification(Notification::OperationEnded(ended))
+            } else {
+                Output::Abandoned(ended)
+            });
+        }
+    }
+
+    /// Adds an ended operation to the `GET` memory, forgetting the oldest
+    /// when full. The memory grows with what it holds, one slot at a time
+    /// for the first few (most calls end a handful of operations), then by
+    /// doubling, never past `retained`; once there it never reallocates.
+    pub(super) fn remember(&mut self, op: Operation, retained: usize) {
+        if retained == 0 {
+            return;
+        }
+        // Never more than `retained` (a restore refuses more), so one out
+        // makes room.
+        if self.finished.len() >= retained {
+            self.finished.pop_front();
+        }
+        let len = self.finished.len();
+        if len == self.finished.capacity() {
+            let grow = if len < 4 { 1 } else { len };
+            self.finished.reserve_exact(grow.min(retained - len));
+        }
+        self.finished.push_back(op);
+    }
+}
