@@ -12,14 +12,17 @@ use parking_lot::Mutex;
 
 use crate::call::{Call, CallView, CancelReceipt, CancelScope};
 use crate::config::EngineConfig;
-use crate::error::{
-    ConfigError, EstablishError, InputIgnored, MoveError, RequestError, RestoreError,
-};
+use crate::error::{ConfigError, EstablishError, InputIgnored, RequestError};
 use crate::id::{CallId, OperationId, fnv1a};
 use crate::io::{MediaInput, Output};
 use crate::model::{CollectDigits, Operation, Request, ResultInfo};
-use crate::snapshot::{CallSnapshot, EngineSnapshot};
 use crate::time::Instant;
+
+mod moves;
+mod slot;
+
+pub use moves::CallMove;
+use slot::{Gone, Held, Room, Slot, SlotState, Unavailable};
 
 thread_local! {
     static STAMPS: Cell<u64> = const { Cell::new(0) };
@@ -90,7 +93,7 @@ pub struct EngineOutput {
 /// share of [`EngineConfig::max_pending_outputs`], it takes nothing that
 /// could add more: requests get [`RequestError::OutputsBacklogged`] (503),
 /// media inputs [`InputIgnored::OutputsBacklogged`], new and restored calls
-/// [`EstablishError::OutputsBacklogged`] and [`RestoreError::OutputsBacklogged`],
+/// [`EstablishError::OutputsBacklogged`] and [`RestoreError::OutputsBacklogged`](crate::RestoreError::OutputsBacklogged),
 /// and none of them changes anything (send them again after draining).
 /// Timers and call ends still run: they only end operations the calls
 /// already hold, so a shard holds at most its share plus, per call, a few
@@ -126,182 +129,6 @@ impl CallMap {
     /// Whether the map holds the call or remembers that it ended.
     fn knows(&self, call: &CallId) -> bool {
         self.calls.contains_key(call) || self.ended.contains(call)
-    }
-}
-
-#[derive(Debug)]
-struct Slot {
-    id: CallId,
-    seq: u64,
-    shard: usize,
-    state: Mutex<SlotState>,
-}
-
-#[derive(Debug)]
-struct SlotState {
-    held: Held,
-    /// The deadline this call has in the timer map.
-    scheduled: Option<Instant>,
-}
-
-/// What a slot holds. An input finds the slot, lets go of the map, then
-/// locks the slot: whatever happened in between shows here, so an input
-/// never runs on a call that has left.
-#[derive(Debug)]
-enum Held {
-    /// Taking inputs.
-    Live(Call),
-    /// Frozen while a move is under way: inputs are refused until the move
-    /// commits (the call is gone) or aborts (it goes on here). A call
-    /// arriving (established or restored) is held so until it is ready.
-    Moving(Call),
-    /// A bug stopped it.
-    Failed,
-    /// Out of this engine.
-    Gone(Gone),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Gone {
-    /// The call ended.
-    Ended,
-    /// The call moved to another engine.
-    Moved,
-}
-
-/// Why an input could not run on the call its slot held.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Unavailable {
-    Moving,
-    Failed,
-    Gone(Gone),
-    /// The call's shard holds its share of undrained outputs.
-    Backlogged {
-        pending: usize,
-        limit: usize,
-    },
-}
-
-/// Whether an input may run while the call's shard is backlogged.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Room {
-    /// A request or media input: it could add outputs, so it waits for room.
-    Needed,
-    /// A timer or a hang-up: it only ends what the call holds.
-    Exempt,
-}
-
-impl Held {
-    fn live(&mut self) -> Result<&mut Call, Unavailable> {
-        match self {
-            Self::Live(call) => Ok(call),
-            Self::Moving(_) => Err(Unavailable::Moving),
-            Self::Failed => Err(Unavailable::Failed),
-            Self::Gone(gone) => Err(Unavailable::Gone(*gone)),
-        }
-    }
-
-    /// Freezes a live call (`true`) or thaws a frozen one (`false`); any
-    /// other state stays.
-    fn set_moving(&mut self, moving: bool) {
-        let held = std::mem::replace(self, Self::Failed);
-        *self = match held {
-            Self::Live(call) | Self::Moving(call) if moving => Self::Moving(call),
-            Self::Live(call) | Self::Moving(call) => Self::Live(call),
-            other => other,
-        };
-    }
-
-    /// The call, live or frozen: what a snapshot or a view shows.
-    fn call(&self) -> Option<&Call> {
-        match self {
-            Self::Live(call) | Self::Moving(call) => Some(call),
-            Self::Failed | Self::Gone(_) => None,
-        }
-    }
-}
-
-impl Unavailable {
-    fn request_error(self, call: &CallId) -> RequestError {
-        let call = call.clone();
-        match self {
-            Self::Moving => RequestError::CallMoving(call),
-            Self::Failed => RequestError::CallFailed(call),
-            Self::Gone(Gone::Ended) => RequestError::CallTerminated(call),
-            Self::Gone(Gone::Moved) => RequestError::CallNotFound(call),
-            Self::Backlogged { pending, limit } => {
-                RequestError::OutputsBacklogged { pending, limit }
-            }
-        }
-    }
-
-    fn input_ignored(self, call: &CallId) -> InputIgnored {
-        let call = call.clone();
-        match self {
-            Self::Moving => InputIgnored::CallMoving(call),
-            Self::Failed => InputIgnored::CallFailed(call),
-            Self::Gone(Gone::Ended) => InputIgnored::CallTerminated(call),
-            Self::Gone(Gone::Moved) => InputIgnored::UnknownCall(call),
-            Self::Backlogged { pending, limit } => {
-                InputIgnored::OutputsBacklogged { pending, limit }
-            }
-        }
-    }
-}
-
-/// A call frozen for a move (see [`Engine::move_call`]): it stays in its
-/// engine, refusing inputs ([`RequestError::CallMoving`],
-/// [`InputIgnored::CallMoving`]) and firing no timer, until
-/// [`CallMove::commit`] takes it out or [`CallMove::abort`] (or dropping
-/// this) lets it go on where it was. So a move that fails on the other side
-/// loses nothing.
-#[derive(Debug)]
-#[must_use = "dropping a move aborts it: the call goes on in its engine"]
-pub struct CallMove<'a> {
-    frozen: Frozen<'a>,
-    snapshot: CallSnapshot,
-}
-
-/// The frozen call of a [`CallMove`]; thawed when dropped uncommitted.
-#[derive(Debug)]
-struct Frozen<'a> {
-    engine: &'a Engine,
-    slot: Arc<Slot>,
-    committed: bool,
-}
-
-impl CallMove<'_> {
-    /// The call's state, to restore elsewhere.
-    pub fn snapshot(&self) -> &CallSnapshot {
-        &self.snapshot
-    }
-
-    /// The call was restored elsewhere: it leaves this engine (its id is not
-    /// remembered as ended). Inputs that found it before get "not found".
-    /// Its outputs queued before the move stay here, to be drained as usual.
-    pub fn commit(self) -> CallSnapshot {
-        let Self {
-            mut frozen,
-            snapshot,
-        } = self;
-        frozen.committed = true;
-        frozen.engine.retire(&frozen.slot, Gone::Moved);
-        snapshot
-    }
-
-    /// The move is off: the call goes on here as if it had never been
-    /// frozen (timers that came due meanwhile fire at the next input or
-    /// `handle_timeout`, each at its own deadline).
-    pub fn abort(self) {
-        drop(self);
-    }
-}
-
-impl Drop for Frozen<'_> {
-    fn drop(&mut self) {
-        if !self.committed {
-            self.engine.thaw(&self.slot);
-        }
     }
 }
 
@@ -603,169 +430,6 @@ impl Engine {
         self.shard_output_limit()
             .saturating_mul(self.shards.len())
             .saturating_add(calls.saturating_mul(per_call))
-    }
-
-    /// A call's whole state, to restore elsewhere; the call stays here and
-    /// goes on.
-    pub fn snapshot_call(&self, call: &CallId) -> Option<CallSnapshot> {
-        let slot = self.find(call).ok()?;
-        let state = slot.state.lock();
-        state.held.call().map(Call::snapshot)
-    }
-
-    /// Freezes a call to move it: it stays here, refusing inputs, until the
-    /// returned [`CallMove`] commits (restored elsewhere: the call leaves) or
-    /// aborts (it goes on here). Send [`CallMove::snapshot`] to the other
-    /// engine, restore it there, then commit; if that fails, drop the move
-    /// and nothing is lost.
-    pub fn move_call(&self, call: &CallId) -> Result<CallMove<'_>, MoveError> {
-        let slot = self
-            .find(call)
-            .map_err(|_| MoveError::CallNotFound(call.clone()))?;
-        let mut state = slot.state.lock();
-        let snapshot = match &state.held {
-            Held::Live(live) => live.snapshot(),
-            Held::Moving(_) => return Err(MoveError::AlreadyMoving(call.clone())),
-            Held::Failed => return Err(MoveError::CallFailed(call.clone())),
-            Held::Gone(_) => return Err(MoveError::CallNotFound(call.clone())),
-        };
-        state.held.set_moving(true);
-        // A frozen call fires no timer here; an abort puts it back.
-        self.unschedule(&slot, &mut state);
-        drop(state);
-        Ok(CallMove {
-            frozen: Frozen {
-                engine: self,
-                slot,
-                committed: false,
-            },
-            snapshot,
-        })
-    }
-
-    /// Takes a call out of this engine at once: [`Engine::move_call`] and
-    /// [`CallMove::commit`] in one step, for a move within one process. The
-    /// snapshot is the call now: keep it until it is restored (a failed
-    /// [`Engine::restore_call`] leaves it with you, and restoring it here
-    /// again puts the call back).
-    pub fn take_call(&self, call: &CallId) -> Result<CallSnapshot, MoveError> {
-        Ok(self.move_call(call)?.commit())
-    }
-
-    /// Adds a call from a snapshot; it goes on exactly where it was, under
-    /// this engine's settings. Refused, changing nothing, when the snapshot
-    /// is not a call these settings allow, when the engine holds the call
-    /// already (or remembers it ended), or when it holds
-    /// [`EngineConfig::max_calls`]. The snapshot stays yours either way.
-    pub fn restore_call(&self, snapshot: &CallSnapshot) -> Result<CallId, RestoreError> {
-        let call = Call::restore(snapshot, self.config.call.clone())?;
-        let id = call.id().clone();
-        let index = self.shard_index(&id);
-        let mut map = self.shards[index].calls.lock();
-        if map.knows(&id) {
-            return Err(RestoreError::CallExists(id));
-        }
-        self.shard_room(index, call.pending_outputs())
-            .map_err(|(pending, limit)| RestoreError::OutputsBacklogged { pending, limit })?;
-        self.count_call()
-            .map_err(|limit| RestoreError::TooManyCalls { limit })?;
-        // Ready before anyone can find it.
-        let slot = self.arriving(index, call);
-        self.make_ready(&slot);
-        map.calls.insert(id.clone(), slot);
-        Ok(id)
-    }
-
-    /// Every call (in establishment order; calls being moved too) and the
-    /// remembered ended ids.
-    pub fn snapshot(&self) -> EngineSnapshot {
-        let mut calls: Vec<(u64, CallSnapshot)> = Vec::new();
-        let mut ended = Vec::new();
-        for shard in self.shards.iter() {
-            let slots: Vec<Arc<Slot>> = {
-                let map = shard.calls.lock();
-                ended.extend(map.ended.iter().cloned());
-                map.calls.values().cloned().collect()
-            };
-            for slot in slots {
-                if let Some(call) = slot.state.lock().held.call() {
-                    calls.push((slot.seq, call.snapshot()));
-                }
-            }
-        }
-        calls.sort_by_key(|(seq, _)| *seq);
-        EngineSnapshot::new(calls.into_iter().map(|(_, c)| c).collect(), ended)
-    }
-
-    /// Restores every call of a snapshot, in its order, and its ended ids:
-    /// all or nothing. Refused, changing nothing, when any call is not one
-    /// these settings allow, when the snapshot names a call twice, when the
-    /// engine holds (or remembers) one of its calls, or when they would
-    /// take the engine past [`EngineConfig::max_calls`]. Other calls wait
-    /// only while the checks and the map insertions run; until a restored
-    /// call is ready, inputs to it get [`RequestError::CallMoving`].
-    pub fn restore(&self, snapshot: &EngineSnapshot) -> Result<(), RestoreError> {
-        let (calls, ended) = (snapshot.calls(), snapshot.ended());
-        let mut restored = Vec::with_capacity(calls.len().min(self.config.max_calls));
-        let mut ids = std::collections::HashSet::new();
-        for snapshot in calls {
-            let call = Call::restore(snapshot, self.config.call.clone())?;
-            if !ids.insert(call.id().clone()) {
-                return Err(RestoreError::DuplicateCall(call.id().clone()));
-            }
-            if restored.len() == self.config.max_calls {
-                return Err(RestoreError::TooManyCalls {
-                    limit: self.config.max_calls,
-                });
-            }
-            restored.push(call);
-        }
-        for id in ended {
-            id.check().map_err(|reason| RestoreError::InvalidEndedId {
-                id: id.clone(),
-                reason,
-            })?;
-        }
-        // Every shard's map, in order: no call comes or goes meanwhile, so
-        // the checks still hold when the calls go in.
-        let mut maps: Vec<_> = self.shards.iter().map(|s| s.calls.lock()).collect();
-        let mut adding = vec![0usize; self.shards.len()];
-        for call in &restored {
-            let index = self.shard_index(call.id());
-            if maps[index].knows(call.id()) {
-                return Err(RestoreError::CallExists(call.id().clone()));
-            }
-            adding[index] = adding[index].saturating_add(call.pending_outputs());
-        }
-        for (index, adding) in adding.into_iter().enumerate() {
-            self.shard_room(index, adding)
-                .map_err(|(pending, limit)| RestoreError::OutputsBacklogged { pending, limit })?;
-        }
-        let limit = self.config.max_calls;
-        let held = self.calls.load(Ordering::Acquire);
-        if held.saturating_add(restored.len()) > limit {
-            return Err(RestoreError::TooManyCalls { limit });
-        }
-        self.calls.fetch_add(restored.len(), Ordering::AcqRel);
-        for id in ended {
-            let map = &mut maps[self.shard_index(id)];
-            self.remember_ended_in(map, id);
-        }
-        // In under the locks, still arriving (an input meanwhile gets
-        // CallMoving); made ready once the other calls can go on again.
-        let mut arriving = Vec::with_capacity(restored.len());
-        for call in restored {
-            let id = call.id().clone();
-            let index = self.shard_index(&id);
-            let slot = self.arriving(index, call);
-            maps[index].calls.insert(id, slot.clone());
-            arriving.push(slot);
-        }
-        drop(maps);
-        for slot in &arriving {
-            self.make_ready(slot);
-        }
-        Ok(())
     }
 
     /// Counts one more call, unless the engine holds
