@@ -10,7 +10,7 @@ use crate::time::Instant;
 
 use crate::io::{Notification, Output};
 
-use super::ledger::new_operation;
+use super::ledger::{Origin, new_operation};
 use super::{Call, CallState, MediaPhase, media};
 
 /// Which operations a cancel ends (extension: Graph's cancel ends all).
@@ -127,7 +127,10 @@ impl Call {
                 let CallState::Established(media) = &mut self.state else {
                     return Err(RequestError::CallTerminated(self.id.clone()));
                 };
-                let origin = (request.api, request.client_context);
+                let origin = Origin {
+                    api: request.api,
+                    client_context: request.client_context,
+                };
                 let kind = OperationKind::CancelMediaProcessing;
                 let op = new_operation(&mut self.ids, &mut self.ledger, kind, origin);
                 media.cancel_where(&mut self.ledger, now, op.id, |candidate| match &scope {
@@ -213,7 +216,10 @@ impl Call {
         collect: CollectDigits,
     ) -> Result<Operation, RequestError> {
         let media_request = Some(MediaRequest::CollectDigits(collect));
-        let origin = (ApiVersion::V1, client_context);
+        let origin = Origin {
+            api: ApiVersion::V1,
+            client_context,
+        };
         self.accept(now, origin, OperationKind::CollectDigits, media_request)
     }
 }

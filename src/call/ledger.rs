@@ -29,11 +29,32 @@ pub(super) struct Ledger {
 }
 
 /// A new operation, `completed` until a media one is queued.
+/// How an ended operation reaches the bot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Notice {
+    /// An `OperationEnded` notification, on the wire.
+    Notify,
+    /// [`Output::Abandoned`], for the embedder only: an operation the
+    /// call's end took with it, which Graph does not report (unless
+    /// `notifyOnTermination`).
+    Abandon,
+}
+
+/// The API version and clientContext an operation was asked for with.
+#[derive(Clone, Debug)]
+pub(super) struct Origin {
+    pub(super) api: ApiVersion,
+    pub(super) client_context: Option<Arc<str>>,
+}
+
 pub(super) fn new_operation(
     ids: &mut IdSource,
     ledger: &mut Ledger,
     kind: OperationKind,
-    (api, client_context): (ApiVersion, Option<Arc<str>>),
+    Origin {
+        api,
+        client_context,
+    }: Origin,
 ) -> Operation {
     Operation {
         id: ids.next_id(),
@@ -67,9 +88,9 @@ impl Ledger {
         reason: EndReason,
         by: Option<OperationId>,
         results: MediaResults,
-        on_wire: bool,
+        notice: Notice,
     ) {
-        self.end_each(std::iter::once((queued, results)), reason, by, on_wire);
+        self.end_each(std::iter::once((queued, results)), reason, by, notice);
     }
 
     /// [`Ledger::finish`] for many queued ones (nothing recorded or
@@ -79,10 +100,10 @@ impl Ledger {
         queued: impl ExactSizeIterator<Item = Queued>,
         reason: EndReason,
         by: Option<OperationId>,
-        on_wire: bool,
+        notice: Notice,
     ) {
         let ended = queued.map(|queued| (queued, MediaResults::default()));
-        self.end_each(ended, reason, by, on_wire);
+        self.end_each(ended, reason, by, notice);
     }
 
     /// One reservation, then each ended operation moves into its output
@@ -93,7 +114,7 @@ impl Ledger {
         ended: impl ExactSizeIterator<Item = (Queued, MediaResults)>,
         reason: EndReason,
         by: Option<OperationId>,
-        on_wire: bool,
+        notice: Notice,
     ) {
         self.outputs.reserve(ended.len());
         let status = reason.status();
@@ -111,10 +132,9 @@ impl Ledger {
                 partial_recording: results.partial_recording,
                 digits: results.digits,
             };
-            self.outputs.push_back(if on_wire {
-                Output::Notification(Notification::OperationEnded(ended))
-            } else {
-                Output::Abandoned(ended)
+            self.outputs.push_back(match notice {
+                Notice::Notify => Output::Notification(Notification::OperationEnded(ended)),
+                Notice::Abandon => Output::Abandoned(ended),
             });
         }
     }

@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use super::ledger::Notice;
 use super::{ActiveView, Ledger, MediaPhase, MediaResults};
 use crate::error::InputIgnored;
 use crate::id::{CallId, OperationId};
@@ -348,15 +349,15 @@ impl Media {
         &mut self,
         ledger: &mut Ledger,
         now: Instant,
-        (running, queued): (EndReason, EndReason),
+        reasons: EndReasons,
         by: Option<OperationId>,
-        on_wire: bool,
+        notice: Notice,
     ) {
         if let Some(active) = self.active.take() {
             stop_media(ledger, &active);
-            finish_active(ledger, *active, now, running, by, on_wire);
+            finish_active(ledger, *active, now, reasons.running, by, notice);
         }
-        ledger.finish_all(self.queue.drain(..), queued, by, on_wire);
+        ledger.finish_all(self.queue.drain(..), reasons.queued, by, notice);
     }
 
     /// Cancels the operations `wanted` picks (extension: Graph cancels all),
@@ -373,14 +374,14 @@ impl Media {
             if let Some(active) = self.active.take() {
                 stop_media(ledger, &active);
                 let reason = EndReason::CancelledWhileRunning;
-                finish_active(ledger, *active, now, reason, Some(by), true);
+                finish_active(ledger, *active, now, reason, Some(by), Notice::Notify);
             }
         }
         let (cancelled, kept): (VecDeque<Queued>, VecDeque<Queued>) =
             self.queue.drain(..).partition(|q| wanted(&q.op));
         self.queue = kept;
         let reason = EndReason::CancelledWhileQueued;
-        ledger.finish_all(cancelled.into_iter(), reason, Some(by), true);
+        ledger.finish_all(cancelled.into_iter(), reason, Some(by), Notice::Notify);
         self.start_next(ledger, now);
     }
 
@@ -585,7 +586,7 @@ impl Media {
                 EndReason::Completed,
                 None,
                 MediaResults::default(),
-                true,
+                Notice::Notify,
             );
         }
     }
@@ -722,7 +723,7 @@ impl Media {
     /// Reports the active operation ended and starts the next one.
     fn end_active(&mut self, ledger: &mut Ledger, now: Instant, reason: EndReason) {
         if let Some(active) = self.active.take() {
-            finish_active(ledger, *active, now, reason, None, true);
+            finish_active(ledger, *active, now, reason, None, Notice::Notify);
         }
         self.start_next(ledger, now);
     }
@@ -756,10 +757,10 @@ fn finish_active(
     now: Instant,
     reason: EndReason,
     by: Option<OperationId>,
-    on_wire: bool,
+    notice: Notice,
 ) {
     let (queued, results) = active.into_results(now, reason);
-    ledger.finish(queued, reason, by, results, on_wire);
+    ledger.finish(queued, reason, by, results, notice);
 }
 
 /// The command that stops whatever the active operation has the media layer
@@ -791,5 +792,22 @@ fn phase_mismatch(call: &CallId, input: &MediaInput) -> InputIgnored {
         | MediaInput::SpeechStopped
         | MediaInput::MediaReceiveTimeout
         | MediaInput::RecordingFailed => InputIgnored::NotRecording(call),
+    }
+}
+
+/// Why `end_all` ends the active operation, and why the queued ones.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct EndReasons {
+    pub(super) running: EndReason,
+    pub(super) queued: EndReason,
+}
+
+impl EndReasons {
+    /// The same reason for all.
+    pub(super) const fn all(reason: EndReason) -> Self {
+        Self {
+            running: reason,
+            queued: reason,
+        }
     }
 }

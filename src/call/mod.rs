@@ -16,15 +16,14 @@ use crate::error::{ConfigError, InputIgnored, RequestError};
 use crate::id::{CallId, IdSource, OperationId};
 use crate::io::{MediaInput, Notification, Output};
 use crate::model::{
-    Action, ApiVersion, EndReason, MediaRequest, Operation, OperationKind, OperationStatus,
-    Request, ResultInfo,
+    Action, EndReason, MediaRequest, Operation, OperationKind, OperationStatus, Request, ResultInfo,
 };
 use crate::snapshot::parts::CallParts;
 use crate::snapshot::{self, CallSnapshot, SnapshotError};
 use crate::time::Instant;
 
-use ledger::{Ledger, MediaResults, new_operation};
-use media::{Media, Queued};
+use ledger::{Ledger, MediaResults, Notice, Origin, new_operation};
+use media::{EndReasons, Media, Queued};
 
 pub use extension::{CancelReceipt, CancelScope, CancelledAt, CancelledOperation};
 pub use view::{ActiveView, CallView, MediaPhase};
@@ -146,9 +145,15 @@ impl Call {
         else {
             return Err(InputIgnored::CallTerminated(self.id.clone()));
         };
-        let on_wire = self.config.notify_on_termination;
-        let reasons = (EndReason::CallTerminated, EndReason::CallTerminated);
-        media.end_all(&mut self.ledger, now, reasons, None, on_wire);
+        // Graph says nothing of what the call's end took with it, unless
+        // told to (`notifyOnTermination`).
+        let notice = if self.config.notify_on_termination {
+            Notice::Notify
+        } else {
+            Notice::Abandon
+        };
+        let reasons = EndReasons::all(EndReason::CallTerminated);
+        media.end_all(&mut self.ledger, now, reasons, None, notice);
         self.ledger
             .emit(Output::Notification(Notification::CallTerminating));
         self.ledger
@@ -335,7 +340,11 @@ impl Call {
             Action::SubscribeToTone => (OperationKind::SubscribeToTone, None),
             Action::CancelMediaProcessing => (OperationKind::CancelMediaProcessing, None),
         };
-        self.accept(now, (api, client_context), kind, media_request)
+        let origin = Origin {
+            api,
+            client_context,
+        };
+        self.accept(now, origin, kind, media_request)
     }
 
     /// Creates the operation of a valid request: a media one joins the
@@ -343,7 +352,7 @@ impl Call {
     fn accept(
         &mut self,
         now: Instant,
-        origin: (ApiVersion, Option<Arc<str>>),
+        origin: Origin,
         kind: OperationKind,
         media_request: Option<MediaRequest>,
     ) -> Result<Operation, RequestError> {
@@ -366,11 +375,11 @@ impl Call {
             match kind {
                 OperationKind::SubscribeToTone => media.subscribe_to_tones(),
                 _ => {
-                    let reasons = (
-                        EndReason::CancelledWhileRunning,
-                        EndReason::CancelledWhileQueued,
-                    );
-                    media.end_all(&mut self.ledger, now, reasons, Some(op.id), true);
+                    let reasons = EndReasons {
+                        running: EndReason::CancelledWhileRunning,
+                        queued: EndReason::CancelledWhileQueued,
+                    };
+                    media.end_all(&mut self.ledger, now, reasons, Some(op.id), Notice::Notify);
                 }
             }
             self.ledger
@@ -378,8 +387,8 @@ impl Call {
             return Ok(op);
         };
         if barge_in {
-            let reason = EndReason::DisplacedByBargeIn;
-            media.end_all(&mut self.ledger, now, (reason, reason), Some(op.id), true);
+            let reasons = EndReasons::all(EndReason::DisplacedByBargeIn);
+            media.end_all(&mut self.ledger, now, reasons, Some(op.id), Notice::Notify);
         }
         let starts_now = media.len() == 0;
         op.status = if starts_now || !self.config.not_started_for_queued {
