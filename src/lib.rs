@@ -93,6 +93,7 @@ pub mod replay;
 pub mod sim;
 pub mod snapshot;
 mod time;
+mod validate;
 pub mod wire;
 
 pub use call::{
@@ -102,7 +103,6 @@ pub use call::{
 pub use config::{
     CallConfig, EngineConfig, MAX_CLIENT_CONTEXT_CHARS, MAX_COLLECT_DIGITS, MAX_DIGIT_TIMEOUT_MS,
     MAX_PLAY_PROMPTS, MAX_PROMPT_TEXT_BYTES, RECORD_TIMEOUT_SECS, check_range, ranges,
-    record_timeout,
 };
 pub use engine::{CallMove, Engine, EngineOutput};
 pub use error::{
@@ -118,6 +118,7 @@ pub use model::{
 };
 pub use snapshot::{CALL_FORMAT, CallSnapshot, ENGINE_FORMAT, EngineSnapshot, SnapshotError};
 pub use time::Instant;
+pub use validate::record_timeout;
 pub use wire::GraphResult;
 
 /// The README's Rust examples compile and run as doctests.

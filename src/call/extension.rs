@@ -7,6 +7,7 @@ use crate::error::RequestError;
 use crate::id::OperationId;
 use crate::model::{ApiVersion, CollectDigits, MediaRequest, Operation, OperationKind, Request};
 use crate::time::Instant;
+use crate::validate::{Checked, CheckedCollect};
 
 use crate::io::{Notification, Output};
 
@@ -87,7 +88,7 @@ impl Call {
         request: Request,
         scope: CancelScope,
     ) -> Result<CancelReceipt, RequestError> {
-        self.config.validate_cancel(&request)?;
+        let request = self.config.check_cancel(request)?;
         self.cancel_scoped_valid(now, request, scope)
     }
 
@@ -95,7 +96,7 @@ impl Call {
     pub(crate) fn cancel_scoped_valid(
         &mut self,
         now: Instant,
-        request: Request,
+        request: Checked<Request>,
         scope: CancelScope,
     ) -> Result<CancelReceipt, RequestError> {
         self.ready_for_request()?;
@@ -127,6 +128,7 @@ impl Call {
                 let CallState::Established(media) = &mut self.state else {
                     return Err(RequestError::CallTerminated(self.id.clone()));
                 };
+                let request = request.into_inner();
                 let origin = Origin {
                     api: request.api,
                     client_context: request.client_context,
@@ -203,18 +205,17 @@ impl Call {
         client_context: Option<Arc<str>>,
         collect: CollectDigits,
     ) -> Result<Operation, RequestError> {
-        self.config
-            .validate_collect_digits(client_context.as_deref(), &collect)?;
-        self.handle_valid_collect_digits(now, client_context, collect)
+        let checked = self.config.check_collect_digits(client_context, collect)?;
+        self.handle_valid_collect_digits(now, checked)
     }
 
     /// [`Call::handle_collect_digits`] for settings that passed validation.
     pub(crate) fn handle_valid_collect_digits(
         &mut self,
         now: Instant,
-        client_context: Option<Arc<str>>,
-        collect: CollectDigits,
+        checked: CheckedCollect,
     ) -> Result<Operation, RequestError> {
+        let (client_context, collect) = checked.into_inner();
         let media_request = Some(MediaRequest::CollectDigits(collect));
         let origin = Origin {
             api: ApiVersion::V1,

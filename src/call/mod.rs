@@ -21,6 +21,7 @@ use crate::model::{
 use crate::snapshot::parts::CallParts;
 use crate::snapshot::{self, CallSnapshot, SnapshotError};
 use crate::time::Instant;
+use crate::validate::Checked;
 
 use ledger::{Ledger, MediaResults, Notice, Origin, new_operation};
 use media::{EndReasons, Media, Queued};
@@ -107,7 +108,7 @@ impl Call {
         now: Instant,
         request: Request,
     ) -> Result<Operation, RequestError> {
-        self.config.validate(&request)?;
+        let request = self.config.check_request(request)?;
         self.handle_valid_request(now, request)
     }
 
@@ -324,13 +325,13 @@ impl Call {
     pub(crate) fn handle_valid_request(
         &mut self,
         now: Instant,
-        request: Request,
+        request: Checked<Request>,
     ) -> Result<Operation, RequestError> {
         let Request {
             api,
             client_context,
             action,
-        } = request;
+        } = request.into_inner();
         let (kind, media_request) = match action {
             Action::PlayPrompt(play) => (
                 OperationKind::PlayPrompt,

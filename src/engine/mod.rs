@@ -190,7 +190,7 @@ impl Engine {
         call: &CallId,
         request: Request,
     ) -> Result<Operation, RequestError> {
-        self.config.call.validate(&request)?;
+        let request = self.config.call.check_request(request)?;
         self.serve(now, call, |c| c.handle_valid_request(now, request))
     }
 
@@ -214,7 +214,7 @@ impl Engine {
         request: Request,
         scope: CancelScope,
     ) -> Result<CancelReceipt, RequestError> {
-        self.config.call.validate_cancel(&request)?;
+        let request = self.config.call.check_cancel(request)?;
         self.serve(now, call, |c| c.cancel_scoped_valid(now, request, scope))
     }
 
@@ -227,12 +227,11 @@ impl Engine {
         client_context: Option<Arc<str>>,
         collect: CollectDigits,
     ) -> Result<Operation, RequestError> {
-        self.config
+        let checked = self
+            .config
             .call
-            .validate_collect_digits(client_context.as_deref(), &collect)?;
-        self.serve(now, call, |c| {
-            c.handle_valid_collect_digits(now, client_context, collect)
-        })
+            .check_collect_digits(client_context, collect)?;
+        self.serve(now, call, |c| c.handle_valid_collect_digits(now, checked))
     }
 
     /// The bot deletes the call (`DELETE /communications/calls/{id}`).

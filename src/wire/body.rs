@@ -10,9 +10,9 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::route::ActionName;
-use crate::config::record_timeout;
 use crate::error::ValidationError;
 use crate::model::{Action, ApiVersion, MediaPrompt, PlayPrompt, Record, Request, Tone, ToneSet};
+use crate::validate::record_timeout;
 
 type Object = Map<String, Value>;
 
