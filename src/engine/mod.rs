@@ -2,8 +2,7 @@
 //! map with an output queue per shard, and one ordered map of deadlines.
 
 use std::cell::Cell;
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -19,35 +18,20 @@ use crate::model::{CollectDigits, Operation, Request, ResultInfo};
 use crate::time::Instant;
 
 mod moves;
+mod outputs;
 mod slot;
+mod timers;
 
 pub use moves::CallMove;
 use slot::{Gone, Held, Room, Slot, SlotState, Unavailable};
 
 thread_local! {
-    static STAMPS: Cell<u64> = const { Cell::new(0) };
     /// The output buffer lent to whichever call runs on this thread: calls
     /// at rest hold none (their outputs move to the shard queues after every
     /// input), and a warm one here keeps inputs such as a cancel from
     /// allocating.
     static OUTPUT_BUFFER: Cell<VecDeque<Output>> = const { Cell::new(VecDeque::new()) };
 }
-
-/// Stamps order output batches of different shards when they are drained
-/// together. Counted per thread, not per engine: a shared counter was the
-/// one line every thread fought over. From one thread the stamps give the
-/// exact order things happened in; across threads only each call's order is
-/// promised, and each shard's queue keeps it.
-fn next_stamp() -> u64 {
-    STAMPS.with(|stamps| {
-        let stamp = stamps.get().wrapping_add(1);
-        stamps.set(stamp);
-        stamp
-    })
-}
-
-/// Room each shard's output queue keeps after a drain.
-const KEPT_OUTPUT_ROOM: usize = 16;
 
 /// Room the output buffer lent to a thread's inputs keeps (a cancel of a
 /// default queue of 100 emits 101 outputs).
@@ -294,92 +278,6 @@ impl Engine {
         .unwrap_or_else(|unavailable| Err(unavailable.input_ignored(call)))
     }
 
-    /// Fires every timer due at or before `now`, across calls, in deadline
-    /// order (ties in establishment order), each at its own deadline.
-    /// Calling it early, or twice, does nothing.
-    pub fn handle_timeout(&self, now: Instant) {
-        let now = self.clock(now);
-        loop {
-            let due = {
-                let mut timers = self.timers.lock();
-                match timers.first_key_value() {
-                    Some(((at, _), _)) if *at <= now => timers.pop_first(),
-                    _ => None,
-                }
-            };
-            let Some(((at, _), slot)) = due else { return };
-            {
-                let mut state = slot.state.lock();
-                // Another thread may have moved the deadline meanwhile: then
-                // its own entry stands and this one is done.
-                if state.scheduled != Some(at) {
-                    continue;
-                }
-                state.scheduled = None;
-            }
-            // A call that is moving or gone has no timer to fire here.
-            let _ = self.run(&slot, at, Room::Exempt, |c| c.handle_timeout(at));
-        }
-    }
-
-    /// Moves every waiting output into `out`, in the order things happened.
-    /// Returns how many.
-    pub fn drain_outputs(&self, out: &mut Vec<EngineOutput>) -> usize {
-        let mut queues: Vec<VecDeque<(u64, EngineOutput)>> = Vec::new();
-        for shard in self.shards.iter() {
-            let mut outputs = shard.outputs.lock();
-            if !outputs.is_empty() {
-                queues.push(outputs.drain(..).collect());
-                // Keep room for a usual burst; give back what a rare one took.
-                outputs.shrink_to(KEPT_OUTPUT_ROOM);
-            }
-        }
-        let n = queues.iter().map(VecDeque::len).sum();
-        out.reserve(n);
-        // Merge the shards' queues by stamp, each queue kept in its order:
-        // a call's outputs stay in order whatever thread stamped them.
-        let mut fronts: BinaryHeap<Reverse<(u64, usize)>> = queues
-            .iter()
-            .enumerate()
-            .filter_map(|(i, queue)| Some(Reverse((queue.front()?.0, i))))
-            .collect();
-        while let Some(Reverse((_, i))) = fronts.pop() {
-            if let Some((_, output)) = queues[i].pop_front() {
-                out.push(output);
-            }
-            if let Some((stamp, _)) = queues[i].front() {
-                fronts.push(Reverse((*stamp, i)));
-            }
-        }
-        n
-    }
-
-    /// The next output of any call, in the order things happened.
-    /// ([`Engine::drain_outputs`] takes them all at once, cheaper.)
-    #[must_use]
-    pub fn poll_output(&self) -> Option<EngineOutput> {
-        let first = self
-            .shards
-            .iter()
-            .enumerate()
-            .filter_map(|(i, shard)| Some((shard.outputs.lock().front()?.0, i)))
-            .min()?;
-        self.shards[first.1]
-            .outputs
-            .lock()
-            .pop_front()
-            .map(|(_, output)| output)
-    }
-
-    /// When [`Engine::handle_timeout`] must be called next: the earliest
-    /// deadline of all calls, never earlier than the latest `now` seen.
-    #[must_use]
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        let timers = self.timers.lock();
-        let ((at, _), _) = timers.first_key_value()?;
-        Some((*at).max(Instant::from_millis(self.last_now.load(Ordering::Acquire))))
-    }
-
     /// An operation as `GET .../calls/{call}/operations/{id}` shows it.
     pub fn operation(&self, call: &CallId, id: OperationId) -> Result<Operation, RequestError> {
         let slot = self.find_for_request(call)?;
@@ -408,29 +306,6 @@ impl Engine {
         self.calls.load(Ordering::Acquire)
     }
 
-    /// Outputs waiting to be drained.
-    pub fn pending_outputs(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|shard| shard.outputs.lock().len())
-            .sum()
-    }
-
-    /// The most outputs that can wait undrained in a shard that holds
-    /// `calls` calls when it reaches its share of
-    /// [`EngineConfig::max_pending_outputs`]: from then on no call joins it
-    /// and no request or media input runs, and each call it held adds at
-    /// most one input that was running, then what its timers and its end
-    /// may add: an end and a few media commands per operation its queue can
-    /// hold, and its own `terminating` and `terminated`. For the whole
-    /// engine, the calls are all it held; at most [`EngineConfig::max_calls`].
-    pub fn pending_outputs_bound(&self, calls: usize) -> usize {
-        let per_call = self.config.call.queue_capacity.saturating_mul(4) + 8;
-        self.shard_output_limit()
-            .saturating_mul(self.shards.len())
-            .saturating_add(calls.saturating_mul(per_call))
-    }
-
     /// Counts one more call, unless the engine holds
     /// [`EngineConfig::max_calls`] already (`Err` with the limit).
     fn count_call(&self) -> Result<(), usize> {
@@ -450,13 +325,6 @@ impl Engine {
     fn shard_index(&self, call: &CallId) -> usize {
         // The modulo keeps the index in range whatever the hash.
         (fnv1a(call.as_str().as_bytes()) % self.shards.len() as u64) as usize
-    }
-
-    fn shard_output_limit(&self) -> usize {
-        self.config
-            .max_pending_outputs
-            .div_ceil(self.shards.len())
-            .max(1)
     }
 
     /// A slot for a call that arrives (established or restored), held
@@ -508,18 +376,6 @@ impl Engine {
         let slot = self.find_for_request(call)?;
         self.run(&slot, now, Room::Needed, request)
             .unwrap_or_else(|unavailable| Err(unavailable.request_error(call)))
-    }
-
-    /// `Err((pending, limit))` unless shard `index` has room for `adding`
-    /// more outputs (for `adding == 0`: unless it is below its share).
-    fn shard_room(&self, index: usize, adding: usize) -> Result<(), (usize, usize)> {
-        let pending = self.shards[index].outputs.lock().len();
-        let limit = self.shard_output_limit();
-        if pending >= limit || pending.saturating_add(adding) > limit {
-            Err((pending, limit))
-        } else {
-            Ok(())
-        }
     }
 
     fn find_for_request(&self, call: &CallId) -> Result<Arc<Slot>, RequestError> {
@@ -622,50 +478,6 @@ impl Engine {
                 self.unschedule(slot, &mut state);
                 Err(Unavailable::Failed)
             }
-        }
-    }
-
-    /// Moves a call's outputs into its shard's queue, as one stamped batch.
-    fn queue_outputs(&self, slot: &Slot, call: &mut Call, at: Instant) {
-        if call.pending_outputs() == 0 {
-            return;
-        }
-        let stamp = next_stamp();
-        let mut outputs = self.shards[slot.shard].outputs.lock();
-        while let Some((seq, output)) = call.poll_sequenced() {
-            let output = EngineOutput {
-                call: slot.id.clone(),
-                at,
-                seq,
-                output,
-            };
-            outputs.push_back((stamp, output));
-        }
-    }
-
-    /// Moves the call's entry in the deadline map to its current deadline
-    /// (none unless the call is live).
-    fn schedule(&self, slot: &Arc<Slot>, state: &mut SlotState) {
-        let deadline = match &state.held {
-            Held::Live(call) => call.poll_timeout(),
-            Held::Moving(_) | Held::Failed | Held::Gone(_) => None,
-        };
-        if deadline == state.scheduled {
-            return;
-        }
-        let mut timers = self.timers.lock();
-        if let Some(old) = state.scheduled {
-            timers.remove(&(old, slot.seq));
-        }
-        if let Some(new) = deadline {
-            timers.insert((new, slot.seq), slot.clone());
-        }
-        state.scheduled = deadline;
-    }
-
-    fn unschedule(&self, slot: &Slot, state: &mut SlotState) {
-        if let Some(old) = state.scheduled.take() {
-            self.timers.lock().remove(&(old, slot.seq));
         }
     }
 

@@ -1,0 +1,142 @@
+//! Outputs: each shard's queue, stamped so that a drain hands them over in
+//! the order they happened, and the room each shard keeps.
+
+use std::cell::Cell;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+
+use crate::call::Call;
+use crate::time::Instant;
+
+use super::{Engine, EngineOutput, Slot};
+
+thread_local! {
+    static STAMPS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Stamps order output batches of different shards when they are drained
+/// together. Counted per thread, not per engine: a shared counter was the
+/// one line every thread fought over. From one thread the stamps give the
+/// exact order things happened in; across threads only each call's order is
+/// promised, and each shard's queue keeps it.
+fn next_stamp() -> u64 {
+    STAMPS.with(|stamps| {
+        let stamp = stamps.get().wrapping_add(1);
+        stamps.set(stamp);
+        stamp
+    })
+}
+
+/// Room each shard's output queue keeps after a drain.
+const KEPT_OUTPUT_ROOM: usize = 16;
+
+impl Engine {
+    /// Moves every waiting output into `out`, in the order things happened.
+    /// Returns how many.
+    pub fn drain_outputs(&self, out: &mut Vec<EngineOutput>) -> usize {
+        let mut queues: Vec<VecDeque<(u64, EngineOutput)>> = Vec::new();
+        for shard in self.shards.iter() {
+            let mut outputs = shard.outputs.lock();
+            if !outputs.is_empty() {
+                queues.push(outputs.drain(..).collect());
+                // Keep room for a usual burst; give back what a rare one took.
+                outputs.shrink_to(KEPT_OUTPUT_ROOM);
+            }
+        }
+        let n = queues.iter().map(VecDeque::len).sum();
+        out.reserve(n);
+        // Merge the shards' queues by stamp, each queue kept in its order:
+        // a call's outputs stay in order whatever thread stamped them.
+        let mut fronts: BinaryHeap<Reverse<(u64, usize)>> = queues
+            .iter()
+            .enumerate()
+            .filter_map(|(i, queue)| Some(Reverse((queue.front()?.0, i))))
+            .collect();
+        while let Some(Reverse((_, i))) = fronts.pop() {
+            if let Some((_, output)) = queues[i].pop_front() {
+                out.push(output);
+            }
+            if let Some((stamp, _)) = queues[i].front() {
+                fronts.push(Reverse((*stamp, i)));
+            }
+        }
+        n
+    }
+
+    /// The next output of any call, in the order things happened.
+    /// ([`Engine::drain_outputs`] takes them all at once, cheaper.)
+    #[must_use]
+    pub fn poll_output(&self) -> Option<EngineOutput> {
+        let first = self
+            .shards
+            .iter()
+            .enumerate()
+            .filter_map(|(i, shard)| Some((shard.outputs.lock().front()?.0, i)))
+            .min()?;
+        self.shards[first.1]
+            .outputs
+            .lock()
+            .pop_front()
+            .map(|(_, output)| output)
+    }
+
+    /// Outputs waiting to be drained.
+    pub fn pending_outputs(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|shard| shard.outputs.lock().len())
+            .sum()
+    }
+
+    /// The most outputs that can wait undrained in a shard that holds
+    /// `calls` calls when it reaches its share of
+    /// [`EngineConfig::max_pending_outputs`](crate::EngineConfig::max_pending_outputs): from then on no call joins it
+    /// and no request or media input runs, and each call it held adds at
+    /// most one input that was running, then what its timers and its end
+    /// may add: an end and a few media commands per operation its queue can
+    /// hold, and its own `terminating` and `terminated`. For the whole
+    /// engine, the calls are all it held; at most [`EngineConfig::max_calls`](crate::EngineConfig::max_calls).
+    pub fn pending_outputs_bound(&self, calls: usize) -> usize {
+        let per_call = self.config.call.queue_capacity.saturating_mul(4) + 8;
+        self.shard_output_limit()
+            .saturating_mul(self.shards.len())
+            .saturating_add(calls.saturating_mul(per_call))
+    }
+
+    pub(super) fn shard_output_limit(&self) -> usize {
+        self.config
+            .max_pending_outputs
+            .div_ceil(self.shards.len())
+            .max(1)
+    }
+
+    /// `Err((pending, limit))` unless shard `index` has room for `adding`
+    /// more outputs (for `adding == 0`: unless it is below its share).
+    pub(super) fn shard_room(&self, index: usize, adding: usize) -> Result<(), (usize, usize)> {
+        let pending = self.shards[index].outputs.lock().len();
+        let limit = self.shard_output_limit();
+        if pending >= limit || pending.saturating_add(adding) > limit {
+            Err((pending, limit))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Moves a call's outputs into its shard's queue, as one stamped batch.
+    pub(super) fn queue_outputs(&self, slot: &Slot, call: &mut Call, at: Instant) {
+        if call.pending_outputs() == 0 {
+            return;
+        }
+        let stamp = next_stamp();
+        let mut outputs = self.shards[slot.shard].outputs.lock();
+        while let Some((seq, output)) = call.poll_sequenced() {
+            let output = EngineOutput {
+                call: slot.id.clone(),
+                at,
+                seq,
+                output,
+            };
+            outputs.push_back((stamp, output));
+        }
+    }
+}
