@@ -22,7 +22,8 @@ use crate::snapshot::EngineSnapshot;
 use crate::time::Instant;
 use crate::wire::{self, GraphResponse, ParsedRequest};
 
-use super::scenario::{Event, FaultRule, OpRef, ScopeRef, Step};
+use super::fault_line::FaultRule;
+use super::scenario::{Event, OpRef, ScopeRef, Step};
 use super::{KEPT_OPERATION_IDS, ReplayConfig, ReplayOptions, ReplayRecord};
 
 /// The engine, the simulated media layer and the clock.

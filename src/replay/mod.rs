@@ -11,8 +11,10 @@
 mod driver;
 #[cfg(test)]
 mod failed_move_stops_the_run;
+mod fault_line;
 mod format;
 mod scenario;
+mod settings;
 mod stream;
 mod strict;
 
@@ -24,7 +26,7 @@ use crate::time::Instant;
 use crate::wire::GraphResponse;
 
 pub use format::{TimelineWriter, terminal_safe, write_jsonl, write_timeline};
-pub use scenario::ReplayConfig;
+pub use settings::ReplayConfig;
 pub use stream::{
     DEFAULT_MAX_LINE_BYTES, LineError, LineErrorKind, LineReader, OutputFormat, StreamError,
     StreamOptions, stream,
@@ -289,7 +291,7 @@ impl Replayer {
                 if self.replay.is_some() {
                     return Err("config: only the first line may set the config".to_owned());
                 }
-                scenario::apply_config(&mut self.config, &settings)?;
+                settings::apply_config(&mut self.config, &settings)?;
                 self.replay = Some(Replay::new(self.config.clone(), &self.options)?);
             }
             Line::Step { at_ms, step } => {
