@@ -2,12 +2,12 @@
 //! request validator. A refused request gets a [`ValidationError`] naming
 //! the field and the rule, and changes nothing.
 
+use std::sync::Arc;
+
 use crate::config::{
     CallConfig, MAX_CLIENT_CONTEXT_CHARS, MAX_COLLECT_DIGITS, MAX_DIGIT_TIMEOUT_MS,
     MAX_PLAY_PROMPTS, MAX_PROMPT_TEXT_BYTES, RECORD_TIMEOUT_SECS,
 };
-use std::sync::Arc;
-
 use crate::error::ValidationError;
 use crate::model::{Action, CollectDigits, MediaPrompt, MediaRequest, PlayPrompt, Record, Request};
 
