@@ -19,6 +19,7 @@ use crate::model::{Action, CollectDigits, MediaPrompt, MediaRequest, PlayPrompt,
 pub(crate) struct Checked<T>(T);
 
 impl<T> Checked<T> {
+    #[inline]
     pub(crate) fn into_inner(self) -> T {
         self.0
     }
@@ -30,6 +31,7 @@ pub(crate) type CheckedCollect = Checked<(Option<Arc<str>>, CollectDigits)>;
 
 impl CallConfig {
     /// [`Self::validate`], keeping the request as checked.
+    #[inline]
     pub(crate) fn check_request(
         &self,
         request: Request,
@@ -39,6 +41,7 @@ impl CallConfig {
     }
 
     /// [`Self::validate_cancel`], keeping the request as checked.
+    #[inline]
     pub(crate) fn check_cancel(
         &self,
         request: Request,

@@ -69,12 +69,14 @@ pub(super) fn new_operation(
 }
 
 impl Ledger {
+    #[inline]
     pub(super) fn next_etag(&mut self) -> u64 {
         // Wrapping: a restored snapshot may hold any count.
         self.etag = self.etag.wrapping_add(1);
         self.etag
     }
 
+    #[inline]
     pub(super) fn emit(&mut self, output: Output) {
         self.outputs.push_back(output);
     }

@@ -377,6 +377,7 @@ impl Engine {
         self.run(&slot, now, Room::Needed, request)
             .unwrap_or_else(|unavailable| Err(unavailable.request_error(call)))
     }
+    #[inline]
 
     fn find_for_request(&self, call: &CallId) -> Result<Arc<Slot>, RequestError> {
         self.find(call).map_err(|ended| match ended {
