@@ -377,8 +377,8 @@ impl Engine {
         self.run(&slot, now, Room::Needed, request)
             .unwrap_or_else(|unavailable| Err(unavailable.request_error(call)))
     }
-    #[inline]
 
+    #[inline]
     fn find_for_request(&self, call: &CallId) -> Result<Arc<Slot>, RequestError> {
         self.find(call).map_err(|ended| match ended {
             true => RequestError::CallTerminated(call.clone()),
