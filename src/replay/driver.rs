@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::call::{CancelReceipt, CancelScope, MediaPhase};
 use crate::config::EngineConfig;
 use crate::engine::{Engine, EngineOutput};
-use crate::error::InputIgnored;
+use crate::error::{InputIgnored, RequestError};
 use crate::fault::{FaultError, Faults};
 use crate::id::{CallId, IdSource, OperationId};
 use crate::io::{MediaCommand, MediaInput, Notification, Output};
@@ -219,24 +219,15 @@ impl Replay {
         out: &mut Vec<ReplayRecord>,
     ) {
         let client_context = client_context.map(Arc::from);
-        match self
+        let result = self
             .engine
             .handle_collect_digits(at, &call, client_context, collect)
-        {
-            Ok(operation) => {
-                self.remember(operation.id);
-                out.push(ReplayRecord::CollectDigits {
-                    at,
-                    call,
-                    operation,
-                });
-            }
-            Err(error) => out.push(ReplayRecord::Trace {
+            .map(|operation| ReplayRecord::CollectDigits {
                 at,
-                text: format!("collectDigits refused: {error}"),
-            }),
-        }
-        self.drain(out);
+                call,
+                operation,
+            });
+        self.record_created(at, result, "collectDigits", out);
     }
 
     /// A scoped `cancel` line (extension), its references resolved.
@@ -261,14 +252,35 @@ impl Replay {
         };
         let mut request = Request::new(ApiVersion::V1, Action::CancelMediaProcessing);
         request.client_context = client_context.map(Arc::from);
-        match self.engine.cancel_scoped(at, &call, request, scope) {
-            Ok(receipt) => {
-                self.remember(receipt.cancel.id);
-                out.push(ReplayRecord::CancelReceipt { at, call, receipt });
+        let result = self
+            .engine
+            .cancel_scoped(at, &call, request, scope)
+            .map(|receipt| ReplayRecord::CancelReceipt { at, call, receipt });
+        self.record_created(at, result, "cancel", out);
+    }
+
+    /// An extension step's outcome: the operation it created is kept for
+    /// `$opN` and its record written, or the refusal traced; then what it
+    /// set off.
+    fn record_created(
+        &mut self,
+        at: Instant,
+        result: Result<ReplayRecord, RequestError>,
+        step: &str,
+        out: &mut Vec<ReplayRecord>,
+    ) {
+        match result {
+            Ok(record) => {
+                match &record {
+                    ReplayRecord::CollectDigits { operation, .. } => self.remember(operation.id),
+                    ReplayRecord::CancelReceipt { receipt, .. } => self.remember(receipt.cancel.id),
+                    _ => {}
+                }
+                out.push(record);
             }
             Err(error) => out.push(ReplayRecord::Trace {
                 at,
-                text: format!("cancel refused: {error}"),
+                text: format!("{step} refused: {error}"),
             }),
         }
         self.drain(out);
@@ -570,13 +582,8 @@ impl Replay {
             operation,
             input,
         } = report;
-        if input == MediaInput::PlaybackFinished && self.plays_again(&call, Some(operation)) {
-            out.push(ReplayRecord::Trace {
-                at,
-                text: PLAYS_AGAIN.to_owned(),
-            });
-            return;
-        }
+        // A timed prompt a fault makes play twice never reaches here as
+        // finished: the media layer plays it again itself.
         match self.engine.handle_media(at, &call, Some(operation), input) {
             Ok(()) | Err(InputIgnored::StaleToken { .. } | InputIgnored::CallTerminated(_)) => {}
             Err(other) => out.push(ReplayRecord::Trace {

@@ -143,6 +143,10 @@ impl MediaLayer {
                 let failure = match fault {
                     Some(PromptFault::Fail(failure)) => Some(failure),
                     Some(PromptFault::PlayTwice) => {
+                        // Marks of the operation's earlier prompts are
+                        // stale: this prompt is the one that plays now.
+                        self.plays_twice
+                            .retain(|(c, op, i, _)| c != call || op != operation || i == index);
                         let mark = (call.clone(), *operation, *index, length);
                         self.plays_twice.push(mark);
                         None
