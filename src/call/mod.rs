@@ -267,6 +267,10 @@ impl Call {
         let parts = snapshot.parts();
         snapshot::check(parts, &config)?;
         let parts = parts.clone();
+        let state = match parts.media {
+            Some(media) => CallState::Established(Media::from_parts(media)?),
+            None => CallState::Terminated,
+        };
         Ok(Self {
             id: parts.id,
             ids: parts.ids,
@@ -277,10 +281,7 @@ impl Call {
                 polled: parts.polled,
                 finished: parts.remembered.into(),
             },
-            state: match parts.media {
-                Some(media) => CallState::Established(Media::from_parts(media)),
-                None => CallState::Terminated,
-            },
+            state,
             config,
         })
     }
@@ -419,8 +420,7 @@ impl Call {
             // has timers at least 1 ms later. A firing that leaves the
             // deadline where it was is a bug that would spin here forever:
             // it fails loudly instead (an engine then fails only this call).
-            while let Some(deadline) = media.deadline().filter(|d| *d <= now) {
-                media.fire_timer(&mut self.ledger, deadline);
+            while let Some(deadline) = media.fire_due(&mut self.ledger, now) {
                 if media.deadline().is_some_and(|next| next <= deadline) {
                     panic!(
                         "call {}: the timer due at {deadline} fired without moving the deadline",

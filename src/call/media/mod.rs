@@ -1,0 +1,314 @@
+//! A call's media queue: the active operation, the queued ones, and the
+//! tone subscription (§2.3: outside the queue). The active operation's own
+//! transitions are in [`active`]; its conversion to and from a snapshot's
+//! plain parts in [`parts`].
+
+mod active;
+mod parts;
+
+use std::collections::VecDeque;
+
+use super::ledger::Notice;
+use super::{ActiveView, Ledger, MediaResults};
+use crate::error::InputIgnored;
+use crate::id::{CallId, OperationId};
+use crate::io::{MediaInput, Notification, Output};
+use crate::model::{EndReason, MediaRequest, Operation, OperationStatus, Tone};
+use crate::time::Instant;
+
+pub(super) use active::elapsed_ms;
+use active::{Active, Started, Step};
+
+/// An accepted media operation and what it was asked to do.
+#[derive(Clone, Debug)]
+pub(super) struct Queued {
+    pub(super) op: Operation,
+    pub(super) request: MediaRequest,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(super) struct Media {
+    active: Option<Box<Active>>,
+    queue: VecDeque<Queued>,
+    tones_subscribed: bool,
+    /// The `sequenceId` of the next delivered tone (the first is 1).
+    delivered_tones: u64,
+}
+
+impl Media {
+    /// Active plus queued operations.
+    pub(super) fn len(&self) -> usize {
+        self.queue.len() + usize::from(self.active.is_some())
+    }
+
+    pub(super) fn tones_subscribed(&self) -> bool {
+        self.tones_subscribed
+    }
+
+    pub(super) fn tones_delivered(&self) -> u64 {
+        self.delivered_tones
+    }
+
+    pub(super) fn subscribe_to_tones(&mut self) {
+        self.tones_subscribed = true;
+    }
+
+    /// The active operation, what it has the media layer doing, and since
+    /// when.
+    pub(super) fn active_view(&self) -> Option<ActiveView> {
+        self.active.as_deref().map(Active::view)
+    }
+
+    pub(super) fn active_operation(&self) -> Option<&Operation> {
+        self.active.as_ref().map(|a| &a.op)
+    }
+
+    pub(super) fn queued(&self) -> impl Iterator<Item = &Operation> {
+        self.queue.iter().map(|q| &q.op)
+    }
+
+    pub(super) fn find(&self, id: OperationId) -> Option<&Operation> {
+        self.active
+            .iter()
+            .map(|a| &a.op)
+            .chain(self.queue.iter().map(|q| &q.op))
+            .find(|op| op.id == id)
+    }
+
+    /// The next timer deadline.
+    pub(super) fn deadline(&self) -> Option<Instant> {
+        self.active.as_deref()?.deadline()
+    }
+
+    /// Queues an operation, or starts it at once if nothing is active (then
+    /// the queue is not touched: a call that never queues holds no queue).
+    pub(super) fn enqueue(&mut self, ledger: &mut Ledger, now: Instant, queued: Queued) {
+        if self.active.is_none() && self.queue.is_empty() {
+            self.start(ledger, now, queued);
+        } else {
+            self.queue.push_back(queued);
+            self.start_next(ledger, now);
+        }
+    }
+
+    /// Gives back the queue's room once it is empty.
+    pub(super) fn shrink_to_fit(&mut self) {
+        if self.queue.is_empty() && self.queue.capacity() > 0 {
+            self.queue = VecDeque::new();
+        }
+    }
+
+    /// Ends the active operation, then every queued one in FIFO order, on
+    /// account of operation `by` (if one). §2.4: the tone subscription is
+    /// untouched.
+    pub(super) fn end_all(
+        &mut self,
+        ledger: &mut Ledger,
+        now: Instant,
+        reasons: EndReasons,
+        by: Option<OperationId>,
+        notice: Notice,
+    ) {
+        if let Some(active) = self.active.take() {
+            finish_active(ledger, *active, now, reasons.running, by, notice);
+        }
+        ledger.finish_all(self.queue.drain(..), reasons.queued, by, notice);
+    }
+
+    /// Cancels the operations `wanted` picks (extension: Graph cancels all),
+    /// each reported as a Graph cancel reports it; the queue then goes on
+    /// with what is left.
+    pub(super) fn cancel_where(
+        &mut self,
+        ledger: &mut Ledger,
+        now: Instant,
+        by: OperationId,
+        wanted: impl Fn(&Operation) -> bool,
+    ) {
+        if let Some(active) = self.active.take_if(|a| wanted(&a.op)) {
+            let reason = EndReason::CancelledWhileRunning;
+            finish_active(ledger, *active, now, reason, Some(by), Notice::Notify);
+        }
+        let (cancelled, kept): (VecDeque<Queued>, VecDeque<Queued>) =
+            self.queue.drain(..).partition(|q| wanted(&q.op));
+        self.queue = kept;
+        let reason = EndReason::CancelledWhileQueued;
+        ledger.finish_all(cancelled.into_iter(), reason, Some(by), Notice::Notify);
+        self.start_next(ledger, now);
+    }
+
+    /// Fires the earliest timer if it is due by `now`, at its own deadline,
+    /// and gives back that deadline.
+    pub(super) fn fire_due(&mut self, ledger: &mut Ledger, now: Instant) -> Option<Instant> {
+        let (deadline, step) = self.active.as_deref_mut()?.fire_due(ledger, now)?;
+        self.after(ledger, deadline, step);
+        Some(deadline)
+    }
+
+    pub(super) fn handle_input(
+        &mut self,
+        ledger: &mut Ledger,
+        call: &CallId,
+        now: Instant,
+        token: Option<OperationId>,
+        input: MediaInput,
+    ) -> Result<(), InputIgnored> {
+        if let MediaInput::Tone(tone) = input {
+            return self.handle_tone(ledger, call, now, tone);
+        }
+        // §2.4: an input that names another operation (one a cancel ended,
+        // say) is never applied to this one.
+        let active = match (self.active.as_deref_mut(), token) {
+            (Some(active), Some(operation)) if operation != active.op.id => None,
+            (active, _) => active,
+        };
+        let Some(active) = active else {
+            return Err(match token {
+                Some(operation) => InputIgnored::StaleToken {
+                    call: call.clone(),
+                    operation,
+                },
+                None => phase_mismatch(call, &input),
+            });
+        };
+        match active.handle_input(ledger, now, input) {
+            Ok(step) => {
+                self.after(ledger, now, step);
+                Ok(())
+            }
+            Err(input) => Err(phase_mismatch(call, &input)),
+        }
+    }
+
+    /// §2.3: a tone goes to the subscription (if any); then it may stop a
+    /// recording (§2.2) or be a key for a collection (extension).
+    fn handle_tone(
+        &mut self,
+        ledger: &mut Ledger,
+        call: &CallId,
+        now: Instant,
+        tone: Tone,
+    ) -> Result<(), InputIgnored> {
+        let delivered = self.tones_subscribed;
+        if delivered {
+            self.delivered_tones = self.delivered_tones.wrapping_add(1);
+            ledger.emit(Output::Notification(Notification::Tone {
+                sequence_id: self.delivered_tones,
+                tone,
+            }));
+        }
+        let stop = self
+            .active
+            .as_deref_mut()
+            .and_then(|a| a.stop_tone(ledger, now, tone));
+        if let Some(step) = stop {
+            self.after(ledger, now, step);
+        }
+        // Asked of the operation active now: a stop tone that ended a
+        // record (its store had failed) may start a collection at once.
+        let key = self
+            .active
+            .as_deref_mut()
+            .and_then(|a| a.collect_key(ledger, now, tone));
+        if let Some(step) = key {
+            self.after(ledger, now, step);
+        }
+        if delivered || stop.is_some() || key.is_some() {
+            Ok(())
+        } else {
+            Err(InputIgnored::NoToneSubscription(call.clone()))
+        }
+    }
+
+    /// What a transition of the active operation leads to: an end is
+    /// reported, and the next operation starts.
+    fn after(&mut self, ledger: &mut Ledger, now: Instant, step: Step) {
+        match step {
+            Step::Continues => {}
+            Step::Ends(reason) => {
+                if let Some(active) = self.active.take() {
+                    let (queued, results) = active.into_results(now, reason);
+                    ledger.finish(queued, reason, None, results, Notice::Notify);
+                }
+                self.start_next(ledger, now);
+            }
+        }
+    }
+
+    /// Starts queued operations until one is active (or the queue is empty).
+    fn start_next(&mut self, ledger: &mut Ledger, now: Instant) {
+        while self.active.is_none() {
+            let Some(queued) = self.queue.pop_front() else {
+                return;
+            };
+            self.start(ledger, now, queued);
+        }
+    }
+
+    /// Starts an operation, with nothing active: it becomes the active one,
+    /// or, with nothing to play, ends at once.
+    fn start(&mut self, ledger: &mut Ledger, now: Instant, mut queued: Queued) {
+        if queued.op.status == OperationStatus::NotStarted {
+            queued.op.status = OperationStatus::Running;
+            queued.op.etag = ledger.next_etag();
+        }
+        match Active::start(ledger, now, queued) {
+            Started::Active(active) => self.active = Some(Box::new(active)),
+            Started::NothingToPlay(queued) => {
+                let results = MediaResults::default();
+                ledger.finish(queued, EndReason::Completed, None, results, Notice::Notify);
+            }
+        }
+    }
+}
+
+/// §2.4: stops what the media layer does for the operation, then ends it
+/// with what it had recorded or collected.
+fn finish_active(
+    ledger: &mut Ledger,
+    active: Active,
+    now: Instant,
+    reason: EndReason,
+    by: Option<OperationId>,
+    notice: Notice,
+) {
+    if let Some(command) = active.stop_media() {
+        ledger.emit(Output::Media(command));
+    }
+    let (queued, results) = active.into_results(now, reason);
+    ledger.finish(queued, reason, by, results, notice);
+}
+
+/// Why an input does not fit the active operation's phase.
+fn phase_mismatch(call: &CallId, input: &MediaInput) -> InputIgnored {
+    let call = call.clone();
+    match input {
+        MediaInput::PlaybackFinished | MediaInput::PlaybackFailed(_) => {
+            InputIgnored::NothingPlaying(call)
+        }
+        MediaInput::BeepFinished | MediaInput::BeepFailed => InputIgnored::NoBeep(call),
+        MediaInput::RecordingStored(_) => InputIgnored::NotStoring(call),
+        MediaInput::Tone(_) => InputIgnored::NoToneSubscription(call),
+        MediaInput::SpeechStarted
+        | MediaInput::SpeechStopped
+        | MediaInput::MediaReceiveTimeout
+        | MediaInput::RecordingFailed => InputIgnored::NotRecording(call),
+    }
+}
+
+/// Why `end_all` ends the active operation, and why the queued ones.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct EndReasons {
+    pub(super) running: EndReason,
+    pub(super) queued: EndReason,
+}
+
+impl EndReasons {
+    /// The same reason for all.
+    pub(super) const fn all(reason: EndReason) -> Self {
+        Self {
+            running: reason,
+            queued: reason,
+        }
+    }
+}
