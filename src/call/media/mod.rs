@@ -1,10 +1,13 @@
 //! A call's media queue: the active operation, the queued ones, and the
-//! tone subscription (§2.3: outside the queue). The active operation's own
-//! transitions are in [`active`]; its conversion to and from a snapshot's
-//! plain parts in [`parts`].
+//! tone subscription (§2.3: outside the queue). The active operation is in
+//! [`active`], with the steps of a record in [`record`] and of a
+//! collect-digits operation in [`collect`]; the conversion to and from a
+//! snapshot's plain parts is in [`parts`].
 
 mod active;
+mod collect;
 mod parts;
+mod record;
 
 use std::collections::VecDeque;
 

@@ -6,7 +6,9 @@
 
 use std::collections::VecDeque;
 
-use super::active::{Active, CollectStep, RecordStep, Recording, Stage};
+use super::active::{Active, Stage};
+use super::collect::CollectStep;
+use super::record::{RecordStep, Recording};
 use super::{Media, Queued};
 use crate::model::MediaRequest;
 use crate::snapshot::parts::{ActiveParts, MediaParts, PhaseParts, QueuedParts};
