@@ -118,8 +118,11 @@ impl MediaCommand {
 /// embedder (extensions).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OperationEnded {
-    /// The operation in its final state (`end` is set).
+    /// The operation in its final state; its `end` is `Some(reason)`.
     pub operation: Operation,
+    /// Why it ended. Carried by itself, not read out of `operation.end`,
+    /// so no ended operation can be without one.
+    pub reason: EndReason,
     /// What it was asked to play or record, handed back to the embedder.
     pub request: MediaRequest,
     /// Extension: the operation that ended it, when one did: the
@@ -150,11 +153,9 @@ pub struct PartialRecording {
 }
 
 impl OperationEnded {
-    /// Why it ended.
+    /// Why it ended (the `reason` field; kept so callers need not change).
     pub fn reason(&self) -> EndReason {
-        // The engine sets it on every operation it ends; a hand-made value
-        // without one reads as ended with its call.
-        self.operation.end.unwrap_or(EndReason::CallTerminated)
+        self.reason
     }
 }
 

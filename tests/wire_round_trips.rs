@@ -184,6 +184,7 @@ fn notification() -> impl Strategy<Value = Notification> {
             // come back from it.
             Notification::OperationEnded(OperationEnded {
                 operation,
+                reason: end,
                 request,
                 ended_by: None,
                 partial_recording: None,

@@ -129,6 +129,7 @@ impl Ledger {
                     etag: self.etag,
                     ..op
                 },
+                reason,
                 request,
                 ended_by: by,
                 partial_recording: results.partial_recording,

@@ -600,8 +600,13 @@ impl Request {
 
 impl Ended {
     fn read(self) -> OperationEnded {
+        let operation = self.operation.read();
         OperationEnded {
-            operation: self.operation.read(),
+            // A stand-in only: restoring refuses an ended operation without
+            // its `end` (`OperationFault::EndPresence`) before anything
+            // reads this.
+            reason: operation.end.unwrap_or(model::EndReason::CallTerminated),
+            operation,
             request: self.request.read(),
             ended_by: self.ended_by,
             partial_recording: self.partial_recording.map(|p| PartialRecording {
