@@ -9,10 +9,8 @@ use crate::model::{ApiVersion, CollectDigits, MediaRequest, Operation, Operation
 use crate::time::Instant;
 use crate::validate::{Checked, CheckedCollect};
 
-use crate::io::{Notification, Output};
-
 use super::ledger::{Origin, new_operation};
-use super::{Call, CallState, MediaPhase, media};
+use super::{Call, CallState, MediaPhase};
 
 /// Which operations a cancel ends (extension: Graph's cancel ends all).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,6 +23,22 @@ pub enum CancelScope {
     Operation(OperationId),
     /// Every operation (active or queued) whose clientContext starts so.
     ClientContextPrefix(Arc<str>),
+}
+
+impl CancelScope {
+    /// Whether the scope takes `candidate`, with `current` the active
+    /// operation.
+    fn picks(&self, candidate: &Operation, current: Option<OperationId>) -> bool {
+        match self {
+            Self::All => true,
+            Self::Current => current == Some(candidate.id),
+            Self::Operation(id) => candidate.id == *id,
+            Self::ClientContextPrefix(prefix) => candidate
+                .client_context
+                .as_deref()
+                .is_some_and(|c| c.starts_with(&**prefix)),
+        }
+    }
 }
 
 /// What a cancel ended (extension: Graph's response says nothing of it).
@@ -93,6 +107,8 @@ impl Call {
     }
 
     /// [`Call::cancel_scoped`] for a cancel that passed validation.
+    /// [`CancelScope::All`] takes the same steps as Graph's cancel in
+    /// [`Call::handle_request`], and writes the same outputs.
     pub(crate) fn cancel_scoped_valid(
         &mut self,
         now: Instant,
@@ -113,83 +129,22 @@ impl Call {
         // Timers due by now fire first: the receipt names what the cancel
         // itself ended.
         let now = self.advance(now);
-        let (active, queued) = match &self.state {
-            CallState::Established(media) => (
-                media.active_view(),
-                media.queued().map(|op| op.id).collect::<Vec<_>>(),
-            ),
-            CallState::Terminated => return Err(RequestError::CallTerminated(self.id.clone())),
+        let CallState::Established(media) = &mut self.state else {
+            return Err(RequestError::CallTerminated(self.id.clone()));
         };
-        // What the cancel ends is what it adds to the outputs from here.
-        let first_new = self.ledger.outputs.len();
-        let cancel = match scope {
-            CancelScope::All => self.handle_valid_request(now, request)?,
-            scope => {
-                let CallState::Established(media) = &mut self.state else {
-                    return Err(RequestError::CallTerminated(self.id.clone()));
-                };
-                let request = request.into_inner();
-                let origin = Origin {
-                    api: request.api,
-                    client_context: request.client_context,
-                };
-                let kind = OperationKind::CancelMediaProcessing;
-                let op = new_operation(&mut self.ids, &mut self.ledger, kind, origin);
-                media.cancel_where(&mut self.ledger, now, op.id, |candidate| match &scope {
-                    CancelScope::All => true,
-                    CancelScope::Current => active
-                        .as_ref()
-                        .is_some_and(|a| a.operation.id == candidate.id),
-                    CancelScope::Operation(id) => candidate.id == *id,
-                    CancelScope::ClientContextPrefix(prefix) => candidate
-                        .client_context
-                        .as_deref()
-                        .is_some_and(|c| c.starts_with(&**prefix)),
-                });
-                self.ledger
-                    .remember(op.clone(), self.config.retained_operations);
-                op
-            }
+        let request = request.into_inner();
+        let origin = Origin {
+            api: request.api,
+            client_context: request.client_context,
         };
-        let running = active.map(|view| {
-            let position_ms = media::elapsed_ms(view.phase_since, now);
-            (
-                view.operation.id,
-                CancelledAt::Running {
-                    phase: view.phase,
-                    position_ms,
-                },
-            )
+        let kind = OperationKind::CancelMediaProcessing;
+        let cancel = new_operation(&mut self.ids, &mut self.ledger, kind, origin);
+        let current = media.active_operation().map(|op| op.id);
+        let ended = media.cancel_where(&mut self.ledger, now, cancel.id, |candidate| {
+            scope.picks(candidate, current)
         });
-        // The active operation ends first, then the queued ones in queue
-        // order: one walk down `queued` finds each one's place.
-        let mut waiting = queued.iter().enumerate();
-        let ended = self
-            .ledger
-            .outputs
-            .range(first_new..)
-            .filter_map(|output| match output {
-                Output::Notification(Notification::OperationEnded(ended))
-                    if ended.reason().is_cancellation() =>
-                {
-                    Some(&ended.operation)
-                }
-                _ => None,
-            })
-            .filter_map(|operation| {
-                let was = match running {
-                    Some((id, was)) if id == operation.id => was,
-                    _ => {
-                        let (i, _) = waiting.find(|(_, id)| **id == operation.id)?;
-                        CancelledAt::Queued { position: i + 1 }
-                    }
-                };
-                Some(CancelledOperation {
-                    operation: operation.clone(),
-                    was,
-                })
-            })
-            .collect();
+        self.ledger
+            .remember(cancel.clone(), self.config.retained_operations);
         Ok(CancelReceipt { cancel, ended })
     }
 

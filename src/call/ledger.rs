@@ -111,12 +111,27 @@ impl Ledger {
     /// One reservation, then each ended operation moves into its output
     /// once. This loop is the cancel hot path (`benches/cancel.rs`), where
     /// each branch and copy shows: the status is worked out once.
+    #[inline]
     pub(super) fn end_each(
         &mut self,
         ended: impl ExactSizeIterator<Item = (Queued, MediaResults)>,
         reason: EndReason,
         by: Option<OperationId>,
         notice: Notice,
+    ) {
+        self.end_each_shown(ended, reason, by, notice, |_| {});
+    }
+
+    /// [`Ledger::end_each`], showing `shown` each operation in its final
+    /// state as it ends (for a cancel's receipt; Graph's cancel passes a
+    /// closure that does nothing, and pays nothing for it).
+    pub(super) fn end_each_shown(
+        &mut self,
+        ended: impl ExactSizeIterator<Item = (Queued, MediaResults)>,
+        reason: EndReason,
+        by: Option<OperationId>,
+        notice: Notice,
+        mut shown: impl FnMut(&Operation),
     ) {
         self.outputs.reserve(ended.len());
         let status = reason.status();
@@ -135,6 +150,7 @@ impl Ledger {
                 partial_recording: results.partial_recording,
                 digits: results.digits,
             };
+            shown(&ended.operation);
             self.outputs.push_back(match notice {
                 Notice::Notify => Output::Notification(Notification::OperationEnded(ended)),
                 Notice::Abandon => Output::Abandoned(ended),

@@ -226,7 +226,16 @@ impl Active {
 
     /// What the embedder sees of it.
     pub(super) fn view(&self) -> ActiveView {
-        let phase = match &self.stage {
+        ActiveView {
+            operation: self.op.clone(),
+            phase: self.phase(),
+            phase_since: self.since,
+        }
+    }
+
+    /// What it has the media layer doing.
+    pub(super) fn phase(&self) -> MediaPhase {
+        match &self.stage {
             Stage::Play { play, index } => MediaPhase::Prompt {
                 index: *index,
                 count: play.prompts.len(),
@@ -246,11 +255,6 @@ impl Active {
                     digits: digits.len(),
                 },
             },
-        };
-        ActiveView {
-            operation: self.op.clone(),
-            phase,
-            phase_since: self.since,
         }
     }
 

@@ -10,9 +10,10 @@ mod parts;
 mod record;
 
 use std::collections::VecDeque;
+use std::iter;
 
 use super::ledger::Notice;
-use super::{ActiveView, Ledger, MediaResults};
+use super::{ActiveView, CancelledAt, CancelledOperation, Ledger, MediaResults};
 use crate::error::InputIgnored;
 use crate::id::{CallId, OperationId};
 use crate::io::{MediaInput, Notification, Output};
@@ -120,24 +121,51 @@ impl Media {
 
     /// Cancels the operations `wanted` picks (extension: Graph cancels all),
     /// each reported as a Graph cancel reports it; the queue then goes on
-    /// with what is left.
+    /// with what is left. Gives back what it ended and where each was.
     pub(super) fn cancel_where(
         &mut self,
         ledger: &mut Ledger,
         now: Instant,
         by: OperationId,
         wanted: impl Fn(&Operation) -> bool,
-    ) {
+    ) -> Vec<CancelledOperation> {
+        let mut ended = Vec::new();
+        let mut report = |operation: &Operation, was: CancelledAt| {
+            ended.push(CancelledOperation {
+                operation: operation.clone(),
+                was,
+            });
+        };
         if let Some(active) = self.active.take_if(|a| wanted(&a.op)) {
+            let was = CancelledAt::Running {
+                phase: active.phase(),
+                position_ms: elapsed_ms(active.since, now),
+            };
+            if let Some(command) = active.stop_media() {
+                ledger.emit(Output::Media(command));
+            }
             let reason = EndReason::CancelledWhileRunning;
-            finish_active(ledger, *active, now, reason, Some(by), Notice::Notify);
+            let ended = iter::once(active.into_results(now, reason));
+            ledger.end_each_shown(ended, reason, Some(by), Notice::Notify, |op| {
+                report(op, was);
+            });
         }
-        let (cancelled, kept): (VecDeque<Queued>, VecDeque<Queued>) =
-            self.queue.drain(..).partition(|q| wanted(&q.op));
+        let mut kept = VecDeque::new();
+        for (i, queued) in self.queue.drain(..).enumerate() {
+            if !wanted(&queued.op) {
+                kept.push_back(queued);
+                continue;
+            }
+            let was = CancelledAt::Queued { position: i + 1 };
+            let reason = EndReason::CancelledWhileQueued;
+            let ended = iter::once((queued, MediaResults::default()));
+            ledger.end_each_shown(ended, reason, Some(by), Notice::Notify, |op| {
+                report(op, was);
+            });
+        }
         self.queue = kept;
-        let reason = EndReason::CancelledWhileQueued;
-        ledger.finish_all(cancelled.into_iter(), reason, Some(by), Notice::Notify);
         self.start_next(ledger, now);
+        ended
     }
 
     /// Fires the earliest timer if it is due by `now`, at its own deadline,
