@@ -410,6 +410,20 @@ impl Call {
         Ok(shown)
     }
 
+    /// Fires the timers due by `at`, each at its own deadline (the call's
+    /// clock moves to it, not to `at`), and hands the call to `fired` after
+    /// each firing: an engine stamps what the firing wrote with its
+    /// deadline. A call's outputs carry no time of their own; this is the
+    /// one place their time is known.
+    pub(crate) fn fire_due_each(&mut self, at: Instant, mut fired: impl FnMut(&mut Self, Instant)) {
+        // `advance(deadline)` fires every timer due by `deadline` and moves
+        // the next one later (it checks), so this ends.
+        while let Some(deadline) = self.poll_timeout().filter(|d| *d <= at) {
+            self.advance(deadline);
+            fired(self, deadline);
+        }
+    }
+
     /// Takes `now` as the current time (never earlier than before), firing
     /// the timers due by then at their own deadlines.
     fn advance(&mut self, now: Instant) -> Instant {

@@ -437,18 +437,12 @@ impl Engine {
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
             // Parked buffers are drained ones.
             call.lend_output_buffer(OUTPUT_BUFFER.take());
-            // Each firing moves the call's deadline later (checked: a bug
-            // that does not fails this call rather than spin), so this ends.
             // Timers due at `at` itself fire here too, before the input, as
             // the call would fire them: an input refused before it reaches
             // the call's clock leaves none behind.
-            while let Some(deadline) = call.poll_timeout().filter(|d| *d <= at) {
-                call.handle_timeout(deadline);
+            call.fire_due_each(at, |call, deadline| {
                 self.queue_outputs(slot, call, deadline);
-                if call.poll_timeout() == Some(deadline) {
-                    panic!("call {}: the timer due at {deadline} did not fire", slot.id);
-                }
-            }
+            });
             let result = input(call);
             // Every input fires what is due by its time (ENGINE.md 3.6); a
             // deadline left at or before it would make the timer loop spin.
