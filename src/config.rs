@@ -100,7 +100,7 @@ pub struct CallConfig {
     /// before any media request. Default false: the engine starts from an
     /// established call and says nothing of it (the output of earlier
     /// versions). Turn it on to test a bot that starts its IVR on
-    /// `established`, or to duplicate it with [`crate::fault`].
+    /// `established`, or to duplicate it with `crate::fault`.
     #[serde(default)]
     pub notify_established: bool,
     /// Outputs a [`crate::Call`] driven on its own lets wait undrained; at

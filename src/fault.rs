@@ -34,7 +34,7 @@ use thiserror::Error;
 use crate::engine::EngineOutput;
 use crate::id::CallId;
 use crate::io::{Notification, Output};
-use crate::model::{MediaPrompt, OperationKind, PromptFailure};
+use crate::model::{MediaPrompt, OperationKind};
 use crate::time::Instant;
 use crate::wire::GraphError;
 
@@ -136,14 +136,10 @@ pub struct RequestRule {
     pub times: Option<u32>,
 }
 
-/// What the media layer does wrong with a prompt.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PromptFault {
-    /// It cannot be played: report [`crate::MediaInput::PlaybackFailed`].
-    Fail(PromptFailure),
-    /// It plays twice: the first "finished" is not reported.
-    PlayTwice,
-}
+/// What the media layer does wrong with a prompt (defined beside the
+/// simulated media layer that carries it out, which is built without the
+/// `fault` feature too).
+pub use crate::sim::PromptFault;
 
 /// A rule for prompts, by URI.
 #[derive(Clone, Debug, PartialEq, Eq)]

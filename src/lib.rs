@@ -66,15 +66,28 @@
 //!   engines ([`CallSnapshot`]; the format and what restoring checks:
 //!   [`snapshot`]).
 //! - [`wire`]: Graph HTTP requests in, Graph JSON out.
-//! - [`replay`]: the `ivr-replay` scenario runner.
-//! - [`fault`]: fault injection for testing bots (extension).
+//! - [`sim`]: a simulated media layer and caller, for test rigs.
+//! - `replay`: the `ivr-replay` scenario runner (feature `replay`).
+//! - `fault`: fault injection for testing bots (feature `fault`; extension).
+//!
+//! ## Features
+//! - `replay` (default; turns on `fault`): the scenario runner behind the
+//!   `ivr-replay` binary. Its record types follow the binary's output, not
+//!   the engine's semver.
+//! - `fault`: rules that drop, delay, duplicate or fail what the engine and
+//!   the media layer exchange.
+//!
+//! `replay` is on by default so that `cargo run` and
+//! `cargo build --bin ivr-replay` need no flags. A bot runtime that wants
+//! the engine alone depends with `default-features = false`:
+//! `ivr-media-queue = { version = "0.1", default-features = false }`.
 //!
 //! ## Extensions
 //! Beyond Graph, and never on a Graph path or property: queue views
 //! ([`Call::view`]), cancel receipts and scopes ([`Call::cancel_scoped`]),
 //! causes and partial recordings on every end ([`OperationEnded`]), output
 //! sequence numbers ([`Call::poll_sequenced`]), digit collection
-//! ([`Call::handle_collect_digits`]) and [`fault`] injection. With none of
+//! ([`Call::handle_collect_digits`]) and `fault` injection. With none of
 //! them in use, the output is Graph's, byte for byte.
 
 #![forbid(unsafe_code)]
@@ -85,10 +98,12 @@ mod call;
 mod config;
 mod engine;
 mod error;
+#[cfg(feature = "fault")]
 pub mod fault;
 mod id;
 mod io;
 mod model;
+#[cfg(feature = "replay")]
 pub mod replay;
 pub mod sim;
 pub mod snapshot;

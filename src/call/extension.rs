@@ -150,7 +150,7 @@ impl Call {
 
     /// Extension: queues a collect-digits operation (see [`CollectDigits`]),
     /// after the playPrompts and records already queued, as one of them. It
-    /// ends with one [`Notification::OperationEnded`] like them, whose
+    /// ends with one [`Notification::OperationEnded`](crate::Notification::OperationEnded) like them, whose
     /// [`OperationEnded::digits`](crate::OperationEnded::digits) holds the keys; a cancel or barge-in ends
     /// it as it ends them. Refused (changing nothing) if a field breaks its
     /// rule or the queue is full.

@@ -19,7 +19,6 @@ pub(crate) mod reports;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::fault::PromptFault;
 use crate::id::{CallId, OperationId};
 use crate::io::{MediaCommand, MediaInput};
 use crate::model::{MediaPrompt, PromptFailure, Recording};
@@ -27,6 +26,16 @@ use crate::time::Instant;
 
 pub use caller::{CallerScript, MAX_SCRIPTED_EVENTS, ScriptFull};
 use reports::Reports;
+
+/// What the media layer does wrong with a prompt (fault injection; see
+/// `fault::PromptRule` with the `fault` feature).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PromptFault {
+    /// It cannot be played: report [`crate::MediaInput::PlaybackFailed`].
+    Fail(PromptFailure),
+    /// It plays twice: the first "finished" is not reported.
+    PlayTwice,
+}
 
 /// The longest a simulated beep, store or prompt may take: an hour.
 pub const MAX_SIMULATED_MS: u64 = 3_600_000;
@@ -103,7 +112,7 @@ impl MediaLayer {
     }
 
     /// The engine asked for `command` at `at`. `fault` is what a fault rule
-    /// makes of a `Play` ([`crate::fault::Faults::on_play`]). Returns the
+    /// makes of a `Play` (`crate::fault::Faults::on_play`). Returns the
     /// report due at once, if any (a beep or store that takes no time, a
     /// prompt that cannot play): feed it right after the outputs that
     /// caused it, before anything else due at `at`.
@@ -234,6 +243,7 @@ impl MediaLayer {
     /// (`operation`, `index`) is swallowed because a fault makes it play
     /// twice (once). Marks for the call's other operations are stale (they
     /// no longer play) and are dropped.
+    #[cfg(feature = "replay")]
     pub(crate) fn plays_again(
         &mut self,
         call: &CallId,

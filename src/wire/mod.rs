@@ -15,6 +15,7 @@ pub mod resource;
 mod result;
 mod route;
 
+#[cfg(feature = "replay")]
 pub(crate) use body::truncate;
 
 use std::fmt;
@@ -246,7 +247,7 @@ pub fn handle_http(
 }
 
 /// [`handle_http`] for a request already parsed (for an embedder that looks
-/// at it first, to apply [`crate::fault`] rules for instance).
+/// at it first, to apply `crate::fault` rules for instance).
 pub fn handle_parsed(engine: &Engine, now: Instant, parsed: ParsedRequest) -> GraphResponse {
     serve(engine, now, parsed).unwrap_or_else(|error| GraphResponse::error(&error))
 }
