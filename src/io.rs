@@ -8,6 +8,7 @@ use crate::model::{
 
 /// What the media layer (or a scripted caller) reports about a call.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum MediaInput {
     /// The prompt that was playing finished.
     PlaybackFinished,
@@ -52,6 +53,7 @@ impl MediaInput {
 /// What the engine asks the media layer to do. Each names the operation it
 /// belongs to: report back with the same id as the token.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub enum MediaCommand {
     /// Play this prompt (the `index`-th of its operation) now.
     Play {
@@ -161,6 +163,7 @@ impl OperationEnded {
 
 /// A notification the real service would POST to the bot's callback.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub enum Notification {
     /// A playPrompt or record ended (`changeType: deleted` on the operation).
     OperationEnded(OperationEnded),
@@ -200,6 +203,7 @@ impl Notification {
 
 /// Everything a call emits, in the order it happened.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub enum Output {
     /// For the bot.
     Notification(Notification),

@@ -47,6 +47,8 @@
 //!                 assert!(json.contains("Action completed successfully."));
 //!             }
 //!             Output::Abandoned(_) => {}
+//!             // `Output` is non_exhaustive: a later version may add kinds.
+//!             _ => {}
 //!         }
 //!     }
 //!     // Sleep until the next timer (none here), then let it fire.

@@ -1084,6 +1084,7 @@ impl Sut {
                             op,
                             store: *store,
                         },
+                        other => panic!("a command this model does not know: {other:?}"),
                     }
                 }
                 Output::Notification(Notification::OperationEnded(ended))
@@ -1119,6 +1120,7 @@ impl Sut {
                 Output::Notification(Notification::CallTerminated { .. }) => {
                     Out::Terminated { call: c }
                 }
+                other => panic!("an output this model does not know: {other:?}"),
             };
             out.push(abstracted);
         }

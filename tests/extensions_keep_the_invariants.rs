@@ -389,6 +389,7 @@ impl Harness {
                 assert_eq!(ended, wanted, "prefix {prefix}");
                 assert!(!still.iter().any(|op| named(op)), "none named is left");
             }
+            other => panic!("a scope this test does not know: {other:?}"),
         }
     }
 
@@ -467,6 +468,7 @@ impl Harness {
                     panic!("established is said once, when the call is")
                 }
                 Output::Notification(_) => {}
+                other => panic!("an output this test does not know: {other:?}"),
             }
         }
         // The view's active operation has started (a collect without

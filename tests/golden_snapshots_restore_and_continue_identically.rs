@@ -275,6 +275,7 @@ fn output_lines(lines: &mut Vec<String>, head: &str, call: &CallId, output: &Out
             lines.push(format!("{head} abandoned {} {}", op.id, op.status.as_str()));
             Some(ended)
         }
+        other => panic!("an output this test does not know: {other:?}"),
     };
     if let Some(ended) = ended {
         lines.push(format!("  outcome {}", outcome_text(ended)));
@@ -325,6 +326,7 @@ fn outcome_text(ended: &OperationEnded) -> String {
         ivr_media_queue::MediaRequest::CollectDigits(collect) => {
             format!("collectDigits/{}", collect.prompts.len())
         }
+        other => panic!("a request this test does not know: {other:?}"),
     };
     text + " request=" + &request
 }
@@ -338,6 +340,7 @@ fn receipt_line(receipt: &ivr_media_queue::CancelReceipt) -> String {
                 format!("{}@{}+{position_ms}ms", c.operation.id, phase_text(phase))
             }
             CancelledAt::Queued { position } => format!("{}@queued{position}", c.operation.id),
+            other => panic!("a place this test does not know: {other:?}"),
         })
         .collect();
     format!(
@@ -354,6 +357,7 @@ fn phase_text(phase: MediaPhase) -> String {
         MediaPhase::Recording => "recording".to_owned(),
         MediaPhase::Storing => "storing".to_owned(),
         MediaPhase::Collecting { digits } => format!("collecting{digits}"),
+        other => panic!("a phase this test does not know: {other:?}"),
     }
 }
 

@@ -176,7 +176,7 @@ fn notification() -> impl Strategy<Value = Notification> {
             operation.kind = match request {
                 MediaRequest::PlayPrompt(_) => OperationKind::PlayPrompt,
                 MediaRequest::Record(_) => OperationKind::Record,
-                MediaRequest::CollectDigits(_) => unreachable!("media_request() makes Graph ones"),
+                other => unreachable!("media_request() makes Graph ones, not {other:?}"),
             };
             operation.end = Some(end);
             operation.status = end.status();

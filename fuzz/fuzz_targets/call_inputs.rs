@@ -256,6 +256,7 @@ fuzz_target!(|data: &[u8]| {
                     assert_eq!(sequence_id, tones[c]);
                 }
                 Output::Notification(_) => {}
+                other => panic!("an output this target does not know: {other:?}"),
             }
         }
         assert!(

@@ -306,6 +306,7 @@ impl Check {
                     self.terminated = true;
                 }
                 Output::Notification(_) => {}
+                other => panic!("an output this target does not know: {other:?}"),
             }
         }
         for id in tones {

@@ -14,6 +14,7 @@ use super::{Call, CallState, MediaPhase};
 
 /// Which operations a cancel ends (extension: Graph's cancel ends all).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CancelScope {
     /// The active operation and every queued one, as Graph does.
     All,
@@ -62,6 +63,7 @@ pub struct CancelledOperation {
 
 /// Where a cancelled operation was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum CancelledAt {
     /// Running, in this phase, this far into it: ms of the prompt played,
     /// of the beep, of recording, or of waiting for the store.

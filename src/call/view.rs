@@ -11,6 +11,7 @@ use super::{Call, CallState};
 /// What the active operation has the media layer doing (extension: Graph
 /// shows none of this).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum MediaPhase {
     /// Playing prompt `index` (0-based) of its `count`.
     Prompt {

@@ -9,6 +9,7 @@ use super::{ApiVersion, Tone};
 
 /// Which Graph operation type an operation is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum OperationKind {
     /// `playPromptOperation`.
     PlayPrompt,
@@ -76,6 +77,7 @@ impl OperationStatus {
 
 /// Which part of a prompt failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub enum PromptFailure {
     /// The file could not be downloaded (subcode 8536).
     Download,
@@ -97,6 +99,7 @@ impl PromptFailure {
 /// wire layer maps it to Graph's status, `resultInfo` and `completionReason`
 /// (see [`crate::wire::graph_result`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub enum EndReason {
     /// A playPrompt played all its prompts.
     Completed,
@@ -133,6 +136,7 @@ pub enum EndReason {
 
 /// Extension: what ended a collect-digits operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub enum DigitsEnd {
     /// The `max_digits`-th key.
     MaxDigits,

@@ -70,6 +70,7 @@ impl Default for Record {
 
 /// One of the four media actions a bot can POST.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Action {
     /// `playPrompt`.
     PlayPrompt(PlayPrompt),
@@ -184,6 +185,7 @@ impl fmt::Display for Digits {
 
 /// The queued part of a media operation: what it plays and records.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub enum MediaRequest {
     /// A playPrompt.
     PlayPrompt(PlayPrompt),
