@@ -17,6 +17,7 @@ mod scenario;
 mod settings;
 mod stream;
 mod strict;
+mod timeline;
 
 use crate::call::{CallView, CancelReceipt};
 use crate::id::{CallId, IdSource};
@@ -25,12 +26,13 @@ use crate::model::Operation;
 use crate::time::Instant;
 use crate::wire::GraphResponse;
 
-pub use format::{TimelineWriter, terminal_safe, write_jsonl, write_timeline};
+pub use format::write_jsonl;
 pub use settings::ReplayConfig;
 pub use stream::{
     DEFAULT_MAX_LINE_BYTES, LineError, LineErrorKind, LineReader, OutputFormat, StreamError,
     StreamOptions, stream,
 };
+pub use timeline::{TimelineWriter, terminal_safe, write_timeline};
 
 use driver::Replay;
 use scenario::Line;
