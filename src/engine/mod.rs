@@ -2,7 +2,7 @@
 //! map with an output queue per shard, and one ordered map of deadlines.
 
 use std::cell::Cell;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -12,16 +12,18 @@ use parking_lot::Mutex;
 use crate::call::{Call, CallView, CancelReceipt, CancelScope};
 use crate::config::EngineConfig;
 use crate::error::{ConfigError, EstablishError, InputIgnored, RequestError};
-use crate::id::{CallId, OperationId, fnv1a};
+use crate::id::{CallId, OperationId};
 use crate::io::{MediaInput, Output};
 use crate::model::{CollectDigits, Operation, Request, ResultInfo};
 use crate::time::Instant;
 
+mod map;
 mod moves;
 mod outputs;
 mod slot;
 mod timers;
 
+use map::CallMap;
 pub use moves::CallMove;
 use slot::{Gone, Held, Room, Slot, SlotState, Unavailable};
 
@@ -100,20 +102,6 @@ struct Shard {
     /// Outputs of this shard's calls in the order they happened, each with
     /// its batch's stamp (see [`next_stamp`]).
     outputs: Mutex<VecDeque<(u64, EngineOutput)>>,
-}
-
-#[derive(Debug, Default)]
-struct CallMap {
-    calls: HashMap<CallId, Arc<Slot>>,
-    /// Ids of calls that ended, oldest first (bounded).
-    ended: VecDeque<CallId>,
-}
-
-impl CallMap {
-    /// Whether the map holds the call or remembers that it ended.
-    fn knows(&self, call: &CallId) -> bool {
-        self.calls.contains_key(call) || self.ended.contains(call)
-    }
 }
 
 impl Engine {
@@ -306,64 +294,6 @@ impl Engine {
         self.calls.load(Ordering::Acquire)
     }
 
-    /// Counts one more call, unless the engine holds
-    /// [`EngineConfig::max_calls`] already (`Err` with the limit).
-    fn count_call(&self) -> Result<(), usize> {
-        let limit = self.config.max_calls;
-        self.calls
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < limit).then_some(n + 1)
-            })
-            .map(|_| ())
-            .map_err(|_| limit)
-    }
-
-    /// A call's shard, from a hash that is the same in every run and build,
-    /// so that replays stay byte-identical (which ended ids a shard forgets
-    /// depends on it). Each shard's own map keeps a random hasher against
-    /// collisions.
-    fn shard_index(&self, call: &CallId) -> usize {
-        // The modulo keeps the index in range whatever the hash.
-        (fnv1a(call.as_str().as_bytes()) % self.shards.len() as u64) as usize
-    }
-
-    /// A slot for a call that arrives (established or restored), held
-    /// frozen until [`Engine::make_ready`].
-    fn arriving(&self, shard: usize, call: Call) -> Arc<Slot> {
-        Arc::new(Slot {
-            id: call.id().clone(),
-            seq: self.next_seq.fetch_add(1, Ordering::AcqRel),
-            shard,
-            state: Mutex::new(SlotState {
-                held: Held::Moving(call),
-                scheduled: None,
-            }),
-        })
-    }
-
-    /// Makes an arriving call live: its undrained outputs (a new call's
-    /// `established`, a restored call's) queued at its own time first, then
-    /// its timer set.
-    fn make_ready(&self, slot: &Arc<Slot>) {
-        let mut state = slot.state.lock();
-        if let Held::Moving(call) = &mut state.held {
-            let at = call.last_now();
-            self.queue_outputs(slot, call, at);
-            park_output_buffer(call);
-        }
-        state.held.set_moving(false);
-        self.schedule(slot, &mut state);
-    }
-
-    /// The call's slot; `Err(true)` when it ended, `Err(false)` when unknown.
-    fn find(&self, call: &CallId) -> Result<Arc<Slot>, bool> {
-        let map = self.shards[self.shard_index(call)].calls.lock();
-        match map.calls.get(call) {
-            Some(slot) => Ok(slot.clone()),
-            None => Err(map.ended.contains(call)),
-        }
-    }
-
     /// Serves a request that passed validation: the call must exist and its
     /// shard must have room for outputs, then `request` runs on it.
     fn serve<T>(
@@ -376,21 +306,6 @@ impl Engine {
         let slot = self.find_for_request(call)?;
         self.run(&slot, now, Room::Needed, request)
             .unwrap_or_else(|unavailable| Err(unavailable.request_error(call)))
-    }
-
-    #[inline]
-    fn find_for_request(&self, call: &CallId) -> Result<Arc<Slot>, RequestError> {
-        self.find(call).map_err(|ended| match ended {
-            true => RequestError::CallTerminated(call.clone()),
-            false => RequestError::CallNotFound(call.clone()),
-        })
-    }
-
-    fn find_for_input(&self, call: &CallId) -> Result<Arc<Slot>, InputIgnored> {
-        self.find(call).map_err(|ended| match ended {
-            true => InputIgnored::CallTerminated(call.clone()),
-            false => InputIgnored::UnknownCall(call.clone()),
-        })
     }
 
     /// Notes `now` as seen; returns it, no later than [`Instant::LATEST`].
@@ -474,55 +389,6 @@ impl Engine {
                 Err(Unavailable::Failed)
             }
         }
-    }
-
-    /// Takes the call in `slot` out of this engine: whoever still holds the
-    /// slot finds it `gone`, and the map loses it if it still names this
-    /// very slot (never a call established afterwards under the same id).
-    /// An ended call's id is remembered. The shard's map shrinks when
-    /// mostly empty, so memory goes back.
-    fn retire(&self, slot: &Arc<Slot>, gone: Gone) {
-        {
-            let mut state = slot.state.lock();
-            state.held = Held::Gone(gone);
-            self.unschedule(slot, &mut state);
-        }
-        let mut map = self.shards[slot.shard].calls.lock();
-        if map
-            .calls
-            .get(&slot.id)
-            .is_some_and(|held| Arc::ptr_eq(held, slot))
-        {
-            map.calls.remove(&slot.id);
-            self.calls.fetch_sub(1, Ordering::AcqRel);
-            if map.calls.capacity() > 64 && map.calls.len() < map.calls.capacity() / 4 {
-                map.calls.shrink_to_fit();
-            }
-            if gone == Gone::Ended {
-                self.remember_ended_in(&mut map, &slot.id);
-            }
-        }
-    }
-
-    /// An aborted move: the frozen call goes on, its timer set again.
-    fn thaw(&self, slot: &Arc<Slot>) {
-        let mut state = slot.state.lock();
-        state.held.set_moving(false);
-        self.schedule(slot, &mut state);
-    }
-
-    fn remember_ended_in(&self, map: &mut CallMap, call: &CallId) {
-        let per_shard = self
-            .config
-            .remembered_ended_calls
-            .div_ceil(self.shards.len());
-        if per_shard == 0 {
-            return;
-        }
-        while map.ended.len() >= per_shard {
-            map.ended.pop_front();
-        }
-        map.ended.push_back(call.clone());
     }
 }
 

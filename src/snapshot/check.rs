@@ -3,6 +3,10 @@
 //! [`crate::snapshot`] for the list). Every number from a snapshot is used
 //! with checked or saturating arithmetic, and nothing is allocated for a
 //! size the snapshot claims: the checks walk what was read.
+//!
+//! Just over 500 lines on purpose: the rules of a restore read as one list,
+//! in the order the module docs give them; split, a reader would hunt for
+//! which file holds the rule a refusal names.
 
 use std::collections::HashMap;
 use std::time::Duration;
