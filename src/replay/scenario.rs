@@ -305,8 +305,49 @@ fn parse_collect_digits(collect: &Value) -> Result<Step, String> {
     }
     let call = call_of(object, "collectDigits")?;
     let client_context = client_context_of(object, "collectDigits")?;
-    let strings = |key: &str| -> Result<Option<Vec<&str>>, String> {
-        object
+    let fields = CollectFields(object);
+    let mut collect = CollectDigits::default();
+    if let Some(prompts) = fields.strings("prompts")? {
+        collect.prompts = prompts.into_iter().map(MediaPrompt::new).collect();
+    }
+    if let Some(keys) = fields.strings("terminators")? {
+        collect.terminators = keys
+            .into_iter()
+            .map(|k| {
+                Tone::parse(k)
+                    .ok_or_else(|| format!("collectDigits.terminators: \"{k}\" is not a key"))
+            })
+            .collect::<Result<_, _>>()?;
+    }
+    if let Some(n) = fields.number("minDigits", u8::MAX.into())? {
+        collect.min_digits = n;
+    }
+    if let Some(n) = fields.number("maxDigits", u8::MAX.into())? {
+        collect.max_digits = n;
+    }
+    if let Some(n) = fields.number("firstDigitTimeoutMs", u32::MAX.into())? {
+        collect.first_digit_timeout_ms = n;
+    }
+    if let Some(n) = fields.number("interDigitTimeoutMs", u32::MAX.into())? {
+        collect.inter_digit_timeout_ms = n;
+    }
+    if let Some(barge_in) = fields.flag("bargeIn")? {
+        collect.barge_in = barge_in;
+    }
+    Ok(Step::CollectDigits {
+        call,
+        client_context,
+        collect,
+    })
+}
+
+/// The optional fields of a `collectDigits` line, each read by its type;
+/// an error names the field and what it must be.
+struct CollectFields<'a>(&'a serde_json::Map<String, Value>);
+
+impl CollectFields<'_> {
+    fn strings(&self, key: &str) -> Result<Option<Vec<&str>>, String> {
+        self.0
             .get(key)
             .map(|v| {
                 v.as_array()
@@ -316,58 +357,33 @@ fn parse_collect_digits(collect: &Value) -> Result<Step, String> {
                     })
             })
             .transpose()
-    };
-    let number = |key: &str, max: u64| -> Result<Option<u64>, String> {
-        object
+    }
+
+    /// A whole number from 0 to `max`, the largest `T` holds (`u8` key
+    /// counts, `u32` milliseconds).
+    fn number<T: TryFrom<u64>>(&self, key: &str, max: u64) -> Result<Option<T>, String> {
+        self.0
             .get(key)
             .map(|v| {
-                v.as_u64().filter(|n| *n <= max).ok_or_else(|| {
-                    format!("collectDigits.{key}: must be a whole number 0 to {max}, got {v}")
-                })
+                v.as_u64()
+                    .filter(|n| *n <= max)
+                    .and_then(|n| T::try_from(n).ok())
+                    .ok_or_else(|| {
+                        format!("collectDigits.{key}: must be a whole number 0 to {max}, got {v}")
+                    })
             })
             .transpose()
-    };
-    let mut collect = CollectDigits::default();
-    if let Some(prompts) = strings("prompts")? {
-        collect.prompts = prompts.into_iter().map(MediaPrompt::new).collect();
     }
-    if let Some(keys) = strings("terminators")? {
-        collect.terminators = keys
-            .into_iter()
-            .map(|k| {
-                Tone::parse(k)
-                    .ok_or_else(|| format!("collectDigits.terminators: \"{k}\" is not a key"))
-            })
-            .collect::<Result<_, _>>()?;
-    }
-    let byte = u64::from(u8::MAX);
-    let millis = u64::from(u32::MAX);
-    if let Some(n) = number("minDigits", byte)? {
-        collect.min_digits = u8::try_from(n).unwrap_or(u8::MAX);
-    }
-    if let Some(n) = number("maxDigits", byte)? {
-        collect.max_digits = u8::try_from(n).unwrap_or(u8::MAX);
-    }
-    if let Some(n) = number("firstDigitTimeoutMs", millis)? {
-        collect.first_digit_timeout_ms = u32::try_from(n).unwrap_or(u32::MAX);
-    }
-    if let Some(n) = number("interDigitTimeoutMs", millis)? {
-        collect.inter_digit_timeout_ms = u32::try_from(n).unwrap_or(u32::MAX);
-    }
-    match object.get("bargeIn") {
-        None => {}
-        Some(Value::Bool(b)) => collect.barge_in = *b,
-        Some(other) => {
-            return Err(format!(
-                "collectDigits.bargeIn: must be true or false, got {other}"
-            ));
+
+    fn flag(&self, key: &str) -> Result<Option<bool>, String> {
+        match self.0.get(key) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(format!(
+                "collectDigits.{key}: must be true or false, got {other}"
+            )),
         }
     }
-    Ok(Step::CollectDigits {
-        call,
-        client_context,
-        collect,
-    })
 }
 
 pub(super) fn check_keys(object: &Map<String, Value>, allowed: &[&str]) -> Result<(), String> {
