@@ -164,6 +164,7 @@ impl Active {
     }
 
     /// The next timer deadline, if a step has one running.
+    #[inline]
     pub(super) fn deadline(&self) -> Option<Instant> {
         match &self.stage {
             Stage::Play { .. } => None,
@@ -174,6 +175,7 @@ impl Active {
 
     /// Fires the earliest timer if it is due by `now`, at its own deadline;
     /// gives back that deadline and what it did.
+    #[inline]
     pub(super) fn fire_due(
         &mut self,
         ledger: &mut Ledger,
@@ -194,6 +196,7 @@ impl Active {
 
     /// §2.4: the command that stops what the media layer is doing for this
     /// operation, if it is doing anything.
+    #[inline]
     pub(super) fn stop_media(&self) -> Option<MediaCommand> {
         let operation = self.op.id;
         match &self.stage {
@@ -261,6 +264,7 @@ impl Active {
     /// The operation as the queue held it, and what it got before it ended
     /// for `reason` at `now`: the digits it collected, or (a record) what
     /// it had recorded without storing.
+    #[inline]
     pub(super) fn into_results(self, now: Instant, reason: EndReason) -> (Queued, MediaResults) {
         let Self { op, since, stage } = self;
         let mut results = MediaResults::default();

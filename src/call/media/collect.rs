@@ -92,6 +92,7 @@ impl CollectStep {
     }
 
     /// The running timeout's deadline, while collecting.
+    #[inline]
     pub(super) fn deadline(&self) -> Option<Instant> {
         match self {
             Self::Collecting { deadline, .. } => Some(*deadline),

@@ -10,7 +10,6 @@ mod parts;
 mod record;
 
 use std::collections::VecDeque;
-use std::iter;
 
 use super::ledger::Notice;
 use super::{ActiveView, CancelledAt, CancelledOperation, Ledger, MediaResults};
@@ -80,6 +79,7 @@ impl Media {
     }
 
     /// The next timer deadline.
+    #[inline]
     pub(super) fn deadline(&self) -> Option<Instant> {
         self.active.as_deref()?.deadline()
     }
@@ -145,8 +145,8 @@ impl Media {
                 ledger.emit(Output::Media(command));
             }
             let reason = EndReason::CancelledWhileRunning;
-            let ended = iter::once(active.into_results(now, reason));
-            ledger.end_each_shown(ended, reason, Some(by), Notice::Notify, |op| {
+            let (queued, results) = active.into_results(now, reason);
+            ledger.finish_shown(queued, reason, Some(by), results, Notice::Notify, |op| {
                 report(op, was);
             });
         }
@@ -158,8 +158,8 @@ impl Media {
             }
             let was = CancelledAt::Queued { position: i + 1 };
             let reason = EndReason::CancelledWhileQueued;
-            let ended = iter::once((queued, MediaResults::default()));
-            ledger.end_each_shown(ended, reason, Some(by), Notice::Notify, |op| {
+            let results = MediaResults::default();
+            ledger.finish_shown(queued, reason, Some(by), results, Notice::Notify, |op| {
                 report(op, was);
             });
         }
@@ -170,6 +170,7 @@ impl Media {
 
     /// Fires the earliest timer if it is due by `now`, at its own deadline,
     /// and gives back that deadline.
+    #[inline]
     pub(super) fn fire_due(&mut self, ledger: &mut Ledger, now: Instant) -> Option<Instant> {
         let (deadline, step) = self.active.as_deref_mut()?.fire_due(ledger, now)?;
         self.after(ledger, deadline, step);
@@ -295,6 +296,7 @@ impl Media {
 
 /// §2.4: stops what the media layer does for the operation, then ends it
 /// with what it had recorded or collected.
+#[inline]
 fn finish_active(
     ledger: &mut Ledger,
     active: Active,

@@ -162,6 +162,7 @@ impl RecordStep {
     }
 
     /// The running timer's deadline, while recording.
+    #[inline]
     pub(super) fn deadline(&self) -> Option<Instant> {
         match self {
             Self::Recording(rec) => Some(rec.next_timer().0),
