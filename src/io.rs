@@ -120,10 +120,12 @@ impl MediaCommand {
 /// embedder (extensions).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OperationEnded {
-    /// The operation in its final state; its `end` is `Some(reason)`.
+    /// The operation in its final state. The engine sets its `end` to
+    /// `Some(reason)`.
     pub operation: Operation,
     /// Why it ended. Carried by itself, not read out of `operation.end`,
-    /// so no ended operation can be without one.
+    /// so no ended operation can be without one. (Also in the serde form:
+    /// JSON written before this field existed no longer reads.)
     pub reason: EndReason,
     /// What it was asked to play or record, handed back to the embedder.
     pub request: MediaRequest,

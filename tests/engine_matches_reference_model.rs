@@ -1093,6 +1093,7 @@ impl Sut {
                     let op = op_of(self, id);
                     self.ended.insert(id);
                     assert_eq!(ended.operation.status, ended.reason().status());
+                    assert_eq!(ended.operation.end, Some(ended.reason));
                     if matches!(output.output, Output::Abandoned(_)) {
                         Out::Abandoned { call: c, op }
                     } else {

@@ -434,6 +434,11 @@ impl Harness {
                     assert_eq!(call, c, "ended on its own call");
                     assert_eq!(ended.operation.kind, kind);
                     assert_eq!(ended.operation.status, reason.status());
+                    assert_eq!(
+                        ended.operation.end,
+                        Some(reason),
+                        "the resource says why too"
+                    );
                     assert!(
                         ended.digits.0.is_empty() || kind == OperationKind::CollectDigits,
                         "digits on collect-digits operations only: {ended:?}"

@@ -151,11 +151,13 @@ impl Call {
     }
 
     /// Extension: queues a collect-digits operation (see [`CollectDigits`]),
-    /// after the playPrompts and records already queued, as one of them. It
-    /// ends with one [`Notification::OperationEnded`](crate::Notification::OperationEnded) like them, whose
-    /// [`OperationEnded::digits`](crate::OperationEnded::digits) holds the keys; a cancel or barge-in ends
-    /// it as it ends them. Refused (changing nothing) if a field breaks its
-    /// rule or the queue is full.
+    /// after the playPrompts and records already queued, as one of them.
+    /// It ends with one
+    /// [`Notification::OperationEnded`](crate::Notification::OperationEnded)
+    /// like them, whose
+    /// [`OperationEnded::digits`](crate::OperationEnded::digits) holds the
+    /// keys; a cancel or barge-in ends it as it ends them. Refused
+    /// (changing nothing) if a field breaks its rule or the queue is full.
     pub fn handle_collect_digits(
         &mut self,
         now: Instant,

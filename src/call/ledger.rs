@@ -18,11 +18,11 @@ pub(super) struct MediaResults {
     pub(super) digits: Digits,
 }
 
-/// How a batch of queued operations ends: the same for each.
+/// How an operation ends, or every one of a batch (`finish_all`).
 #[derive(Clone, Copy)]
 struct End {
     reason: EndReason,
-    /// `reason.status()`, worked out once per batch.
+    /// `reason.status()`, worked out once for a batch.
     status: OperationStatus,
     by: Option<OperationId>,
     notice: Notice,
@@ -169,7 +169,9 @@ impl Ledger {
     }
 
     /// One operation's end, with what it recorded or collected: its output,
-    /// and `shown` sees its final state.
+    /// and `shown` sees its final state. `finish_all` writes the same
+    /// output in its own loop (see why there); a change here goes there
+    /// too.
     #[inline(always)]
     fn end_one(
         &mut self,

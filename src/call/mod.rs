@@ -413,8 +413,8 @@ impl Call {
     /// Fires the timers due by `at`, each at its own deadline (the call's
     /// clock moves to it, not to `at`), and hands the call to `fired` after
     /// each firing: an engine stamps what the firing wrote with its
-    /// deadline. A call's outputs carry no time of their own; this is the
-    /// one place their time is known.
+    /// deadline. A call's outputs carry no time of their own: whoever
+    /// drains them knows it (the time of the input, or of the firing).
     pub(crate) fn fire_due_each(&mut self, at: Instant, mut fired: impl FnMut(&mut Self, Instant)) {
         // `advance(deadline)` fires every timer due by `deadline` and moves
         // the next one later (it checks), so this ends.

@@ -3,7 +3,7 @@
 //! One variant per kind ([`Stage`]), each with the steps only that kind
 //! has ([`RecordStep`], [`CollectStep`]): a beep belongs to a record, a
 //! collecting step to a collect-digits operation, and no other pair can be
-//! built. A transition returns what became of the operation ([`Step`]);
+//! built. A transition returns what became of the operation ([`Outcome`]);
 //! the queue ([`super::Media`]) reports the end and starts the next. Arms
 //! cite the rule of `../shared/spec/ENGINE.md` they implement (§ section;
 //! "ruling N" for §2.7).
@@ -48,7 +48,7 @@ pub(super) enum Stage {
 /// What a transition did to the active operation.
 #[must_use]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Step {
+pub(super) enum Outcome {
     /// It goes on.
     Continues,
     /// It is over, for this reason: the queue reports it and starts the
@@ -109,7 +109,7 @@ impl Active {
         ledger: &mut Ledger,
         now: Instant,
         input: MediaInput,
-    ) -> Result<Step, MediaInput> {
+    ) -> Result<Outcome, MediaInput> {
         let mut cx = Cx {
             ledger,
             op: &mut self.op,
@@ -130,7 +130,7 @@ impl Active {
         ledger: &mut Ledger,
         now: Instant,
         tone: Tone,
-    ) -> Option<Step> {
+    ) -> Option<Outcome> {
         let Stage::Record { record, step } = &mut self.stage else {
             return None;
         };
@@ -150,7 +150,7 @@ impl Active {
         ledger: &mut Ledger,
         now: Instant,
         tone: Tone,
-    ) -> Option<Step> {
+    ) -> Option<Outcome> {
         let Stage::Collect { collect, step } = &mut self.stage else {
             return None;
         };
@@ -180,7 +180,7 @@ impl Active {
         &mut self,
         ledger: &mut Ledger,
         now: Instant,
-    ) -> Option<(Instant, Step)> {
+    ) -> Option<(Instant, Outcome)> {
         let mut cx = Cx {
             ledger,
             op: &mut self.op,
@@ -343,20 +343,20 @@ fn play_input(
     play: &PlayPrompt,
     index: &mut usize,
     input: MediaInput,
-) -> Result<Step, MediaInput> {
+) -> Result<Outcome, MediaInput> {
     match input {
         MediaInput::PlaybackFinished => {
             let looping = play.loop_forever && cx.op.api == ApiVersion::Beta;
             let Some(next) = next_prompt(&play.prompts, *index, looping) else {
-                return Ok(Step::Ends(EndReason::Completed));
+                return Ok(Outcome::Ends(EndReason::Completed));
             };
             *index = next;
             cx.step_began();
             cx.play(next, &play.prompts[next]);
-            Ok(Step::Continues)
+            Ok(Outcome::Continues)
         }
         // "A prompt that fails to play" (400/8536 or 8535).
-        MediaInput::PlaybackFailed(failure) => Ok(Step::Ends(EndReason::PromptFailed(failure))),
+        MediaInput::PlaybackFailed(failure) => Ok(Outcome::Ends(EndReason::PromptFailed(failure))),
         input => Err(input),
     }
 }
@@ -377,6 +377,6 @@ pub(super) fn next_prompt(prompts: &[MediaPrompt], index: usize, looping: bool) 
 }
 
 /// Milliseconds from `since` to `now` (0 if `now` is earlier).
-pub(in crate::call) fn elapsed_ms(since: Instant, now: Instant) -> u64 {
+pub(super) fn elapsed_ms(since: Instant, now: Instant) -> u64 {
     u64::try_from(now.saturating_duration_since(since).as_millis()).unwrap_or(u64::MAX)
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::active::{Cx, Step};
+use super::active::{Cx, Outcome};
 use crate::io::{MediaCommand, MediaInput};
 use crate::model::{CollectDigits, DigitsEnd, EndReason, Tone};
 use crate::time::Instant;
@@ -46,7 +46,7 @@ impl CollectStep {
         cx: &mut Cx<'_>,
         collect: &CollectDigits,
         input: MediaInput,
-    ) -> Result<Step, MediaInput> {
+    ) -> Result<Outcome, MediaInput> {
         let Self::Prompt { index } = *self else {
             return Err(input);
         };
@@ -60,9 +60,11 @@ impl CollectStep {
                     None => Self::collecting(collect, cx.now),
                 };
                 cx.step_began();
-                Ok(Step::Continues)
+                Ok(Outcome::Continues)
             }
-            MediaInput::PlaybackFailed(failure) => Ok(Step::Ends(EndReason::PromptFailed(failure))),
+            MediaInput::PlaybackFailed(failure) => {
+                Ok(Outcome::Ends(EndReason::PromptFailed(failure)))
+            }
             input => Err(input),
         }
     }
@@ -74,7 +76,7 @@ impl CollectStep {
         cx: &mut Cx<'_>,
         collect: &CollectDigits,
         tone: Tone,
-    ) -> Option<Step> {
+    ) -> Option<Outcome> {
         match self {
             Self::Collecting { digits, deadline } => {
                 Some(take_key(collect, digits, deadline, cx.now, tone))
@@ -102,7 +104,11 @@ impl CollectStep {
 
     /// No key in time: the collection ends at its deadline, if that is due
     /// by `cx.now`.
-    pub(super) fn fire_due(&self, cx: &Cx<'_>, collect: &CollectDigits) -> Option<(Instant, Step)> {
+    pub(super) fn fire_due(
+        &self,
+        cx: &Cx<'_>,
+        collect: &CollectDigits,
+    ) -> Option<(Instant, Outcome)> {
         let Self::Collecting { digits, deadline } = self else {
             return None;
         };
@@ -114,7 +120,7 @@ impl CollectStep {
         } else {
             DigitsEnd::InterDigitTimeout
         };
-        Some((*deadline, Step::Ends(digits_end(collect, digits, end))))
+        Some((*deadline, Outcome::Ends(digits_end(collect, digits, end))))
     }
 }
 
@@ -134,17 +140,17 @@ fn take_key(
     deadline: &mut Instant,
     now: Instant,
     tone: Tone,
-) -> Step {
+) -> Outcome {
     if collect.terminators.contains(tone) {
-        return Step::Ends(digits_end(collect, digits, DigitsEnd::Terminator(tone)));
+        return Outcome::Ends(digits_end(collect, digits, DigitsEnd::Terminator(tone)));
     }
     digits.push(tone);
     if digits.len() >= usize::from(collect.max_digits) {
-        return Step::Ends(digits_end(collect, digits, DigitsEnd::MaxDigits));
+        return Outcome::Ends(digits_end(collect, digits, DigitsEnd::MaxDigits));
     }
     let inter_digit = Duration::from_millis(u64::from(collect.inter_digit_timeout_ms));
     *deadline = now.saturating_add(inter_digit);
-    Step::Continues
+    Outcome::Continues
 }
 
 /// A collection that ends with `digits` completes with at least

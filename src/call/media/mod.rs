@@ -19,8 +19,7 @@ use crate::io::{MediaInput, Notification, Output};
 use crate::model::{EndReason, MediaRequest, Operation, OperationStatus, Tone};
 use crate::time::Instant;
 
-pub(super) use active::elapsed_ms;
-use active::{Active, Started, Step};
+use active::{Active, Outcome, Started, elapsed_ms};
 
 /// An accepted media operation and what it was asked to do.
 #[derive(Clone, Debug)]
@@ -172,8 +171,8 @@ impl Media {
     /// and gives back that deadline.
     #[inline]
     pub(super) fn fire_due(&mut self, ledger: &mut Ledger, now: Instant) -> Option<Instant> {
-        let (deadline, step) = self.active.as_deref_mut()?.fire_due(ledger, now)?;
-        self.after(ledger, deadline, step);
+        let (deadline, outcome) = self.active.as_deref_mut()?.fire_due(ledger, now)?;
+        self.after(ledger, deadline, outcome);
         Some(deadline)
     }
 
@@ -204,8 +203,8 @@ impl Media {
             });
         };
         match active.handle_input(ledger, now, input) {
-            Ok(step) => {
-                self.after(ledger, now, step);
+            Ok(outcome) => {
+                self.after(ledger, now, outcome);
                 Ok(())
             }
             Err(input) => Err(phase_mismatch(call, &input)),
@@ -233,8 +232,8 @@ impl Media {
             .active
             .as_deref_mut()
             .and_then(|a| a.stop_tone(ledger, now, tone));
-        if let Some(step) = stop {
-            self.after(ledger, now, step);
+        if let Some(outcome) = stop {
+            self.after(ledger, now, outcome);
         }
         // Asked of the operation active now: a stop tone that ended a
         // record (its store had failed) may start a collection at once.
@@ -242,8 +241,8 @@ impl Media {
             .active
             .as_deref_mut()
             .and_then(|a| a.collect_key(ledger, now, tone));
-        if let Some(step) = key {
-            self.after(ledger, now, step);
+        if let Some(outcome) = key {
+            self.after(ledger, now, outcome);
         }
         if delivered || stop.is_some() || key.is_some() {
             Ok(())
@@ -254,10 +253,10 @@ impl Media {
 
     /// What a transition of the active operation leads to: an end is
     /// reported, and the next operation starts.
-    fn after(&mut self, ledger: &mut Ledger, now: Instant, step: Step) {
-        match step {
-            Step::Continues => {}
-            Step::Ends(reason) => {
+    fn after(&mut self, ledger: &mut Ledger, now: Instant, outcome: Outcome) {
+        match outcome {
+            Outcome::Continues => {}
+            Outcome::Ends(reason) => {
                 if let Some(active) = self.active.take() {
                     let (queued, results) = active.into_results(now, reason);
                     ledger.finish(queued, reason, None, results, Notice::Notify);

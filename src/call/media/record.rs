@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::active::{Cx, Step};
+use super::active::{Cx, Outcome};
 use crate::io::{MediaCommand, MediaInput};
 use crate::model::{EndReason, Record, Tone};
 use crate::time::Instant;
@@ -89,7 +89,7 @@ impl RecordStep {
         cx: &mut Cx<'_>,
         record: &Record,
         input: MediaInput,
-    ) -> Result<Step, MediaInput> {
+    ) -> Result<Outcome, MediaInput> {
         match (input, &mut *self) {
             // Its prompt is over: the beep, or the recording.
             (MediaInput::PlaybackFinished, Self::Prompt) => {
@@ -98,7 +98,7 @@ impl RecordStep {
             }
             // "its prompt failed" (500/8511).
             (MediaInput::PlaybackFailed(failure), Self::Prompt) => {
-                return Ok(Step::Ends(EndReason::PromptFailed(failure)));
+                return Ok(Outcome::Ends(EndReason::PromptFailed(failure)));
             }
             // The beep is over: record.
             (MediaInput::BeepFinished, Self::Beep) => {
@@ -106,7 +106,9 @@ impl RecordStep {
                 cx.step_began();
             }
             // "beep failed" (500/8512).
-            (MediaInput::BeepFailed, Self::Beep) => return Ok(Step::Ends(EndReason::BeepFailed)),
+            (MediaInput::BeepFailed, Self::Beep) => {
+                return Ok(Outcome::Ends(EndReason::BeepFailed));
+            }
             // Ruling 4: speech counts only while recording; it stops both
             // silence timers.
             (MediaInput::SpeechStarted, Self::Recording(rec)) => {
@@ -129,18 +131,18 @@ impl RecordStep {
             (MediaInput::RecordingFailed, Self::Recording(rec)) => rec.store_failed = true,
             // "recording store failed" (500/9999).
             (MediaInput::RecordingFailed, Self::Storing { .. }) => {
-                return Ok(Step::Ends(EndReason::RecordingStoreFailed));
+                return Ok(Outcome::Ends(EndReason::RecordingStoreFailed));
             }
             // Stored: the record ends for why it stopped, with where the
             // recording went.
             (MediaInput::RecordingStored(recording), Self::Storing { reason, .. }) => {
                 let reason = *reason;
                 cx.op.recording = Some(recording);
-                return Ok(Step::Ends(reason));
+                return Ok(Outcome::Ends(reason));
             }
             (input, _) => return Err(input),
         }
-        Ok(Step::Continues)
+        Ok(Outcome::Continues)
     }
 
     /// A stop tone ends the recording (ruling 4: only while recording).
@@ -150,7 +152,7 @@ impl RecordStep {
         cx: &mut Cx<'_>,
         record: &Record,
         tone: Tone,
-    ) -> Option<Step> {
+    ) -> Option<Outcome> {
         let Self::Recording(rec) = self else {
             return None;
         };
@@ -172,7 +174,7 @@ impl RecordStep {
 
     /// Fires the earliest recording timer if it is due by `cx.now`, at its
     /// own deadline (ruling 1 breaks ties); gives back that deadline.
-    pub(super) fn fire_due(&mut self, cx: &mut Cx<'_>) -> Option<(Instant, Step)> {
+    pub(super) fn fire_due(&mut self, cx: &mut Cx<'_>) -> Option<(Instant, Outcome)> {
         let Self::Recording(rec) = self else {
             return None;
         };
@@ -200,20 +202,25 @@ impl RecordStep {
     /// Stops the recording and keeps it: the record waits for the store.
     /// Ruling 3: if the media layer already said it cannot store it
     /// (`store_failed`), the record fails now.
-    fn stop_recording(&mut self, cx: &mut Cx<'_>, reason: EndReason, store_failed: bool) -> Step {
+    fn stop_recording(
+        &mut self,
+        cx: &mut Cx<'_>,
+        reason: EndReason,
+        store_failed: bool,
+    ) -> Outcome {
         cx.command(MediaCommand::StopRecording {
             operation: cx.id(),
             store: true,
         });
         if store_failed {
-            return Step::Ends(EndReason::RecordingStoreFailed);
+            return Outcome::Ends(EndReason::RecordingStoreFailed);
         }
         *self = Self::Storing {
             reason,
             recorded_ms: cx.elapsed_ms(),
         };
         cx.step_began();
-        Step::Continues
+        Outcome::Continues
     }
 }
 
@@ -233,12 +240,12 @@ impl Recording {
 }
 
 /// Stops the recording, discards it, and fails the record.
-fn fail_recording(cx: &mut Cx<'_>, reason: EndReason) -> Step {
+fn fail_recording(cx: &mut Cx<'_>, reason: EndReason) -> Outcome {
     cx.command(MediaCommand::StopRecording {
         operation: cx.id(),
         store: false,
     });
-    Step::Ends(reason)
+    Outcome::Ends(reason)
 }
 
 fn secs(s: u32) -> Duration {
