@@ -13,6 +13,8 @@
 //!
 //! A second property covers the fault layer: delays and reorders lose
 //! nothing and add nothing, and never reorder media commands.
+// The scenario runner and fault injection are the `replay` feature's.
+#![cfg(feature = "replay")]
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

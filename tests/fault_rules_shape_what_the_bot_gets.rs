@@ -1,6 +1,8 @@
 //! The typed fault-injection API (extension, `ivr_media_queue::fault`):
 //! rules change only what they match, as often as they say, hold back at
 //! most their capacity, and leave the engine alone.
+// The scenario runner and fault injection are the `replay` feature's.
+#![cfg(feature = "replay")]
 
 use std::time::Duration;
 

@@ -6,6 +6,8 @@
 //! A change that is meant to alter Graph output re-pins them with
 //! `IVR_BLESS=1 cargo test --test graph_defaults_are_pinned`, and says why in
 //! its commit.
+// The scenario runner and fault injection are the `replay` feature's.
+#![cfg(feature = "replay")]
 
 use std::fmt::Write as _;
 use std::path::Path;

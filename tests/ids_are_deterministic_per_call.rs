@@ -1,6 +1,8 @@
 //! Determinism: with a seeded id source, a call's operation ids depend only
 //! on the seed, the call id and that call's own requests, never on what other
 //! calls did; and they are valid v4 UUIDs.
+// The scenario runner and fault injection are the `replay` feature's.
+#![cfg(feature = "replay")]
 
 use ivr_media_queue::{CallId, IdSource};
 

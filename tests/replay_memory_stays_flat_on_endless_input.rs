@@ -2,6 +2,8 @@
 //! nothing of a line once its output is written. A global allocator that
 //! counts the bytes held shows it: after 20,000 more lines, each with
 //! output, no more is held than after the first 1,000.
+// The scenario runner and fault injection are the `replay` feature's.
+#![cfg(feature = "replay")]
 
 use std::cell::RefCell;
 use std::io::{self, Read, Write};

@@ -2,6 +2,8 @@
 //! scenario created: the replay keeps no more ids than that, so an endless
 //! scenario's memory stays flat. Naming an older one is a malformed line
 //! that says which can still be named.
+// The scenario runner and fault injection are the `replay` feature's.
+#![cfg(feature = "replay")]
 
 use ivr_media_queue::IdSource;
 use ivr_media_queue::replay::{KEPT_OPERATION_IDS, ReplayOptions, Replayer};

@@ -1,6 +1,8 @@
 //! A scenario line longer than the limit (1 MiB by default,
 //! `--max-line-bytes N`) stops the run with exit 2 naming the line, and is
 //! not read whole: endless input without a line break stops at the limit.
+// The scenario runner and fault injection are the `replay` feature's.
+#![cfg(feature = "replay")]
 
 use std::io::{self, Read};
 

@@ -1,6 +1,8 @@
 //! `ivr-replay` streams: each scenario line's output is written (and
 //! flushed) before the next line is read, in both output formats, so a
 //! program feeding a pipe sees the answer to a line before it sends the next.
+// The scenario runner and fault injection are the `replay` feature's.
+#![cfg(feature = "replay")]
 
 use std::cell::RefCell;
 use std::io::{self, BufWriter, Read, Write};

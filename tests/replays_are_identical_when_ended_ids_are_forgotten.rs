@@ -3,6 +3,8 @@
 //! a random hasher. (Before, the shard of a call came from a randomly keyed
 //! hasher, so which ended calls could be established again changed from run
 //! to run.)
+// The scenario runner and fault injection are the `replay` feature's.
+#![cfg(feature = "replay")]
 
 use ivr_media_queue::IdSource;
 use ivr_media_queue::replay;

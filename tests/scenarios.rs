@@ -1,6 +1,8 @@
 //! One test per scenario in `tests/scenarios/`: each file is `ivr-replay`
 //! input with its expected output inline (`//>` lines, see
 //! `tests/common/mod.rs`), named for the rule of ENGINE.md it shows.
+// The scenario runner and fault injection are the `replay` feature's.
+#![cfg(feature = "replay")]
 
 mod common;
 

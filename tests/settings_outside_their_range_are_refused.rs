@@ -2,6 +2,8 @@
 //! error that names the setting and the range, from the typed API and from
 //! an `ivr-replay` config line alike. A huge `retainedOperations` used to
 //! abort the process on its first ended operation.
+// The scenario runner and fault injection are the `replay` feature's.
+#![cfg(feature = "replay")]
 
 use std::sync::Arc;
 

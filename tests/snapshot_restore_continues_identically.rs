@@ -5,6 +5,8 @@
 //! refusal of snapshots this version cannot read.
 //!
 //! `PROPTEST_CASES` raises the number of cases (default 256).
+// The scenario runner and fault injection are the `replay` feature's.
+#![cfg(feature = "replay")]
 
 use ivr_media_queue::replay::{self, ReplayOptions};
 use ivr_media_queue::{
