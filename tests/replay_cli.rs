@@ -1,6 +1,8 @@
 //! The `ivr-replay` binary: the demo, the options, and how a malformed
 //! scenario line stops the run (exit 2, the line named on stderr, nothing
 //! printed for it or after it).
+// The `ivr-replay` binary is built with the `replay` feature.
+#![cfg(feature = "replay")]
 
 use std::process::Output;
 

@@ -1,6 +1,8 @@
 //! A scenario line that is not UTF-8 stops the run with exit 2 and a message
 //! naming the line (and where in it the bytes break); the lines before it
 //! have run and printed.
+// The `ivr-replay` binary is built with the `replay` feature.
+#![cfg(feature = "replay")]
 
 #[path = "common/ivr_replay.rs"]
 mod ivr_replay;

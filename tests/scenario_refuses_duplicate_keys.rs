@@ -2,6 +2,8 @@
 //! malformed (exit 2, naming the line, the key and where it is), rather than
 //! silently keeping the last. A `rawBody` is a string and stays raw, so a
 //! Graph body with duplicate keys can still be sent.
+// The `ivr-replay` binary is built with the `replay` feature.
+#![cfg(feature = "replay")]
 
 use std::process::Output;
 

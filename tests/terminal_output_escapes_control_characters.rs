@@ -3,6 +3,8 @@
 //! on stderr write control characters (C0, DEL, C1: so every ANSI escape),
 //! bidirectional-text controls and line separators as `\n`, `\r`, `\t` or
 //! `\u{..}` escapes.
+// The `ivr-replay` binary is built with the `replay` feature.
+#![cfg(feature = "replay")]
 
 #[path = "common/ivr_replay.rs"]
 mod ivr_replay;
