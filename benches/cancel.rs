@@ -19,7 +19,7 @@ use ivr_media_queue::OperationEnded;
 #[path = "../tests/common/fixtures.rs"]
 mod fixtures;
 
-const SIZES: [usize; 3] = [1, 16, 100];
+const SIZES: [usize; 4] = [1, 3, 16, 100];
 
 /// A record the size of an operation in the queue.
 #[derive(Clone, Copy)]

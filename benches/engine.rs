@@ -2,6 +2,11 @@
 //! - `engine/ops/1thread`, `engine/ops/2threads`: the same number of mixed
 //!   operations on disjoint calls, from one thread and split over two (the
 //!   ratio of the two is the scaling);
+//! - `engine/ops/bare_calls`: the floor of `1thread`, the same operations on
+//!   bare `Call`s held in a `Vec` (no locks, no shards, no map);
+//! - `engine/ops/ceiling_1thread`, `engine/ops/ceiling_2threads`: the
+//!   machine's own scaling, the same amount of pure integer work on one
+//!   thread and split over two;
 //! - `engine/timeout/1000`, `engine/timeout/100000`: one due timer fired
 //!   (and one record started) among that many calls, each with a timer
 //!   pending;
@@ -13,8 +18,8 @@ use std::time::{Duration, Instant as Clock};
 
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 use ivr_media_queue::{
-    Action, ApiVersion, CallId, CallSnapshot, Engine, EngineConfig, IdSource, Instant, MediaInput,
-    Record, Request, Tone,
+    Action, ApiVersion, Call, CallConfig, CallId, CallSnapshot, Engine, EngineConfig, IdSource,
+    Instant, MediaInput, Record, Request, Tone,
 };
 
 #[path = "../tests/common/fixtures.rs"]
@@ -53,6 +58,42 @@ fn cycle(engine: &Engine, call: &CallId, now: Instant) {
     let _ = engine.handle_media(now, call, None, MediaInput::Tone(Tone::Pound));
     let _ = engine.handle_request(now, call, fixtures::cancel_request());
 }
+
+/// [`cycle`] on a bare call, with the same inputs in the same order.
+fn cycle_call(call: &mut Call, now: Instant) {
+    let play = fixtures::operation(1);
+    let record = Request::new(
+        ApiVersion::V1,
+        Action::Record(Record {
+            play_beep: false,
+            stop_tones: [Tone::Pound].into_iter().collect(),
+            ..Record::default()
+        }),
+    );
+    let _ = call.handle_request(now, play);
+    let _ = call.handle_media(now, None, MediaInput::PlaybackFinished);
+    let _ = call.handle_media(now, None, MediaInput::PlaybackFinished);
+    let _ = call.handle_request(now, record);
+    let _ = call.handle_media(now, None, MediaInput::Tone(Tone::Pound));
+    let _ = call.handle_request(now, fixtures::cancel_request());
+}
+
+/// Pure integer work, `rounds` of it: what two cores do with nothing
+/// shared (xorshift, kept in a register).
+fn integer_work(seed: u64, rounds: usize) -> u64 {
+    let mut x = seed | 1;
+    for _ in 0..rounds {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+    }
+    x
+}
+
+/// Rounds of [`integer_work`] per measured iteration: about as long as one
+/// iteration of `engine/ops/1thread` on this machine, so that the ceiling
+/// measures the same span of work.
+const INTEGER_ROUNDS: usize = 400_000;
 
 fn ops(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine/ops");
@@ -103,6 +144,66 @@ fn ops(c: &mut Criterion) {
                     }
                 });
                 engine.drain_outputs(&mut Vec::new());
+                start.elapsed()
+            });
+        });
+    }
+    group.bench_function("bare_calls", |b| {
+        let config = std::sync::Arc::new(CallConfig::default());
+        let mut calls: Vec<Call> = (0..CALLS_PER_THREAD)
+            .map(|i| {
+                let id = CallId::new(&format!("t0-call-{i}"));
+                let ids = IdSource::seeded(1).for_call(&id);
+                let mut call = Call::new(id, config.clone(), ids, Instant::ZERO).unwrap();
+                call.handle_request(
+                    Instant::ZERO,
+                    Request::new(ApiVersion::V1, Action::SubscribeToTone),
+                )
+                .unwrap();
+                while call.poll_output().is_some() {}
+                call
+            })
+            .collect();
+        // As `1thread` runs: one scoped thread per sample, `iters` rounds
+        // in it, so that only the engine differs.
+        b.iter_custom(|iters| {
+            let start = Clock::now();
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    for _ in 0..iters {
+                        for k in 0..OPS / 6 {
+                            let n = calls.len();
+                            let call = &mut calls[k % n];
+                            cycle_call(call, Instant::ZERO);
+                            while let Some(output) = call.poll_output() {
+                                black_box(&output);
+                            }
+                        }
+                    }
+                });
+            });
+            start.elapsed()
+        });
+    });
+    for threads in [1usize, 2] {
+        let name = if threads == 1 {
+            "ceiling_1thread"
+        } else {
+            "ceiling_2threads"
+        };
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let start = Clock::now();
+                std::thread::scope(|s| {
+                    for t in 0..threads {
+                        s.spawn(move || {
+                            for i in 0..iters {
+                                let seed = i ^ t as u64;
+                                black_box(integer_work(seed, INTEGER_ROUNDS / threads));
+                            }
+                        });
+                    }
+                });
                 start.elapsed()
             });
         });

@@ -2,10 +2,18 @@
 //! - `enqueue/play_prompt`: a playPrompt queued behind an active operation;
 //! - `tone/delivery`: a tone to a subscribed call, polled as a notification;
 //! - `wire/request_to_response`: HTTP playPrompt parsed, queued, answered
-//!   with the response JSON;
+//!   with the response JSON; its floor `wire/request_to_response_floor`
+//!   only parses the same body with serde_json into a typed request and
+//!   writes the same response bytes;
 //! - `wire/notification_json`: a record's completion written as Graph JSON
-//!   (bytes/s);
-//! - `replay/10000_lines`: `ivr-replay` over a 10 000-line scenario.
+//!   (bytes/s); its floor `wire/notification_json_floor` is serde_json
+//!   writing the same value;
+//! - `replay/10000_lines`: `ivr-replay` over a 10 000-line scenario; its
+//!   floor `replay/10000_lines_floor` only parses the same lines with
+//!   serde_json.
+//!
+//! Each floor checks once, before it is measured, that it writes the very
+//! bytes the engine writes.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -19,6 +27,42 @@ use ivr_media_queue::{
 
 #[path = "../tests/common/fixtures.rs"]
 mod fixtures;
+
+/// What the floor of `wire/request_to_response` parses: a playPrompt body
+/// as serde derives it.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code, reason = "parsed, not read: the floor is the parse")]
+struct PlayPromptBody {
+    client_context: Option<String>,
+    prompts: Vec<PromptBody>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code, reason = "parsed, not read")]
+struct PromptBody {
+    media_info: MediaInfoBody,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code, reason = "parsed, not read")]
+struct MediaInfoBody {
+    uri: String,
+    resource_id: Option<String>,
+}
+
+/// The response body the floor writes, as serde derives it.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OperationBody<'a> {
+    #[serde(rename = "@odata.type")]
+    odata_type: &'a str,
+    id: &'a str,
+    client_context: Option<&'a str>,
+    status: &'a str,
+}
 
 fn short<'a>(
     c: &'a mut Criterion,
@@ -99,6 +143,46 @@ fn wire_paths(c: &mut Criterion) {
         );
     });
 
+    // The floor: the body into serde's typed request, the same response
+    // bytes out (the operation's id and clientContext as the engine wrote
+    // them, the Location from them).
+    let engine_response = {
+        let engine = Engine::new(EngineConfig {
+            ids: IdSource::seeded(1),
+            ..Default::default()
+        })
+        .unwrap();
+        engine
+            .handle_call_established(fixtures::NOW, &call)
+            .unwrap();
+        wire::handle_http(&engine, &config, fixtures::NOW, "POST", url, &body)
+    };
+    let id = engine_response.created.expect("created").to_string();
+    let floor_response = |id: &str| {
+        let parsed: PlayPromptBody = serde_json::from_slice(&body).unwrap();
+        let location =
+            format!("https://graph.microsoft.com/v1.0/communications/calls/{call}/operations/{id}");
+        let body = serde_json::to_string(&OperationBody {
+            odata_type: "#microsoft.graph.playPromptOperation",
+            id,
+            client_context: parsed.client_context.as_deref(),
+            status: "running",
+        })
+        .unwrap();
+        (location, body)
+    };
+    assert_eq!(
+        floor_response(&id),
+        (
+            engine_response.location.clone().unwrap(),
+            engine_response.body.clone().unwrap()
+        ),
+        "the floor writes the engine's bytes"
+    );
+    group.bench_function("request_to_response_floor", |b| {
+        b.iter(|| black_box(floor_response(black_box(&id))));
+    });
+
     // A record completed by a stop tone, with its recording: the largest
     // notification the engine writes.
     let mut call_state = fixtures::warm_call_with_queue(1);
@@ -137,6 +221,19 @@ fn wire_paths(c: &mut Criterion) {
             out.clear();
             wire::write_notifications(&mut out, call_state.id(), [&note], &config);
             black_box(out.len())
+        });
+    });
+    // The floor: serde_json writing the same value, already built: the
+    // typed `commsNotifications` the engine's bytes parse into.
+    let value = wire::parse_notifications(&out).unwrap();
+    let mut floor = Vec::with_capacity(4096);
+    serde_json::to_writer(&mut floor, &value).unwrap();
+    assert_eq!(floor, out, "the floor writes the engine's bytes");
+    group.bench_function("notification_json_floor", |b| {
+        b.iter(|| {
+            floor.clear();
+            serde_json::to_writer(&mut floor, black_box(&value)).unwrap();
+            black_box(floor.len())
         });
     });
     group.finish();
@@ -211,6 +308,14 @@ fn replay_lines(c: &mut Criterion) {
             let mut out = Vec::new();
             replay::write_jsonl(&mut out, &run.records, &run.config, false).unwrap();
             black_box(out.len())
+        });
+    });
+    group.bench_function("10000_lines_floor", |b| {
+        b.iter(|| {
+            for line in text.lines() {
+                let value: serde_json::Value = serde_json::from_str(line).unwrap();
+                black_box(value);
+            }
         });
     });
     group.finish();

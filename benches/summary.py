@@ -3,10 +3,12 @@
 
     cargo bench --bench cancel --bench paths --bench engine && python3 benches/summary.py
 
-Ratios first (cancel/engine/N over cancel/floor/N, both from the same run;
-the engine's scaling over two threads; a due timer among 100 000 calls over
-one among 1000), then every benchmark's mean time (and throughput where it
-has one), then the machine.
+Ratios first, each against its floor or ceiling from the same run and with
+its goal (issue 12): cancel over its floor at N = 1, 3, 16, 100; the engine
+over bare calls; the engine's two-thread speed-up over the machine's; a due
+timer among 100 000 calls over one among 1000; the wire and the replay over
+serde_json doing only the parsing and writing. Then every benchmark's mean
+time (and throughput where it has one), then the machine.
 """
 import json
 import os
@@ -60,26 +62,56 @@ def cpu():
     return platform.processor() or "unknown CPU"
 
 
+def ratio(numerator, denominator):
+    """numerator's mean over denominator's, both from criterion's last run."""
+    return estimate(numerator) / estimate(denominator)
+
+
+# Each ratio with its goal: (what, value(), goal text, met(value)).
+RATIOS = [
+    *[(f"`cancel/engine/{n}` ÷ `cancel/floor/{n}`",
+       (lambda n=n: ratio(f"cancel/engine/{n}", f"cancel/floor/{n}")),
+       "≤ 2x" if n == 1 else "≤ 1.5x",
+       (lambda v, n=n: v <= (2.0 if n == 1 else 1.5)))
+      for n in (1, 3, 16, 100)],
+    ("`engine/ops/1thread` ÷ `engine/ops/bare_calls` (the engine's overhead)",
+     lambda: ratio("engine/ops/1thread", "engine/ops/bare_calls"), "≤ 1.25x", lambda v: v <= 1.25),
+    ("engine speed-up on 2 threads ÷ the machine's (`ceiling_1thread` ÷ `ceiling_2threads`)",
+     lambda: ratio("engine/ops/1thread", "engine/ops/2threads")
+     / ratio("engine/ops/ceiling_1thread", "engine/ops/ceiling_2threads"),
+     "≥ 0.9", lambda v: v >= 0.9),
+    ("`engine/timeout/100000` ÷ `engine/timeout/1000`",
+     lambda: ratio("engine/timeout/100000", "engine/timeout/1000"), "≤ 2x", lambda v: v <= 2.0),
+    ("`wire/request_to_response` ÷ `wire/request_to_response_floor`",
+     lambda: ratio("wire/request_to_response", "wire/request_to_response_floor"), "≤ 1.5x",
+     lambda v: v <= 1.5),
+    ("`wire/notification_json` ÷ `wire/notification_json_floor`",
+     lambda: ratio("wire/notification_json", "wire/notification_json_floor"), "≤ 1.2x",
+     lambda v: v <= 1.2),
+    ("`replay/10000_lines` ÷ `replay/10000_lines_floor`",
+     lambda: ratio("replay/10000_lines", "replay/10000_lines_floor"), "≤ 2x", lambda v: v <= 2.0),
+]
+
+
 def main():
-    print("| N | cancel/engine/N ÷ cancel/floor/N |")
-    print("|---|---|")
-    for n in (1, 16, 100):
-        print(f"| {n} | {estimate(f'cancel/engine/{n}') / estimate(f'cancel/floor/{n}'):.2f}x |")
-    print()
-    print("| engine | ratio | goal |")
-    print("|---|---|---|")
-    try:
-        print(f"| `engine/ops/1thread` ÷ `engine/ops/2threads` (scaling) | {estimate('engine/ops/1thread') / estimate('engine/ops/2threads'):.2f}x | ≥ 1.7x |")
-        print(f"| `engine/timeout/100000` ÷ `engine/timeout/1000` | {estimate('engine/timeout/100000') / estimate('engine/timeout/1000'):.2f}x | ≤ 2x |")
-    except FileNotFoundError:
-        print("| engine benchmarks | not run | |")
+    print("| ratio (one criterion run) | value | goal | met |")
+    print("|---|---|---|---|")
+    for what, value, goal, met in RATIOS:
+        try:
+            v = value()
+        except FileNotFoundError as missing:
+            print(f"| {what} | not run ({missing}) | {goal} | |")
+            continue
+        print(f"| {what} | {v:.2f} | {goal} | {'yes' if met(v) else 'no'} |")
     print()
     print("| benchmark | mean | throughput |")
     print("|---|---|---|")
-    ids = [f"cancel/{side}/{n}" for n in (1, 16, 100) for side in ("engine", "floor")]
+    ids = [f"cancel/{side}/{n}" for n in (1, 3, 16, 100) for side in ("engine", "floor")]
     ids += ["enqueue/play_prompt", "tone/delivery", "wire/request_to_response",
-            "wire/notification_json", "replay/10000_lines",
-            "engine/ops/1thread", "engine/ops/2threads", "engine/timeout/1000",
+            "wire/request_to_response_floor", "wire/notification_json",
+            "wire/notification_json_floor", "replay/10000_lines", "replay/10000_lines_floor",
+            "engine/ops/1thread", "engine/ops/2threads", "engine/ops/bare_calls",
+            "engine/ops/ceiling_1thread", "engine/ops/ceiling_2threads", "engine/timeout/1000",
             "engine/timeout/100000", "engine/snapshot", "engine/restore"]
     for bench_id in ids:
         try:
