@@ -35,7 +35,35 @@ pub(super) struct Ledger {
     pub(super) outputs: VecDeque<Output>,
     /// Outputs polled so far: the next one's sequence number is this + 1.
     pub(super) polled: u64,
-    pub(super) finished: VecDeque<Operation>,
+    pub(super) finished: GetMemory,
+}
+
+/// Ended operations `GET` still shows, oldest first. Boxed, and only once
+/// there is one: most calls are idle most of the time, and an empty
+/// `VecDeque` inline would cost every call 24 bytes more (issue 12: a
+/// million calls on one machine).
+#[derive(Clone, Debug, Default)]
+#[expect(
+    clippy::box_collection,
+    reason = "8 bytes inline for a call that remembers nothing, not 32"
+)]
+pub(super) struct GetMemory(Option<Box<VecDeque<Operation>>>);
+
+impl GetMemory {
+    pub(super) fn iter(&self) -> impl DoubleEndedIterator<Item = &Operation> {
+        self.0.iter().flat_map(|ops| ops.iter())
+    }
+
+    /// Forgets everything, and gives the room back.
+    pub(super) fn clear(&mut self) {
+        self.0 = None;
+    }
+}
+
+impl From<Vec<Operation>> for GetMemory {
+    fn from(ops: Vec<Operation>) -> Self {
+        Self((!ops.is_empty()).then(|| Box::new(ops.into())))
+    }
 }
 
 /// A new operation, `completed` until a media one is queued.
@@ -209,16 +237,17 @@ impl Ledger {
         if retained == 0 {
             return;
         }
+        let finished = self.finished.0.get_or_insert_default();
         // Never more than `retained` (a restore refuses more), so one out
         // makes room.
-        if self.finished.len() >= retained {
-            self.finished.pop_front();
+        if finished.len() >= retained {
+            finished.pop_front();
         }
-        let len = self.finished.len();
-        if len == self.finished.capacity() {
+        let len = finished.len();
+        if len == finished.capacity() {
             let grow = if len < 4 { 1 } else { len };
-            self.finished.reserve_exact(grow.min(retained - len));
+            finished.reserve_exact(grow.min(retained - len));
         }
-        self.finished.push_back(op);
+        finished.push_back(op);
     }
 }

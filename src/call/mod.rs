@@ -23,7 +23,7 @@ use crate::snapshot::{self, CallSnapshot, SnapshotError};
 use crate::time::Instant;
 use crate::validate::Checked;
 
-use ledger::{Ledger, MediaResults, Notice, Origin, new_operation};
+use ledger::{GetMemory, Ledger, MediaResults, Notice, Origin, new_operation};
 use media::{EndReasons, Media, Queued};
 
 pub use extension::{CancelReceipt, CancelScope, CancelledAt, CancelledOperation};
@@ -89,7 +89,7 @@ impl Call {
                 etag: 0,
                 outputs: VecDeque::new(),
                 polled: 0,
-                finished: VecDeque::new(),
+                finished: GetMemory::default(),
             },
             state: CallState::Established(Media::default()),
             config,
@@ -162,7 +162,7 @@ impl Call {
                 result,
             }));
         // GET answers 404 from now on: nothing to remember.
-        self.ledger.finished = VecDeque::new();
+        self.ledger.finished.clear();
         Ok(())
     }
 

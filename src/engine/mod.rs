@@ -134,7 +134,7 @@ impl Engine {
             })?;
         let index = self.shard_index(call);
         let mut map = self.shards[index].calls.lock();
-        if map.calls.contains_key(call) {
+        if map.calls.contains(call) {
             return Err(EstablishError::AlreadyEstablished(call.clone()));
         }
         if map.ended.contains(call) {
@@ -150,7 +150,7 @@ impl Engine {
         let new = Call::with_checked_config(call.clone(), self.config.call.clone(), ids, now);
         let slot = self.arriving(index, new);
         self.make_ready(&slot);
-        map.calls.insert(call.clone(), slot);
+        map.calls.insert(slot);
         Ok(())
     }
 

@@ -134,7 +134,7 @@ impl Engine {
         // Ready before anyone can find it.
         let slot = self.arriving(index, call);
         self.make_ready(&slot);
-        map.calls.insert(id.clone(), slot);
+        map.calls.insert(slot);
         Ok(id)
     }
 
@@ -147,7 +147,7 @@ impl Engine {
             let slots: Vec<Arc<Slot>> = {
                 let map = shard.calls.lock();
                 ended.extend(map.ended.iter().cloned());
-                map.calls.values().cloned().collect()
+                map.calls.iter().cloned().collect()
             };
             for slot in slots {
                 if let Some(call) = slot.state.lock().held.call() {
@@ -220,7 +220,7 @@ impl Engine {
             let id = call.id().clone();
             let index = self.shard_index(&id);
             let slot = self.arriving(index, call);
-            maps[index].calls.insert(id, slot.clone());
+            maps[index].calls.insert(slot.clone());
             arriving.push(slot);
         }
         drop(maps);

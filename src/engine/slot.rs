@@ -20,7 +20,32 @@ pub(super) struct Slot {
 pub(super) struct SlotState {
     pub(super) held: Held,
     /// The deadline this call has in the timer map.
-    pub(super) scheduled: Option<Instant>,
+    pub(super) scheduled: Scheduled,
+}
+
+/// An `Option<Instant>` in 8 bytes, not 16 (a million calls feel the 8):
+/// `u64::MAX` ms is no deadline, and no deadline is ever that late, since
+/// inputs stop at [`Instant::LATEST`] (half of it) and timers add hours at
+/// most.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Scheduled(u64);
+
+impl Scheduled {
+    pub(super) const NONE: Self = Self(u64::MAX);
+
+    pub(super) fn get(self) -> Option<Instant> {
+        (self != Self::NONE).then(|| Instant::from_millis(self.0))
+    }
+
+    pub(super) fn set(&mut self, deadline: Option<Instant>) {
+        *self = deadline.map_or(Self::NONE, |at| Self(at.as_millis()));
+    }
+
+    pub(super) fn take(&mut self) -> Option<Instant> {
+        let deadline = self.get();
+        *self = Self::NONE;
+        deadline
+    }
 }
 
 /// What a slot holds. An input finds the slot, lets go of the map, then

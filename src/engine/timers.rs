@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 
 use crate::time::Instant;
 
+use super::slot::Scheduled;
 use super::{Engine, Held, Room, Slot, SlotState};
 
 impl Engine {
@@ -27,10 +28,10 @@ impl Engine {
                 let mut state = slot.state.lock();
                 // Another thread may have moved the deadline meanwhile: then
                 // its own entry stands and this one is done.
-                if state.scheduled != Some(at) {
+                if state.scheduled.get() != Some(at) {
                     continue;
                 }
-                state.scheduled = None;
+                state.scheduled = Scheduled::NONE;
             }
             // A call that is moving or gone has no timer to fire here.
             let _ = self.run(&slot, at, Room::Exempt, |c| c.handle_timeout(at));
@@ -53,17 +54,17 @@ impl Engine {
             Held::Live(call) => call.poll_timeout(),
             Held::Moving(_) | Held::Failed | Held::Gone(_) => None,
         };
-        if deadline == state.scheduled {
+        if deadline == state.scheduled.get() {
             return;
         }
         let mut timers = self.timers.lock();
-        if let Some(old) = state.scheduled {
+        if let Some(old) = state.scheduled.get() {
             timers.remove(&(old, slot.seq));
         }
         if let Some(new) = deadline {
             timers.insert((new, slot.seq), slot.clone());
         }
-        state.scheduled = deadline;
+        state.scheduled.set(deadline);
     }
 
     pub(super) fn unschedule(&self, slot: &Slot, state: &mut SlotState) {
