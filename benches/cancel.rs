@@ -4,8 +4,12 @@
 //! - `cancel/engine/N`: cancel on a call holding 1 active and N-1 queued
 //!   operations (plays and records with realistic clientContexts and URIs),
 //!   producing N typed notifications into a warm output queue.
-//! - `cancel/floor/N`: moving N records of the size of an operation (its
-//!   state and its request) out of a `VecDeque` into a warm `Vec`.
+//! - `cancel/floor/N`: the same records moved and created, nothing else:
+//!   N records the size of an ended operation (its state and its request)
+//!   moved out of a `VecDeque` into a warm `Vec` after one more (the
+//!   command that stops the active one's media), and one record the size of
+//!   an operation (the cancel itself) into a full, warm `GET` memory, whose
+//!   oldest goes.
 //!
 //! Setting up the queue is outside the measured time (`iter_batched`).
 
@@ -14,7 +18,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
-use ivr_media_queue::OperationEnded;
+use ivr_media_queue::{CallConfig, Operation, OperationEnded};
 
 #[path = "../tests/common/fixtures.rs"]
 mod fixtures;
@@ -25,6 +29,11 @@ const SIZES: [usize; 4] = [1, 3, 16, 100];
 #[derive(Clone, Copy)]
 #[expect(dead_code, reason = "only its size matters")]
 struct Record([u64; size_of::<OperationEnded>().div_ceil(8)]);
+
+/// A record the size of an operation in the `GET` memory.
+#[derive(Clone, Copy)]
+#[expect(dead_code, reason = "only its size matters")]
+struct Remembered([u64; size_of::<Operation>().div_ceil(8)]);
 
 fn cancel(c: &mut Criterion) {
     let mut group = c.benchmark_group("cancel");
@@ -49,15 +58,21 @@ fn cancel(c: &mut Criterion) {
             );
         });
         group.bench_with_input(BenchmarkId::new("floor", n), &n, |b, &n| {
+            let retained = CallConfig::default().retained_operations;
             b.iter_batched(
                 || {
                     let queue: VecDeque<Record> = (0..n).map(|i| Record([i as u64; _])).collect();
-                    (queue, Vec::<Record>::with_capacity(n + 1))
+                    let memory: VecDeque<Remembered> =
+                        (0..retained).map(|i| Remembered([i as u64; _])).collect();
+                    (queue, Vec::<Record>::with_capacity(n + 1), memory)
                 },
-                |(mut queue, mut out)| {
+                |(mut queue, mut out, mut memory)| {
+                    out.push(Record([u64::MAX; _]));
                     out.extend(queue.drain(..));
-                    black_box(&out);
-                    (queue, out)
+                    memory.pop_front();
+                    memory.push_back(Remembered([n as u64; _]));
+                    black_box((&out, &memory));
+                    (queue, out, memory)
                 },
                 BatchSize::PerIteration,
             );
