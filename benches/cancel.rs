@@ -9,7 +9,7 @@
 //!   moved out of a `VecDeque` into a warm `Vec` after one more (the
 //!   command that stops the active one's media), and one record the size of
 //!   an operation (the cancel itself) into a full, warm `GET` memory, whose
-//!   oldest goes.
+//!   oldest goes and frees its string (as an operation's clientContext).
 //!
 //! Setting up the queue is outside the measured time (`iter_batched`).
 
@@ -30,10 +30,20 @@ const SIZES: [usize; 4] = [1, 3, 16, 100];
 #[expect(dead_code, reason = "only its size matters")]
 struct Record([u64; size_of::<OperationEnded>().div_ceil(8)]);
 
-/// A record the size of an operation in the `GET` memory.
-#[derive(Clone, Copy)]
-#[expect(dead_code, reason = "only its size matters")]
-struct Remembered([u64; size_of::<Operation>().div_ceil(8)]);
+/// A record the size of an operation in the `GET` memory, owning a string
+/// as the operation owns its clientContext: forgetting one frees it.
+#[expect(dead_code, reason = "only its size and its string matter")]
+struct Remembered(
+    [u64; (size_of::<Operation>() - size_of::<Box<str>>()).div_ceil(8)],
+    Box<str>,
+);
+
+fn remembered(i: usize) -> Remembered {
+    Remembered(
+        [i as u64; _],
+        format!("d45324c1-fcb5-430a-902c-{i:012x}").into(),
+    )
+}
 
 fn cancel(c: &mut Criterion) {
     let mut group = c.benchmark_group("cancel");
@@ -62,15 +72,16 @@ fn cancel(c: &mut Criterion) {
             b.iter_batched(
                 || {
                     let queue: VecDeque<Record> = (0..n).map(|i| Record([i as u64; _])).collect();
-                    let memory: VecDeque<Remembered> =
-                        (0..retained).map(|i| Remembered([i as u64; _])).collect();
-                    (queue, Vec::<Record>::with_capacity(n + 1), memory)
+                    let memory: VecDeque<Remembered> = (0..retained).map(remembered).collect();
+                    // The cancel's own record, made with its request.
+                    let cancel = remembered(retained);
+                    (queue, Vec::<Record>::with_capacity(n + 1), memory, cancel)
                 },
-                |(mut queue, mut out, mut memory)| {
+                |(mut queue, mut out, mut memory, cancel)| {
                     out.push(Record([u64::MAX; _]));
                     out.extend(queue.drain(..));
-                    memory.pop_front();
-                    memory.push_back(Remembered([n as u64; _]));
+                    drop(memory.pop_front());
+                    memory.push_back(cancel);
                     black_box((&out, &memory));
                     (queue, out, memory)
                 },

@@ -28,31 +28,44 @@ fn main() {
         .nth(1)
         .map(|n| n.parse().expect("the number of calls"))
         .unwrap_or(1_000_000);
-    // Ids as Teams gives them (36 characters), made before counting.
-    let ids: Vec<CallId> = (0..calls)
-        .map(|i| CallId::new(&format!("{i:08x}-894c-409a-b240-bd8beae78896")))
-        .collect();
+    if calls == 0 {
+        eprintln!("million_calls: the number of calls must be at least 1");
+        std::process::exit(2);
+    }
+    // Ids as Teams gives them (36 characters), made as a call arrives: the
+    // engine keeps the id, so it counts as the call's.
+    let id = |i: usize| CallId::new(&format!("{i:08x}-894c-409a-b240-bd8beae78896"));
     let engine = Engine::new(EngineConfig {
         ids: IdSource::seeded(1),
-        max_calls: calls.max(1),
+        max_calls: calls,
         ..EngineConfig::default()
     })
     .expect("settings in range");
-    let subscribe = Request::new(ApiVersion::V1, Action::SubscribeToTone);
-    let play = Request::new(
-        ApiVersion::V1,
-        Action::PlayPrompt(PlayPrompt {
-            prompts: vec![MediaPrompt::new("https://cdn.contoso.com/ivr/menu.wav")],
-            loop_forever: false,
-        }),
-    );
+    // Requests as a bot sends them, parsed afresh for each call: a GUID
+    // clientContext and the prompt's URI are each the call's own strings.
+    let subscribe = |i: usize| {
+        Request::new(ApiVersion::V1, Action::SubscribeToTone)
+            .with_client_context(&format!("{i:08x}-0000-4000-8000-000000000001"))
+    };
+    let play = |i: usize| {
+        Request::new(
+            ApiVersion::V1,
+            Action::PlayPrompt(PlayPrompt {
+                prompts: vec![MediaPrompt::new(
+                    "https://cdn.contoso.com/ivr/en-US/menu.wav",
+                )],
+                loop_forever: false,
+            }),
+        )
+        .with_client_context(&format!("{i:08x}-0000-4000-8000-000000000002"))
+    };
     let mut outputs = Vec::with_capacity(4096);
     let now = Instant::ZERO;
 
     let baseline = held_bytes::held();
     let start = Clock::now();
-    for id in &ids {
-        engine.handle_call_established(now, id).expect("room");
+    for i in 0..calls {
+        engine.handle_call_established(now, &id(i)).expect("room");
     }
     engine.drain_outputs(&mut outputs);
     outputs.clear();
@@ -60,9 +73,10 @@ fn main() {
     let idle = (held_bytes::held() - baseline) / calls as isize;
 
     let start = Clock::now();
-    for (i, id) in ids.iter().enumerate() {
-        engine.handle_request(now, id, subscribe.clone()).unwrap();
-        engine.handle_request(now, id, play.clone()).unwrap();
+    for i in 0..calls {
+        let call = id(i);
+        engine.handle_request(now, &call, subscribe(i)).unwrap();
+        engine.handle_request(now, &call, play(i)).unwrap();
         if i % 1024 == 1023 {
             engine.drain_outputs(&mut outputs);
             outputs.clear();
@@ -74,9 +88,9 @@ fn main() {
     let playing = (held_bytes::held() - baseline) / calls as isize;
 
     let start = Clock::now();
-    for (i, id) in ids.iter().enumerate() {
+    for i in 0..calls {
         engine
-            .handle_call_terminated(now, id, ResultInfo::conversation_ended())
+            .handle_call_terminated(now, &id(i), ResultInfo::conversation_ended())
             .unwrap();
         if i % 1024 == 1023 {
             engine.drain_outputs(&mut outputs);

@@ -25,8 +25,8 @@ pub(super) struct SlotState {
 
 /// An `Option<Instant>` in 8 bytes, not 16 (a million calls feel the 8):
 /// `u64::MAX` ms is no deadline, and no deadline is ever that late, since
-/// inputs stop at [`Instant::LATEST`] (half of it) and timers add hours at
-/// most.
+/// inputs stop at [`Instant::LATEST`] (half of it) and timers add minutes
+/// at most (120 s, for a record and for a collection alike).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Scheduled(u64);
 
@@ -38,6 +38,7 @@ impl Scheduled {
     }
 
     pub(super) fn set(&mut self, deadline: Option<Instant>) {
+        debug_assert!(deadline.is_none_or(|at| at.as_millis() != u64::MAX));
         *self = deadline.map_or(Self::NONE, |at| Self(at.as_millis()));
     }
 
