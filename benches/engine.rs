@@ -38,11 +38,9 @@ fn engine() -> Engine {
     .unwrap()
 }
 
-/// One cycle of mixed operations on a call, leaving it as it found it:
-/// a prompt queued and played to its end, a tone, a record stopped by a
-/// tone, an empty cancel (6 inputs).
-fn cycle(engine: &Engine, call: &CallId, now: Instant) {
-    let play = fixtures::operation(1);
+/// The prompt and the record of a cycle: a record with no beep that `#`
+/// stops.
+fn cycle_requests() -> (Request, Request) {
     let record = Request::new(
         ApiVersion::V1,
         Action::Record(Record {
@@ -51,6 +49,14 @@ fn cycle(engine: &Engine, call: &CallId, now: Instant) {
             ..Record::default()
         }),
     );
+    (fixtures::operation(1), record)
+}
+
+/// One cycle of mixed operations on a call, leaving it as it found it:
+/// a prompt queued and played to its end, a tone, a record stopped by a
+/// tone, an empty cancel (6 inputs).
+fn cycle(engine: &Engine, call: &CallId, now: Instant) {
+    let (play, record) = cycle_requests();
     let _ = engine.handle_request(now, call, play);
     let _ = engine.handle_media(now, call, None, MediaInput::PlaybackFinished);
     let _ = engine.handle_media(now, call, None, MediaInput::PlaybackFinished);
@@ -61,15 +67,7 @@ fn cycle(engine: &Engine, call: &CallId, now: Instant) {
 
 /// [`cycle`] on a bare call, with the same inputs in the same order.
 fn cycle_call(call: &mut Call, now: Instant) {
-    let play = fixtures::operation(1);
-    let record = Request::new(
-        ApiVersion::V1,
-        Action::Record(Record {
-            play_beep: false,
-            stop_tones: [Tone::Pound].into_iter().collect(),
-            ..Record::default()
-        }),
-    );
+    let (play, record) = cycle_requests();
     let _ = call.handle_request(now, play);
     let _ = call.handle_media(now, None, MediaInput::PlaybackFinished);
     let _ = call.handle_media(now, None, MediaInput::PlaybackFinished);

@@ -12,11 +12,10 @@
 
 use std::time::Instant as Clock;
 
-use ivr_media_queue::{
-    Action, ApiVersion, CallId, Engine, EngineConfig, IdSource, Instant, MediaPrompt, PlayPrompt,
-    Request, ResultInfo,
-};
+use ivr_media_queue::{Engine, EngineConfig, IdSource, Instant, ResultInfo};
 
+#[path = "../tests/common/fixtures.rs"]
+mod fixtures;
 #[path = "../tests/common/held_bytes.rs"]
 mod held_bytes;
 
@@ -32,33 +31,15 @@ fn main() {
         eprintln!("million_calls: the number of calls must be at least 1");
         std::process::exit(2);
     }
-    // Ids as Teams gives them (36 characters), made as a call arrives: the
-    // engine keeps the id, so it counts as the call's.
-    let id = |i: usize| CallId::new(&format!("{i:08x}-894c-409a-b240-bd8beae78896"));
+    // Ids and requests as they arrive, each call's strings its own (the
+    // engine keeps what it needs of them, so they count as the call's).
+    let id = fixtures::teams_call_id;
     let engine = Engine::new(EngineConfig {
         ids: IdSource::seeded(1),
         max_calls: calls,
         ..EngineConfig::default()
     })
     .expect("settings in range");
-    // Requests as a bot sends them, parsed afresh for each call: a GUID
-    // clientContext and the prompt's URI are each the call's own strings.
-    let subscribe = |i: usize| {
-        Request::new(ApiVersion::V1, Action::SubscribeToTone)
-            .with_client_context(&format!("{i:08x}-0000-4000-8000-000000000001"))
-    };
-    let play = |i: usize| {
-        Request::new(
-            ApiVersion::V1,
-            Action::PlayPrompt(PlayPrompt {
-                prompts: vec![MediaPrompt::new(
-                    "https://cdn.contoso.com/ivr/en-US/menu.wav",
-                )],
-                loop_forever: false,
-            }),
-        )
-        .with_client_context(&format!("{i:08x}-0000-4000-8000-000000000002"))
-    };
     let mut outputs = Vec::with_capacity(4096);
     let now = Instant::ZERO;
 
@@ -75,8 +56,12 @@ fn main() {
     let start = Clock::now();
     for i in 0..calls {
         let call = id(i);
-        engine.handle_request(now, &call, subscribe(i)).unwrap();
-        engine.handle_request(now, &call, play(i)).unwrap();
+        engine
+            .handle_request(now, &call, fixtures::subscribe_request(i))
+            .unwrap();
+        engine
+            .handle_request(now, &call, fixtures::menu_request(i))
+            .unwrap();
         if i % 1024 == 1023 {
             engine.drain_outputs(&mut outputs);
             outputs.clear();

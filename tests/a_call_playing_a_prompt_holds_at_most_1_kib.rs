@@ -5,11 +5,10 @@
 //! clientContexts and prompt URI are its own, as when parsed from HTTP.
 //! (`examples/million_calls.rs` does the million and prints the figure.)
 
-use ivr_media_queue::{
-    Action, ApiVersion, CallId, Engine, EngineConfig, IdSource, Instant, MediaPrompt, PlayPrompt,
-    Request,
-};
+use ivr_media_queue::{Engine, EngineConfig, IdSource, Instant};
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
 #[path = "common/held_bytes.rs"]
 mod held_bytes;
 
@@ -20,40 +19,23 @@ const CALLS: usize = 50_000;
 
 #[test]
 fn a_call_playing_a_prompt_holds_at_most_1_kib() {
-    let id = |i: usize| CallId::new(&format!("{i:08x}-894c-409a-b240-bd8beae78896"));
     let engine = Engine::new(EngineConfig {
         ids: IdSource::seeded(1),
         ..EngineConfig::default()
     })
     .unwrap();
-    let subscribe = |i: usize| {
-        Request::new(ApiVersion::V1, Action::SubscribeToTone)
-            .with_client_context(&format!("{i:08x}-0000-4000-8000-000000000001"))
-    };
-    let play = |i: usize| {
-        Request::new(
-            ApiVersion::V1,
-            Action::PlayPrompt(PlayPrompt {
-                prompts: vec![MediaPrompt::new(
-                    "https://cdn.contoso.com/ivr/en-US/menu.wav",
-                )],
-                loop_forever: false,
-            }),
-        )
-        .with_client_context(&format!("{i:08x}-0000-4000-8000-000000000002"))
-    };
     let mut outputs = Vec::with_capacity(4096);
     let baseline = held_bytes::held();
     for i in 0..CALLS {
-        let call = id(i);
+        let call = fixtures::teams_call_id(i);
         engine
             .handle_call_established(Instant::ZERO, &call)
             .unwrap();
         engine
-            .handle_request(Instant::ZERO, &call, subscribe(i))
+            .handle_request(Instant::ZERO, &call, fixtures::subscribe_request(i))
             .unwrap();
         engine
-            .handle_request(Instant::ZERO, &call, play(i))
+            .handle_request(Instant::ZERO, &call, fixtures::menu_request(i))
             .unwrap();
         if i % 1024 == 1023 {
             engine.drain_outputs(&mut outputs);
@@ -66,7 +48,7 @@ fn a_call_playing_a_prompt_holds_at_most_1_kib() {
     println!("held per call subscribed and playing a prompt: {per_call} bytes");
     assert!(per_call <= 1024, "{per_call} bytes per call");
     // Each is still playing: a prompt and a subscription each.
-    let view = engine.view(&id(CALLS - 1)).unwrap();
+    let view = engine.view(&fixtures::teams_call_id(CALLS - 1)).unwrap();
     assert!(view.active.is_some(), "the prompt plays");
     assert!(view.tone_subscription, "subscribed");
 }

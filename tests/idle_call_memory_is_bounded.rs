@@ -4,8 +4,10 @@
 //! And it all goes back once the calls end, but for the bounded memory of
 //! ended ids.
 
-use ivr_media_queue::{CallId, Engine, EngineConfig, IdSource, Instant, ResultInfo};
+use ivr_media_queue::{Engine, EngineConfig, IdSource, Instant, ResultInfo};
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
 #[path = "common/held_bytes.rs"]
 mod held_bytes;
 
@@ -17,7 +19,6 @@ const REMEMBERED: usize = 1_000;
 
 #[test]
 fn idle_calls_cost_at_most_320_bytes_each_and_give_it_back() {
-    let id = |i: usize| CallId::new(&format!("{i:08x}-894c-409a-b240-bd8beae78896"));
     let engine = Engine::new(EngineConfig {
         ids: IdSource::seeded(1),
         remembered_ended_calls: REMEMBERED,
@@ -27,7 +28,7 @@ fn idle_calls_cost_at_most_320_bytes_each_and_give_it_back() {
     let baseline = held_bytes::held();
     for i in 0..CALLS {
         engine
-            .handle_call_established(Instant::ZERO, &id(i))
+            .handle_call_established(Instant::ZERO, &fixtures::teams_call_id(i))
             .unwrap();
     }
     let per_call = (held_bytes::held() - baseline) / CALLS as isize;
@@ -38,7 +39,7 @@ fn idle_calls_cost_at_most_320_bytes_each_and_give_it_back() {
         engine
             .handle_call_terminated(
                 Instant::from_millis(1),
-                &id(i),
+                &fixtures::teams_call_id(i),
                 ResultInfo::conversation_ended(),
             )
             .unwrap();

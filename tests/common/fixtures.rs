@@ -79,3 +79,31 @@ pub fn warm_call_with_queue(n: usize) -> Call {
     assert_eq!(call.queued_len(), n);
     call
 }
+
+/// The id of the `i`-th of many calls, 36 characters as Teams gives them,
+/// made afresh as the call arrives (the engine keeps it).
+pub fn teams_call_id(i: usize) -> CallId {
+    CallId::new(&format!("{i:08x}-894c-409a-b240-bd8beae78896"))
+}
+
+/// The subscribeToTone the `i`-th call's bot sends, with its own GUID
+/// clientContext, as when parsed from HTTP.
+pub fn subscribe_request(i: usize) -> Request {
+    Request::new(ApiVersion::V1, Action::SubscribeToTone)
+        .with_client_context(&format!("{i:08x}-0000-4000-8000-000000000001"))
+}
+
+/// The menu playPrompt the `i`-th call's bot sends: its own GUID
+/// clientContext and its own copy of the prompt's URI, as when parsed.
+pub fn menu_request(i: usize) -> Request {
+    Request::new(
+        ApiVersion::V1,
+        Action::PlayPrompt(PlayPrompt {
+            prompts: vec![MediaPrompt::new(
+                "https://cdn.contoso.com/ivr/en-US/menu.wav",
+            )],
+            loop_forever: false,
+        }),
+    )
+    .with_client_context(&format!("{i:08x}-0000-4000-8000-000000000002"))
+}

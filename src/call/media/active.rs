@@ -101,6 +101,19 @@ impl Active {
         Started::Active(Self { op, since, stage })
     }
 
+    /// What a transition works with: the context (the ledger, the
+    /// operation, when its step began, `now`) and, apart, the stage it
+    /// moves.
+    fn split<'a>(&'a mut self, ledger: &'a mut Ledger, now: Instant) -> (Cx<'a>, &'a mut Stage) {
+        let cx = Cx {
+            ledger,
+            op: &mut self.op,
+            since: &mut self.since,
+            now,
+        };
+        (cx, &mut self.stage)
+    }
+
     /// A media input for this operation (its token matched, or it carried
     /// none). `Err` gives back an input that does not fit the step
     /// (ruling 10: ignored, and nothing changes).
@@ -110,13 +123,8 @@ impl Active {
         now: Instant,
         input: MediaInput,
     ) -> Result<Outcome, MediaInput> {
-        let mut cx = Cx {
-            ledger,
-            op: &mut self.op,
-            since: &mut self.since,
-            now,
-        };
-        match &mut self.stage {
+        let (mut cx, stage) = self.split(ledger, now);
+        match stage {
             Stage::Play { play, index } => play_input(&mut cx, play, index, input),
             Stage::Record { record, step } => step.handle_input(&mut cx, record, input),
             Stage::Collect { collect, step } => step.handle_input(&mut cx, collect, input),
@@ -131,14 +139,9 @@ impl Active {
         now: Instant,
         tone: Tone,
     ) -> Option<Outcome> {
-        let Stage::Record { record, step } = &mut self.stage else {
+        let (mut cx, stage) = self.split(ledger, now);
+        let Stage::Record { record, step } = stage else {
             return None;
-        };
-        let mut cx = Cx {
-            ledger,
-            op: &mut self.op,
-            since: &mut self.since,
-            now,
         };
         step.stop_tone(&mut cx, record, tone)
     }
@@ -151,14 +154,9 @@ impl Active {
         now: Instant,
         tone: Tone,
     ) -> Option<Outcome> {
-        let Stage::Collect { collect, step } = &mut self.stage else {
+        let (mut cx, stage) = self.split(ledger, now);
+        let Stage::Collect { collect, step } = stage else {
             return None;
-        };
-        let mut cx = Cx {
-            ledger,
-            op: &mut self.op,
-            since: &mut self.since,
-            now,
         };
         step.collect_key(&mut cx, collect, tone)
     }
@@ -181,13 +179,8 @@ impl Active {
         ledger: &mut Ledger,
         now: Instant,
     ) -> Option<(Instant, Outcome)> {
-        let mut cx = Cx {
-            ledger,
-            op: &mut self.op,
-            since: &mut self.since,
-            now,
-        };
-        match &mut self.stage {
+        let (mut cx, stage) = self.split(ledger, now);
+        match stage {
             Stage::Play { .. } => None,
             Stage::Record { step, .. } => step.fire_due(&mut cx),
             Stage::Collect { collect, step } => step.fire_due(&cx, collect),
