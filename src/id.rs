@@ -115,6 +115,12 @@ impl OperationId {
     pub const fn as_uuid(self) -> Uuid {
         self.0
     }
+
+    /// The id as text (lowercase, with dashes), written into `buffer`: what
+    /// `Display` writes, without a `String` or the formatting machinery.
+    pub fn encode<'b>(&self, buffer: &'b mut [u8; 36]) -> &'b str {
+        self.0.hyphenated().encode_lower(buffer)
+    }
 }
 
 impl FromStr for OperationId {
@@ -134,7 +140,7 @@ impl fmt::Debug for OperationId {
 
 impl fmt::Display for OperationId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0.hyphenated(), f)
+        f.pad(self.encode(&mut [0; 36]))
     }
 }
 

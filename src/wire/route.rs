@@ -105,9 +105,8 @@ pub(super) fn calls_path(url: &str) -> Result<CallsPath<'_>, GraphError> {
 /// carry `microsoft.graph.` or not.
 pub(super) fn parse(method: &str, url: &str) -> Result<Route, GraphError> {
     let CallsPath { api, rest } = calls_path(url)?;
-    let rest: Vec<&str> = rest.iter().map(AsRef::as_ref).collect();
     let method = method.trim();
-    match rest[..] {
+    match rest.as_slice() {
         [call] => {
             let call = call_id(call)?;
             if method.eq_ignore_ascii_case("DELETE") {
@@ -233,13 +232,17 @@ fn action_name(segment: &str, api: ApiVersion) -> Result<ActionName, GraphError>
         Some(prefix) if prefix.eq_ignore_ascii_case("microsoft.graph.") => &segment[16..],
         _ => segment,
     };
-    let lower = name.to_ascii_lowercase();
-    match (lower.as_str(), api) {
-        ("playprompt", _) => Ok(ActionName::PlayPrompt),
-        ("recordresponse", _) | ("record", ApiVersion::Beta) => Ok(ActionName::RecordResponse),
-        ("subscribetotone", _) => Ok(ActionName::SubscribeToTone),
-        ("cancelmediaprocessing", _) => Ok(ActionName::CancelMediaProcessing),
-        _ => Err(unknown_segment(segment)),
+    let is = |known: &str| name.eq_ignore_ascii_case(known);
+    if is("playPrompt") {
+        Ok(ActionName::PlayPrompt)
+    } else if is("recordResponse") || (is("record") && api == ApiVersion::Beta) {
+        Ok(ActionName::RecordResponse)
+    } else if is("subscribeToTone") {
+        Ok(ActionName::SubscribeToTone)
+    } else if is("cancelMediaProcessing") {
+        Ok(ActionName::CancelMediaProcessing)
+    } else {
+        Err(unknown_segment(segment))
     }
 }
 

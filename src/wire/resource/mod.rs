@@ -67,15 +67,9 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Property<T> {
     }
 }
 
-/// Serde for types written as their `Display` text and read with `FromStr`.
-macro_rules! text_serde {
+/// Deserialize for types read with `FromStr`.
+macro_rules! deserialize_from_str {
     ($ty:ty, $what:literal) => {
-        impl Serialize for $ty {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_str(self)
-            }
-        }
-
         impl<'de> Deserialize<'de> for $ty {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let text = Cow::<str>::deserialize(d)?;
@@ -86,10 +80,36 @@ macro_rules! text_serde {
     };
 }
 
-text_serde!(OperationId, "an operation id");
-text_serde!(Etag, "an etag W/\"n\"");
-text_serde!(Tone, "a tone");
-text_serde!(OperationKind, "a media operation @odata.type");
+deserialize_from_str!(OperationId, "an operation id");
+deserialize_from_str!(Etag, "an etag W/\"n\"");
+deserialize_from_str!(Tone, "a tone");
+deserialize_from_str!(OperationKind, "a media operation @odata.type");
+
+// Written as the `&str` each already has, not through `Display`: these are
+// on every response and notification.
+impl Serialize for OperationId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.encode(&mut [0; 36]))
+    }
+}
+
+impl Serialize for Tone {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl Serialize for OperationKind {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.odata_type())
+    }
+}
+
+impl Serialize for Etag {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
 
 impl FromStr for Tone {
     type Err = ();
