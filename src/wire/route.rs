@@ -63,7 +63,9 @@ pub(super) struct CallsPath<'a> {
 /// `playPrompt`.
 pub(super) fn calls_path(url: &str) -> Result<CallsPath<'_>, GraphError> {
     let (has_host, path) = strip_origin(url);
-    let path = path.split(['?', '#']).next().unwrap_or("");
+    // The query and fragment are not the path (bytes: both are ASCII).
+    let end = path.bytes().position(|b| b == b'?' || b == b'#');
+    let path = end.map_or(path, |end| &path[..end]);
     let mut segments = path.split('/').peekable();
     let mut next_segment = || segments.find(|s| !s.is_empty()).map(decode).transpose();
     let mut first = next_segment()?;
