@@ -6,12 +6,18 @@
 //! and enum values match in any case.
 //!
 //! The body is read straight into the shapes the rules want ([`Got`]), not
-//! into a JSON tree first: a request's usual body then costs its strings
-//! and one array. Whatever has another type than its rule wants, and every
-//! unknown property, is still read as a whole [`Value`], so what is refused
-//! and what a message says are as they were with a tree (a `null` is as
-//! good as absent, the last of repeated properties counts, an unknown
-//! property's JSON is checked to the same depth).
+//! into a JSON tree first: a request's usual body then costs its strings,
+//! its prompts and their array. Whatever has another type than its rule
+//! wants, and every unknown property, is still read as a whole [`Value`],
+//! so what is refused and what a message says are as they were with a tree
+//! (a `null` is as good as absent, the last of repeated properties counts,
+//! an unknown property's JSON is checked to the same depth).
+//!
+//! Memory: subscribeToTone and cancelMediaProcessing read only their
+//! clientContext into a shape, and an array's objects are boxed, so an item
+//! of a hostile array of scalars holds no more than a JSON value would (an
+//! array of empty objects in `prompts` about three times more); the body's
+//! size bounds both.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -34,35 +40,51 @@ pub(super) fn parse(
     api: ApiVersion,
     action: ActionName,
 ) -> Result<Request, ValidationError> {
-    let mut object = if body.iter().all(u8::is_ascii_whitespace) {
-        Body::default()
-    } else {
-        match serde_json::from_slice(body) {
-            Ok(Got::Is(object)) => object,
-            Ok(Got::Else(value)) => {
-                return Err(ValidationError::new(
-                    "body",
-                    format!("must be a JSON object, got {}", kind(&value)),
-                ));
-            }
-            Err(e) => {
-                return Err(ValidationError::new("body", format!("not valid JSON: {e}")));
-            }
+    // subscribeToTone and cancelMediaProcessing read only the clientContext:
+    // whatever else their body holds is read as JSON and dropped.
+    let (client_context, action) = match action {
+        ActionName::PlayPrompt | ActionName::RecordResponse => {
+            let mut body: Body = read_body(body)?;
+            // The clientContext is checked first, as for every action.
+            let client_context = string("clientContext", body.client_context.take())?;
+            let action = if action == ActionName::PlayPrompt {
+                Action::PlayPrompt(play_prompt(body, api)?)
+            } else {
+                Action::Record(record(body)?)
+            };
+            (client_context, action)
+        }
+        ActionName::SubscribeToTone | ActionName::CancelMediaProcessing => {
+            let body: ContextOnly = read_body(body)?;
+            let action = if action == ActionName::SubscribeToTone {
+                Action::SubscribeToTone
+            } else {
+                Action::CancelMediaProcessing
+            };
+            (string("clientContext", body.client_context)?, action)
         }
     };
-    let client_context =
-        string("clientContext", object.client_context.take())?.map(|s| Arc::from(&*s.0));
-    let action = match action {
-        ActionName::PlayPrompt => Action::PlayPrompt(play_prompt(object, api)?),
-        ActionName::RecordResponse => Action::Record(record(object)?),
-        ActionName::SubscribeToTone => Action::SubscribeToTone,
-        ActionName::CancelMediaProcessing => Action::CancelMediaProcessing,
-    };
+    let client_context = client_context.map(|s| Arc::from(&*s.0));
     Ok(Request {
         api,
         client_context,
         action,
     })
+}
+
+/// Reads a body into `T`. An empty body means `{}`.
+fn read_body<'de, T: Want<'de> + Default>(body: &'de [u8]) -> Result<T, ValidationError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    match serde_json::from_slice(body) {
+        Ok(Got::Is(object)) => Ok(object),
+        Ok(Got::Else(value)) => Err(ValidationError::new(
+            "body",
+            format!("must be a JSON object, got {}", kind(&value)),
+        )),
+        Err(e) => Err(ValidationError::new("body", format!("not valid JSON: {e}"))),
+    }
 }
 
 /// A value where a rule wants a `T`: the `T`, or what was there instead
@@ -120,11 +142,22 @@ impl<'de> Want<'de> for Text<'de> {
 
 impl<'de, T: Deserialize<'de>> Want<'de> for Vec<T> {
     fn from_seq<A: SeqAccess<'de>>(mut seq: A) -> Result<Got<Self>, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(16));
+        let mut items = Vec::new();
         while let Some(item) = seq.next_element()? {
             items.push(item);
         }
         Ok(Got::Is(items))
+    }
+}
+
+/// An object read into a box: what an array of objects holds, so that
+/// each of its items takes little more room than a JSON value would.
+impl<'de, T: Want<'de>> Want<'de> for Box<T> {
+    fn from_map<A: MapAccess<'de>>(map: A) -> Result<Got<Self>, A::Error> {
+        Ok(match T::from_map(map)? {
+            Got::Is(object) => Got::Is(Box::new(object)),
+            Got::Else(other) => Got::Else(other),
+        })
     }
 }
 
@@ -229,11 +262,12 @@ fn read_object<'de, A: MapAccess<'de>, T>(
 
 type Field<T> = Option<Got<T>>;
 
-/// The properties of an action's body that any action reads.
+/// The body of a playPrompt or a recordResponse: the properties either
+/// reads (each reads its own and ignores the other's).
 #[derive(Default)]
 struct Body<'de> {
     client_context: Field<Text<'de>>,
-    prompts: Field<Vec<Got<Prompt<'de>>>>,
+    prompts: Field<Vec<Got<Box<Prompt<'de>>>>>,
     loop_forever: Field<bool>,
     barge_in_allowed: Field<bool>,
     initial_silence_timeout: Field<Number>,
@@ -267,12 +301,32 @@ impl<'de> Want<'de> for Body<'de> {
     }
 }
 
+/// The body of an action that reads only its clientContext.
+#[derive(Default)]
+struct ContextOnly<'de> {
+    client_context: Field<Text<'de>>,
+}
+
+impl<'de> Want<'de> for ContextOnly<'de> {
+    fn from_map<A: MapAccess<'de>>(map: A) -> Result<Got<Self>, A::Error> {
+        read_object(map, ContextOnly::default(), |body, key, map| {
+            if key != "clientContext" {
+                return Ok(false);
+            }
+            body.client_context = map.next_value()?;
+            Ok(true)
+        })
+    }
+}
+
 /// A `mediaPrompt`.
 #[derive(Default)]
 struct Prompt<'de> {
     odata_type: Field<Text<'de>>,
-    loop_forever: Field<bool>,
-    media_info: Field<MediaInfo<'de>>,
+    /// Whether a non-null `loop` is there: a record's prompt may not have
+    /// one, whatever its value; a playPrompt's prompts ignore it.
+    has_loop: bool,
+    media_info: Field<Box<MediaInfo<'de>>>,
 }
 
 impl<'de> Want<'de> for Prompt<'de> {
@@ -280,7 +334,7 @@ impl<'de> Want<'de> for Prompt<'de> {
         read_object(map, Prompt::default(), |prompt, key, map| {
             match key {
                 "@odata.type" => prompt.odata_type = map.next_value()?,
-                "loop" => prompt.loop_forever = map.next_value()?,
+                "loop" => prompt.has_loop = map.next_value::<Option<Value>>()?.is_some(),
                 "mediaInfo" => prompt.media_info = map.next_value()?,
                 _ => return Ok(false),
             }
@@ -400,7 +454,7 @@ fn record(body: Body<'_>) -> Result<Record, ValidationError> {
 }
 
 fn media_prompt(
-    prompt: Got<Prompt<'_>>,
+    prompt: Got<Box<Prompt<'_>>>,
     index: usize,
     for_record: bool,
 ) -> Result<MediaPrompt, ValidationError> {
@@ -417,7 +471,7 @@ fn media_prompt(
     odata_type(prompt.odata_type, "#microsoft.graph.mediaPrompt", || {
         at(".@odata.type")
     })?;
-    if for_record && prompt.loop_forever.is_some() {
+    if for_record && prompt.has_loop {
         return Err(ValidationError::new(
             at(".loop"),
             "loop not supported for record",
