@@ -429,7 +429,9 @@ pub fn created_response(call: &CallId, op: &Operation) -> GraphResponse {
 }
 
 fn operation_response(call: &CallId, op: &Operation, style: OperationStyle) -> GraphResponse {
-    let mut body = Vec::new();
+    // Room for a running operation's JSON with its clientContext, written
+    // without growing the buffer step by step.
+    let mut body = Vec::with_capacity(192 + op.client_context.as_deref().map_or(0, str::len));
     json::write_operation(&mut body, call, op, style);
     GraphResponse {
         status: 200,
