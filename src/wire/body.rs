@@ -40,29 +40,18 @@ pub(super) fn parse(
     api: ApiVersion,
     action: ActionName,
 ) -> Result<Request, ValidationError> {
-    // subscribeToTone and cancelMediaProcessing read only the clientContext:
-    // whatever else their body holds is read as JSON and dropped.
+    // The clientContext is checked first, whatever the action.
     let (client_context, action) = match action {
-        ActionName::PlayPrompt | ActionName::RecordResponse => {
-            let mut body: Body = read_body(body)?;
-            // The clientContext is checked first, as for every action.
-            let client_context = string("clientContext", body.client_context.take())?;
-            let action = if action == ActionName::PlayPrompt {
-                Action::PlayPrompt(play_prompt(body, api)?)
-            } else {
-                Action::Record(record(body)?)
-            };
-            (client_context, action)
+        ActionName::PlayPrompt => {
+            let (context, body) = context_first(read_body(body)?)?;
+            (context, Action::PlayPrompt(play_prompt(body, api)?))
         }
-        ActionName::SubscribeToTone | ActionName::CancelMediaProcessing => {
-            let body: ContextOnly = read_body(body)?;
-            let action = if action == ActionName::SubscribeToTone {
-                Action::SubscribeToTone
-            } else {
-                Action::CancelMediaProcessing
-            };
-            (string("clientContext", body.client_context)?, action)
+        ActionName::RecordResponse => {
+            let (context, body) = context_first(read_body(body)?)?;
+            (context, Action::Record(record(body)?))
         }
+        ActionName::SubscribeToTone => (context_only(body)?, Action::SubscribeToTone),
+        ActionName::CancelMediaProcessing => (context_only(body)?, Action::CancelMediaProcessing),
     };
     let client_context = client_context.map(|s| Arc::from(&*s.0));
     Ok(Request {
@@ -70,6 +59,19 @@ pub(super) fn parse(
         client_context,
         action,
     })
+}
+
+/// A playPrompt's or record's clientContext, checked, and the rest.
+fn context_first(mut body: Body<'_>) -> Result<(Option<Text<'_>>, Body<'_>), ValidationError> {
+    let context = string("clientContext", body.client_context.take())?;
+    Ok((context, body))
+}
+
+/// The clientContext of an action that reads nothing else: whatever else
+/// its body holds is read as JSON and dropped.
+fn context_only(body: &[u8]) -> Result<Option<Text<'_>>, ValidationError> {
+    let body: ContextOnly = read_body(body)?;
+    string("clientContext", body.client_context)
 }
 
 /// Reads a body into `T`. An empty body means `{}`.
