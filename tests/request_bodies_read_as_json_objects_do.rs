@@ -82,3 +82,14 @@ fn a_value_of_another_type_is_quoted_as_json() {
         "prompts: must be an array, got an object"
     );
 }
+
+#[test]
+fn a_body_that_is_not_utf8_is_refused_where_it_is_not() {
+    let body = b"{\"clientContext\":\"caf\xe9\"}";
+    let refused = wire::parse_request(&WireConfig::default(), "POST", URL, body).unwrap_err();
+    assert_eq!(refused.status, 400);
+    assert_eq!(
+        refused.message,
+        "body: not valid JSON: invalid unicode code point at line 1 column 22"
+    );
+}

@@ -79,7 +79,14 @@ fn read_body<'de, T: Want<'de> + Default>(body: &'de [u8]) -> Result<T, Validati
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    match serde_json::from_slice(body) {
+    // A body that is UTF-8 (checked once, in one pass) is read as text, so
+    // serde_json does not check each string again; any other is read as
+    // bytes, for serde_json's own message about where it is not.
+    let read = match std::str::from_utf8(body) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(body),
+    };
+    match read {
         Ok(Got::Is(object)) => Ok(object),
         Ok(Got::Else(value)) => Err(ValidationError::new(
             "body",
