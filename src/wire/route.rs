@@ -147,12 +147,18 @@ pub(super) fn parse(method: &str, url: &str) -> Result<Route, GraphError> {
 /// Splits `scheme://host` off; says whether there was one.
 fn strip_origin(url: &str) -> (bool, &str) {
     let url = url.trim();
-    let Some((scheme, rest)) = url.split_once("://") else {
+    // The scheme holds no ':', so these are where the first "://" would be.
+    let starts = |scheme: &str| {
+        url.get(..scheme.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(scheme))
+    };
+    let rest = if starts("https://") {
+        &url[8..]
+    } else if starts("http://") {
+        &url[7..]
+    } else {
         return (false, url);
     };
-    if !scheme.eq_ignore_ascii_case("https") && !scheme.eq_ignore_ascii_case("http") {
-        return (false, url);
-    }
     match rest.find('/') {
         Some(slash) => (true, &rest[slash..]),
         None => (true, ""),
