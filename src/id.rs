@@ -118,7 +118,7 @@ impl OperationId {
 
     /// The id as text (lowercase, with dashes), written into `buffer`: what
     /// `Display` writes, without a `String` or the formatting machinery.
-    pub fn encode<'b>(&self, buffer: &'b mut [u8; 36]) -> &'b str {
+    pub(crate) fn encode<'b>(&self, buffer: &'b mut [u8; 36]) -> &'b str {
         self.0.hyphenated().encode_lower(buffer)
     }
 }
@@ -140,7 +140,8 @@ impl fmt::Debug for OperationId {
 
 impl fmt::Display for OperationId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.encode(&mut [0; 36]))
+        // Width and precision are ignored, as uuid's own `Display` does.
+        f.write_str(self.encode(&mut [0; 36]))
     }
 }
 

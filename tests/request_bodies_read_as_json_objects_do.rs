@@ -93,3 +93,48 @@ fn a_body_that_is_not_utf8_is_refused_where_it_is_not() {
         "body: not valid JSON: invalid unicode code point at line 1 column 22"
     );
 }
+
+fn parse_at(action: &str, body: &str) -> Result<Request, String> {
+    let url = format!("https://graph.microsoft.com/v1.0/communications/calls/c1/{action}");
+    match wire::parse_request(&WireConfig::default(), "POST", &url, body.as_bytes()) {
+        Ok(ParsedRequest::Action { request, .. }) => Ok(request),
+        Ok(other) => panic!("not an action: {other:?}"),
+        Err(error) => Err(error.message),
+    }
+}
+
+#[test]
+fn actions_without_prompts_read_their_context_and_check_the_rest_as_json() {
+    for action in ["subscribeToTone", "cancelMediaProcessing"] {
+        assert_eq!(
+            parse_at(action, r#"{"clientContext":5}"#).unwrap_err(),
+            "clientContext: must be a string, got the number 5"
+        );
+        let refused = parse_at(action, r#"{"extra":"\ud800"}"#).unwrap_err();
+        assert!(refused.starts_with("body: not valid JSON: "), "{refused}");
+        // What they do not read is not checked for its type.
+        let request = parse_at(action, r#"{"prompts":5,"clientContext":"c"}"#).unwrap();
+        assert_eq!(request.client_context.as_deref(), Some("c"));
+    }
+}
+
+#[test]
+fn a_record_reads_its_own_properties() {
+    assert_eq!(
+        parse_at("recordResponse", r##"{"stopTones":["#",5]}"##).unwrap_err(),
+        "stopTones[1]: must be a string, got the number 5"
+    );
+    let accepted = parse_at(
+        "recordResponse",
+        r#"{"prompts":[{"mediaInfo":{"uri":"a.wav"},"loop":null}]}"#,
+    );
+    assert!(accepted.is_ok(), "{accepted:?}");
+    assert_eq!(
+        parse_at(
+            "recordResponse",
+            r#"{"prompts":[{"mediaInfo":{"uri":"a.wav"},"loop":false}]}"#
+        )
+        .unwrap_err(),
+        "prompts[0].loop: loop not supported for record"
+    );
+}

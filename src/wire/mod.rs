@@ -10,6 +10,8 @@
 //! - [`request_body`], [`action_url`]: a typed request → what a bot sends.
 
 mod body;
+#[cfg(test)]
+mod body_oracle;
 mod json;
 pub mod resource;
 mod result;
@@ -429,9 +431,14 @@ pub fn created_response(call: &CallId, op: &Operation) -> GraphResponse {
 }
 
 fn operation_response(call: &CallId, op: &Operation, style: OperationStyle) -> GraphResponse {
-    // Room for a running operation's JSON with its clientContext, written
-    // without growing the buffer step by step.
-    let mut body = Vec::with_capacity(192 + op.client_context.as_deref().map_or(0, str::len));
+    // Room for the usual operation JSON and its clientContext, so that it is
+    // written without growing the buffer step by step; a resource also names
+    // its path (call and operation ids) and etag.
+    let room = match style {
+        OperationStyle::Response => 192,
+        OperationStyle::Resource => 320 + call.as_str().len(),
+    };
+    let mut body = Vec::with_capacity(room + op.client_context.as_deref().map_or(0, str::len));
     json::write_operation(&mut body, call, op, style);
     GraphResponse {
         status: 200,

@@ -147,22 +147,23 @@ pub(super) fn parse(method: &str, url: &str) -> Result<Route, GraphError> {
 /// Splits `scheme://host` off; says whether there was one.
 fn strip_origin(url: &str) -> (bool, &str) {
     let url = url.trim();
-    // The scheme holds no ':', so these are where the first "://" would be.
-    let starts = |scheme: &str| {
-        url.get(..scheme.len())
-            .is_some_and(|start| start.eq_ignore_ascii_case(scheme))
-    };
-    let rest = if starts("https://") {
-        &url[8..]
-    } else if starts("http://") {
-        &url[7..]
-    } else {
+    let Some(rest) = strip_prefix_ignore_case(url, "https://")
+        .or_else(|| strip_prefix_ignore_case(url, "http://"))
+    else {
         return (false, url);
     };
     match rest.find('/') {
         Some(slash) => (true, &rest[slash..]),
         None => (true, ""),
     }
+}
+
+/// `text` after `prefix`, if it starts with it in any case.
+fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let start = text.get(..prefix.len())?;
+    start
+        .eq_ignore_ascii_case(prefix)
+        .then(|| &text[prefix.len()..])
 }
 
 /// A call id as a path segment of the URLs the service writes (`Location`,
