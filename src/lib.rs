@@ -109,6 +109,7 @@ mod model;
 pub mod replay;
 pub mod sim;
 pub mod snapshot;
+mod thin_deque;
 mod time;
 mod validate;
 pub mod wire;

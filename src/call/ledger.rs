@@ -1,7 +1,6 @@
 //! Where ended operations and outputs go: the one path every transition
 //! ends an operation by, so that each ends exactly once.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::id::IdSource;
@@ -10,6 +9,7 @@ use crate::io::{Notification, OperationEnded, Output, PartialRecording};
 use crate::model::{ApiVersion, Digits, EndReason, Operation, OperationKind, OperationStatus};
 
 use super::media::Queued;
+use crate::thin_deque::ThinDeque;
 
 /// What the active operation got before it ended (extensions).
 #[derive(Debug, Default)]
@@ -32,38 +32,11 @@ struct End {
 #[derive(Clone, Debug)]
 pub(super) struct Ledger {
     pub(super) etag: u64,
-    pub(super) outputs: VecDeque<Output>,
+    pub(super) outputs: ThinDeque<Output>,
     /// Outputs polled so far: the next one's sequence number is this + 1.
     pub(super) polled: u64,
-    pub(super) finished: GetMemory,
-}
-
-/// Ended operations `GET` still shows, oldest first. Boxed, and only once
-/// there is one: most calls are idle most of the time, and an empty
-/// `VecDeque` inline would cost every call 24 bytes more (issue 12: a
-/// million calls on one machine).
-#[derive(Clone, Debug, Default)]
-#[expect(
-    clippy::box_collection,
-    reason = "8 bytes inline for a call that remembers nothing, not 32"
-)]
-pub(super) struct GetMemory(Option<Box<VecDeque<Operation>>>);
-
-impl GetMemory {
-    pub(super) fn iter(&self) -> impl DoubleEndedIterator<Item = &Operation> {
-        self.0.iter().flat_map(|ops| ops.iter())
-    }
-
-    /// Forgets everything, and gives the room back.
-    pub(super) fn clear(&mut self) {
-        self.0 = None;
-    }
-}
-
-impl From<Vec<Operation>> for GetMemory {
-    fn from(ops: Vec<Operation>) -> Self {
-        Self((!ops.is_empty()).then(|| Box::new(ops.into())))
-    }
+    /// Ended operations `GET` still shows, oldest first.
+    pub(super) finished: ThinDeque<Operation>,
 }
 
 /// A new operation, `completed` until a media one is queued.
@@ -121,7 +94,10 @@ impl Ledger {
 
     /// Ends a media operation (on account of operation `by`, if one): one
     /// notification, or for a silent call end one abandoned report. It
-    /// enters the `GET` memory when polled.
+    /// enters the `GET` memory when polled. Inlined, as `finish_all` is,
+    /// into the ends of the queue: out of line, each output was copied
+    /// twice more (callgrind, `benches/cancel.rs`).
+    #[inline]
     pub(super) fn finish(
         &mut self,
         queued: Queued,
@@ -160,6 +136,7 @@ impl Ledger {
     /// rather than through `end_one`: with the helper in the loop (or a
     /// loop over `(Queued, MediaResults)` pairs) LLVM kept one more copy of
     /// each operation, some 13 instructions an operation (callgrind).
+    #[inline]
     pub(super) fn finish_all(
         &mut self,
         queued: impl ExactSizeIterator<Item = Queued>,
@@ -167,7 +144,12 @@ impl Ledger {
         by: Option<OperationId>,
         notice: Notice,
     ) {
-        self.outputs.reserve(queued.len());
+        if queued.len() == 0 {
+            return;
+        }
+        // The deque itself, once, not a check for its box per operation.
+        let outputs = self.outputs.deque();
+        outputs.reserve(queued.len());
         let end = End {
             reason,
             status: reason.status(),
@@ -189,7 +171,7 @@ impl Ledger {
                 partial_recording: None,
                 digits: Digits::default(),
             };
-            self.outputs.push_back(match end.notice {
+            outputs.push_back(match end.notice {
                 Notice::Notify => Output::Notification(Notification::OperationEnded(ended)),
                 Notice::Abandon => Output::Abandoned(ended),
             });
@@ -237,7 +219,7 @@ impl Ledger {
         if retained == 0 {
             return;
         }
-        let finished = self.finished.0.get_or_insert_default();
+        let finished = self.finished.deque();
         // Never more than `retained` (a restore refuses more), so one out
         // makes room.
         if finished.len() >= retained {

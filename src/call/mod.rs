@@ -7,7 +7,6 @@ mod ledger;
 mod media;
 mod view;
 
-use std::collections::VecDeque;
 use std::mem;
 use std::sync::Arc;
 
@@ -20,10 +19,11 @@ use crate::model::{
 };
 use crate::snapshot::parts::CallParts;
 use crate::snapshot::{self, CallSnapshot, SnapshotError};
+use crate::thin_deque::ThinDeque;
 use crate::time::Instant;
 use crate::validate::Checked;
 
-use ledger::{GetMemory, Ledger, MediaResults, Notice, Origin, new_operation};
+use ledger::{Ledger, MediaResults, Notice, Origin, new_operation};
 use media::{EndReasons, Media, Queued};
 
 pub use extension::{CancelReceipt, CancelScope, CancelledAt, CancelledOperation};
@@ -87,9 +87,9 @@ impl Call {
             last_now: now.min(Instant::LATEST),
             ledger: Ledger {
                 etag: 0,
-                outputs: VecDeque::new(),
+                outputs: ThinDeque::new(),
                 polled: 0,
-                finished: GetMemory::default(),
+                finished: ThinDeque::new(),
             },
             state: CallState::Established(Media::default()),
             config,
@@ -293,7 +293,7 @@ impl Call {
 
     /// Lends the call an empty output buffer (with room), unless it holds
     /// outputs already.
-    pub(crate) fn lend_output_buffer(&mut self, buffer: VecDeque<Output>) {
+    pub(crate) fn lend_output_buffer(&mut self, buffer: ThinDeque<Output>) {
         if self.ledger.outputs.is_empty() {
             self.ledger.outputs = buffer;
         }
@@ -304,9 +304,7 @@ impl Call {
     /// itself may do this when the call is idle; an [`crate::Engine`] does
     /// it after every input (lending calls a warm output buffer instead).
     pub fn shrink_to_fit(&mut self) {
-        if self.ledger.outputs.is_empty() {
-            self.ledger.outputs = VecDeque::new();
-        }
+        self.ledger.outputs.free_if_empty();
         if let CallState::Established(media) = &mut self.state {
             media.shrink_to_fit();
         }
@@ -314,11 +312,11 @@ impl Call {
 
     /// The call's output buffer once drained, so that a call at rest holds
     /// none; a buffer still holding outputs stays.
-    pub(crate) fn take_output_buffer(&mut self) -> VecDeque<Output> {
+    pub(crate) fn take_output_buffer(&mut self) -> ThinDeque<Output> {
         if self.ledger.outputs.is_empty() {
             mem::take(&mut self.ledger.outputs)
         } else {
-            VecDeque::new()
+            ThinDeque::new()
         }
     }
 

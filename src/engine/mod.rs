@@ -15,6 +15,7 @@ use crate::error::{ConfigError, EstablishError, InputIgnored, RequestError};
 use crate::id::{CallId, OperationId};
 use crate::io::{MediaInput, Output};
 use crate::model::{CollectDigits, Operation, Request, ResultInfo};
+use crate::thin_deque::ThinDeque;
 use crate::time::Instant;
 
 mod map;
@@ -32,7 +33,7 @@ thread_local! {
     /// at rest hold none (their outputs move to the shard queues after every
     /// input), and a warm one here keeps inputs such as a cancel from
     /// allocating.
-    static OUTPUT_BUFFER: Cell<VecDeque<Output>> = const { Cell::new(VecDeque::new()) };
+    static OUTPUT_BUFFER: Cell<ThinDeque<Output>> = const { Cell::new(ThinDeque::new()) };
 }
 
 /// Room the output buffer lent to a thread's inputs keeps (a cancel of a

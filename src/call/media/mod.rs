@@ -9,7 +9,7 @@ mod collect;
 mod parts;
 mod record;
 
-use std::collections::VecDeque;
+use std::num::NonZeroU64;
 
 use super::ledger::Notice;
 use super::{ActiveView, CancelledAt, CancelledOperation, Ledger, MediaResults};
@@ -17,6 +17,7 @@ use crate::error::InputIgnored;
 use crate::id::{CallId, OperationId};
 use crate::io::{MediaInput, Notification, Output};
 use crate::model::{EndReason, MediaRequest, Operation, OperationStatus, Tone};
+use crate::thin_deque::ThinDeque;
 use crate::time::Instant;
 
 use active::{Active, Outcome, Started, elapsed_ms};
@@ -31,10 +32,53 @@ pub(super) struct Queued {
 #[derive(Clone, Debug, Default)]
 pub(super) struct Media {
     active: Option<Box<Active>>,
-    queue: VecDeque<Queued>,
-    tones_subscribed: bool,
-    /// The `sequenceId` of the next delivered tone (the first is 1).
-    delivered_tones: u64,
+    queue: ThinDeque<Queued>,
+    tones: Tones,
+}
+
+/// §2.3: the tone subscription and the tones it has delivered, in one
+/// word with 0 left free, where the call keeps its `Terminated` state (a
+/// flag beside a count would take two words, and the state a third):
+/// 1 before the bot subscribes, then 2 + the tones delivered, so the next
+/// tone's `sequenceId` (the first is 1) is the word - 1.
+#[derive(Clone, Copy, Debug)]
+struct Tones(NonZeroU64);
+
+impl Default for Tones {
+    fn default() -> Self {
+        Self(NonZeroU64::MIN)
+    }
+}
+
+impl Tones {
+    /// A subscription that has delivered `delivered` tones, or none.
+    /// (Restoring refuses tones without a subscription, and counts past
+    /// 2^53 - 1, so the word never saturates.)
+    fn new(subscribed: bool, delivered: u64) -> Self {
+        if subscribed {
+            Self(NonZeroU64::MIN.saturating_add(1).saturating_add(delivered))
+        } else {
+            Self::default()
+        }
+    }
+
+    fn subscribed(self) -> bool {
+        self.0 > NonZeroU64::MIN
+    }
+
+    fn delivered(self) -> u64 {
+        self.0.get().saturating_sub(2)
+    }
+
+    /// The `sequenceId` of a tone delivered now, if subscribed.
+    fn deliver(&mut self) -> Option<u64> {
+        if !self.subscribed() {
+            return None;
+        }
+        let sequence_id = self.0.get() - 1;
+        self.0 = self.0.saturating_add(1);
+        Some(sequence_id)
+    }
 }
 
 impl Media {
@@ -44,15 +88,18 @@ impl Media {
     }
 
     pub(super) fn tones_subscribed(&self) -> bool {
-        self.tones_subscribed
+        self.tones.subscribed()
     }
 
     pub(super) fn tones_delivered(&self) -> u64 {
-        self.delivered_tones
+        self.tones.delivered()
     }
 
+    /// Subscribing again changes nothing.
     pub(super) fn subscribe_to_tones(&mut self) {
-        self.tones_subscribed = true;
+        if !self.tones_subscribed() {
+            self.tones = Tones::new(true, 0);
+        }
     }
 
     /// The active operation, what it has the media layer doing, and since
@@ -96,9 +143,7 @@ impl Media {
 
     /// Gives back the queue's room once it is empty.
     pub(super) fn shrink_to_fit(&mut self) {
-        if self.queue.is_empty() && self.queue.capacity() > 0 {
-            self.queue = VecDeque::new();
-        }
+        self.queue.free_if_empty();
     }
 
     /// Ends the active operation, then every queued one in FIFO order, on
@@ -115,7 +160,9 @@ impl Media {
         if let Some(active) = self.active.take() {
             finish_active(ledger, *active, now, reasons.running, by, notice);
         }
-        ledger.finish_all(self.queue.drain(..), reasons.queued, by, notice);
+        if let Some(queue) = self.queue.get_mut() {
+            ledger.finish_all(queue.drain(..), reasons.queued, by, notice);
+        }
     }
 
     /// Cancels the operations `wanted` picks (extension: Graph cancels all),
@@ -149,8 +196,13 @@ impl Media {
                 report(op, was);
             });
         }
-        let mut kept = VecDeque::new();
-        for (i, queued) in self.queue.drain(..).enumerate() {
+        let mut kept = ThinDeque::new();
+        let queue = self
+            .queue
+            .get_mut()
+            .into_iter()
+            .flat_map(|queue| queue.drain(..));
+        for (i, queued) in queue.enumerate() {
             if !wanted(&queued.op) {
                 kept.push_back(queued);
                 continue;
@@ -220,14 +272,14 @@ impl Media {
         now: Instant,
         tone: Tone,
     ) -> Result<(), InputIgnored> {
-        let delivered = self.tones_subscribed;
-        if delivered {
-            self.delivered_tones = self.delivered_tones.wrapping_add(1);
+        let sequence_id = self.tones.deliver();
+        if let Some(sequence_id) = sequence_id {
             ledger.emit(Output::Notification(Notification::Tone {
-                sequence_id: self.delivered_tones,
+                sequence_id,
                 tone,
             }));
         }
+        let delivered = sequence_id.is_some();
         let stop = self
             .active
             .as_deref_mut()
@@ -342,5 +394,35 @@ impl EndReasons {
             running: reason,
             queued: reason,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tones_count_from_one_once_subscribed_and_read_back_as_written() {
+        let mut tones = Tones::default();
+        assert!(!tones.subscribed());
+        assert_eq!(tones.deliver(), None, "no subscription, no sequenceId");
+        assert_eq!(tones.delivered(), 0);
+
+        let mut tones = Tones::new(true, 0);
+        assert!(tones.subscribed());
+        assert_eq!([tones.deliver(), tones.deliver()], [Some(1), Some(2)]);
+        assert_eq!(tones.delivered(), 2);
+
+        let restored = Tones::new(tones.subscribed(), tones.delivered());
+        assert_eq!(restored.0, tones.0);
+        let largest = (1 << 53) - 1;
+        assert_eq!(Tones::new(true, largest).delivered(), largest);
+    }
+
+    #[test]
+    fn a_call_that_ended_costs_no_word_beyond_its_media() {
+        // The tone word leaves 0 free, so the call's Terminated state needs
+        // no tag of its own.
+        assert_eq!(size_of::<Option<Media>>(), size_of::<Media>());
     }
 }

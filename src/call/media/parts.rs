@@ -4,12 +4,10 @@
 //! still refuses a step that the operation's kind does not have, rather
 //! than trusting that check, so no snapshot can build one.
 
-use std::collections::VecDeque;
-
 use super::active::{Active, Stage};
 use super::collect::CollectStep;
 use super::record::{RecordStep, Recording};
-use super::{Media, Queued};
+use super::{Media, Queued, Tones};
 use crate::model::MediaRequest;
 use crate::snapshot::parts::{ActiveParts, MediaParts, PhaseParts, QueuedParts};
 use crate::snapshot::{OperationFault, SnapshotError};
@@ -20,8 +18,8 @@ impl Media {
         MediaParts {
             active: self.active.as_deref().map(active_parts),
             queued: self.queue.iter().map(queued_parts).collect(),
-            tones_subscribed: self.tones_subscribed,
-            tones_delivered: self.delivered_tones,
+            tones_subscribed: self.tones_subscribed(),
+            tones_delivered: self.tones_delivered(),
         }
     }
 
@@ -31,7 +29,7 @@ impl Media {
             Some(active) => Some(Box::new(active_from_parts(active)?)),
             None => None,
         };
-        let queue: VecDeque<Queued> = parts
+        let queue: Vec<Queued> = parts
             .queued
             .into_iter()
             .map(|q| Queued {
@@ -41,9 +39,8 @@ impl Media {
             .collect();
         Ok(Self {
             active,
-            queue,
-            tones_subscribed: parts.tones_subscribed,
-            delivered_tones: parts.tones_delivered,
+            queue: queue.into(),
+            tones: Tones::new(parts.tones_subscribed, parts.tones_delivered),
         })
     }
 }
