@@ -77,7 +77,11 @@ impl<T> ThinDeque<T> {
     /// Keeps at most `capacity` of room (and none once nothing is left).
     pub(crate) fn shrink_to(&mut self, capacity: usize) {
         if let Some(deque) = &mut self.0 {
-            deque.shrink_to(capacity);
+            // Checked first: the engine asks after every input, and mostly
+            // there is nothing to give back.
+            if deque.capacity() > capacity {
+                deque.shrink_to(capacity);
+            }
             if deque.capacity() == 0 {
                 self.0 = None;
             }

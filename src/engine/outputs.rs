@@ -4,6 +4,7 @@
 use std::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
+use std::mem;
 
 use crate::call::Call;
 use crate::time::Instant;
@@ -38,25 +39,37 @@ impl Engine {
         for shard in self.shards.iter() {
             let mut outputs = shard.outputs.lock();
             if !outputs.is_empty() {
-                queues.push(outputs.drain(..).collect());
-                // Keep room for a usual burst; give back what a rare one took.
-                outputs.shrink_to(KEPT_OUTPUT_ROOM);
+                // Taken whole, not copied out; the shard starts again with
+                // room for a usual burst, and gives back what a rare one took.
+                let fresh = VecDeque::with_capacity(KEPT_OUTPUT_ROOM);
+                queues.push(mem::replace(&mut *outputs, fresh));
             }
         }
         let n = queues.iter().map(VecDeque::len).sum();
         out.reserve(n);
+        if let [queue] = queues.as_mut_slice() {
+            out.extend(queue.drain(..).map(|(_, output)| output));
+            return n;
+        }
         // Merge the shards' queues by stamp, each queue kept in its order:
-        // a call's outputs stay in order whatever thread stamped them.
+        // a call's outputs stay in order whatever thread stamped them. The
+        // queue with the earliest front gives every output up to the next
+        // queue's front in one run (a call's inputs often come in a row),
+        // so the heap works once a run, not once an output.
         let mut fronts: BinaryHeap<Reverse<(u64, usize)>> = queues
             .iter()
             .enumerate()
             .filter_map(|(i, queue)| Some(Reverse((queue.front()?.0, i))))
             .collect();
         while let Some(Reverse((_, i))) = fronts.pop() {
-            if let Some((_, output)) = queues[i].pop_front() {
-                out.push(output);
-            }
-            if let Some((stamp, _)) = queues[i].front() {
+            let until = fronts.peek().map_or(u64::MAX, |Reverse((stamp, _))| *stamp);
+            let queue = &mut queues[i];
+            let run = queue
+                .iter()
+                .take_while(|(stamp, _)| *stamp <= until)
+                .count();
+            out.extend(queue.drain(..run).map(|(_, output)| output));
+            if let Some((stamp, _)) = queue.front() {
                 fronts.push(Reverse((*stamp, i)));
             }
         }
