@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Prints the benchmark table of the README from criterion's last run.
+"""Prints the benchmark table of the guide (src/guide/performance.md) from criterion's last run.
 
     cargo bench --bench cancel --bench paths --bench engine && python3 benches/summary.py
 

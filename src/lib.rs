@@ -102,6 +102,7 @@ mod engine;
 mod error;
 #[cfg(feature = "fault")]
 pub mod fault;
+pub mod guide;
 mod id;
 mod io;
 mod model;

@@ -1,7 +1,7 @@
 //! `graph_emulator`: a Microsoft Graph calling service on localhost, built
 //! on the crate's public API, for real bots and the official Graph SDKs.
-//! The interface is `EMULATOR.md`; the README's "Run your bot against it"
-//! shows a bot.
+//! The interface is `EMULATOR.md`; the guide's emulator chapter
+//! (`src/guide/emulator.md`) shows a bot.
 //!
 //! ```text
 //! cargo run --release --example graph_emulator -- --bot-callback http://127.0.0.1:3978/api/calls

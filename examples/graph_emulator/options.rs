@@ -57,7 +57,7 @@ USAGE: cargo run --release --example graph_emulator -- [OPTIONS]
   --config FILE        engine settings, as the ivr-replay config line's object
   --help               this text
 
-It prints `listening on http://HOST:PORT` when ready. See EMULATOR.md and the README.
+It prints `listening on http://HOST:PORT` when ready. See EMULATOR.md and the guide (src/guide/emulator.md).
 ";
 
 /// Parses the arguments (without the program name). `Err` is the message.

@@ -2,7 +2,7 @@
 //! events on a virtual clock) through an [`Engine`](crate::Engine) with a simulated media
 //! layer, and records the traffic a bot would see.
 //!
-//! The format is described in `ivr-replay --help` and the README. The
+//! The format is described in `ivr-replay --help` and [the guide](crate::guide::replay). The
 //! simulated media layer plays the beep for `beepMs`, and stores a
 //! recording at once when asked, at
 //! `https://recordings.invalid/{callId}/{operationId}.wav` with access token
