@@ -555,6 +555,7 @@ class MenuBot(CallBot):
         self.ops = {}            # operation id -> name (menu, message, goodbye)
         self.menu_running = False
         self.started_menu = False
+        self.answered = False
         self.responses = []      # (what, SDK model returned, wire entry)
 
     def sent(self, what, model, status):
@@ -566,7 +567,11 @@ class MenuBot(CallBot):
     async def on(self, seen):
         m = seen.model
         if seen.kind == "call":
-            if seen.change == "created" and m.state == CallState.Incoming:
+            if seen.change == "created" and m.state == CallState.Incoming and not self.answered:
+                # Once: a delivery the emulator retried (its answer came late,
+                # on a loaded machine) brings the same offer again, as Graph's
+                # retries do; a second answer would be refused (400).
+                self.answered = True
                 body = AnswerPostRequestBody(callback_uri=self.callback_uri, accepted_modalities=[Modality.Audio],
                                              media_config=ServiceHostedMediaConfig())
                 self.sent("answer", await self.call.answer.post(body), 202)
