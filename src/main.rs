@@ -17,6 +17,7 @@ const HELP: &str = include_str!("help.txt");
 enum Format {
     Jsonl,
     Timeline,
+    Html,
 }
 
 struct Options {
@@ -86,7 +87,12 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, Str
                 options.format = match value("--format")?.as_str() {
                     "jsonl" | "json" => Format::Jsonl,
                     "timeline" => Format::Timeline,
-                    other => return Err(format!("--format: '{other}' is not jsonl or timeline")),
+                    "html" => Format::Html,
+                    other => {
+                        return Err(format!(
+                            "--format: '{other}' is not jsonl, timeline or html"
+                        ));
+                    }
                 }
             }
             "--timeline" => options.format = Format::Timeline,
@@ -138,6 +144,7 @@ fn main() -> ExitCode {
                 pretty: options.pretty,
             },
             Format::Timeline => OutputFormat::Timeline,
+            Format::Html => OutputFormat::Html,
         },
         max_line_bytes: options.max_line_bytes,
     };

@@ -13,6 +13,7 @@ mod driver;
 mod failed_move_stops_the_run;
 mod fault_line;
 mod format;
+mod html;
 mod scenario;
 mod settings;
 mod stream;
@@ -27,6 +28,7 @@ use crate::time::Instant;
 use crate::wire::GraphResponse;
 
 pub use format::write_jsonl;
+pub use html::HtmlWriter;
 pub use settings::ReplayConfig;
 pub use stream::{
     DEFAULT_MAX_LINE_BYTES, LineError, LineErrorKind, LineReader, OutputFormat, StreamError,

@@ -4,7 +4,9 @@
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 
-use super::{ReplayOptions, ReplayRecord, Replayer, ScenarioError, TimelineWriter, write_jsonl};
+use super::{
+    HtmlWriter, ReplayOptions, ReplayRecord, Replayer, ScenarioError, TimelineWriter, write_jsonl,
+};
 
 /// The longest scenario line [`LineReader`] takes by default, in bytes, not
 /// counting its line ending: 1 MiB, room for a request body at the default
@@ -156,6 +158,9 @@ pub enum OutputFormat {
     },
     /// A story for people ([`super::write_timeline`]).
     Timeline,
+    /// One self-contained HTML page with a sequence diagram
+    /// ([`super::HtmlWriter`]).
+    Html,
 }
 
 /// How to [`stream`] a scenario.
@@ -194,16 +199,26 @@ pub fn stream(
     output: &mut impl Write,
     options: StreamOptions,
 ) -> Result<(), StreamError> {
-    let ran = run_lines(input, output, options);
-    // What earlier lines caused is written even when a later one fails.
+    let mut html = (options.format == OutputFormat::Html).then(HtmlWriter::default);
+    if let Some(html) = &mut html {
+        html.begin(output).map_err(StreamError::Write)?;
+    }
+    let ran = run_lines(input, output, options, html.as_mut());
+    // What earlier lines caused is written even when a later one fails, and
+    // a page is closed whole.
+    let closed = match &mut html {
+        Some(html) => html.end(output).map_err(StreamError::Write),
+        None => Ok(()),
+    };
     let flushed = output.flush().map_err(StreamError::Write);
-    ran.and(flushed)
+    ran.and(closed).and(flushed)
 }
 
 fn run_lines(
     input: impl Read,
     output: &mut impl Write,
     options: StreamOptions,
+    mut html: Option<&mut HtmlWriter>,
 ) -> Result<(), StreamError> {
     let mut lines = LineReader::new(input, options.max_line_bytes);
     let mut replayer = Replayer::new(options.replay);
@@ -215,6 +230,10 @@ fn run_lines(
                 write_jsonl(output, records, replayer.config(), pretty)
             }
             OutputFormat::Timeline => timeline.write(output, records),
+            OutputFormat::Html => match html.as_deref_mut() {
+                Some(html) => html.write(output, records),
+                None => Ok(()),
+            },
         };
         records.clear();
         written.map_err(StreamError::Write)

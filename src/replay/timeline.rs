@@ -10,6 +10,7 @@ use super::ReplayRecord;
 use crate::call::{CallView, CancelledAt};
 use crate::io::{MediaCommand, Notification};
 use crate::model::{OperationKind, OperationStatus};
+use crate::time::Instant;
 
 /// Writes the records as a time-ordered story: bot requests, caller and
 /// media-layer events, the service's answers and notifications.
@@ -36,114 +37,13 @@ impl TimelineWriter {
         Ok(())
     }
 
-    // One arm per record kind, each the wording of one timeline line: long
-    // as a table is, and kept whole so the wording reads in one place.
     fn write_record(&mut self, out: &mut impl Write, record: &ReplayRecord) -> io::Result<()> {
-        let last_call = &mut self.last_call;
-        let (at, call, who, text) = match record {
-            ReplayRecord::Request {
-                at,
-                method,
-                url,
-                body,
-            } => {
-                let path = url.find("/calls/").map_or(url.as_str(), |i| &url[i + 1..]);
-                path.split('/').nth(1).unwrap_or("").clone_into(last_call);
-                let version = if url.contains("/beta/") { "beta " } else { "" };
-                let body = String::from_utf8_lossy(body);
-                let body = match body.char_indices().nth(97) {
-                    Some((cut, _)) if body.len() > 100 => format!("{}...", &body[..cut]),
-                    _ => body.into_owned(),
-                };
-                (
-                    *at,
-                    last_call.clone(),
-                    "bot",
-                    format!("{method} {version}{path} {body}"),
-                )
-            }
-            ReplayRecord::Event {
-                at,
-                call,
-                name,
-                detail,
-            } => (*at, call.to_string(), "caller", format!("{name} {detail}")),
-            ReplayRecord::Response { at, response } => {
-                let summary = match &response.body {
-                    Some(body) => summarize_body(body),
-                    None => String::new(),
-                };
-                (
-                    *at,
-                    last_call.clone(),
-                    "service",
-                    format!("{} {summary}", response.status),
-                )
-            }
-            ReplayRecord::Notification {
-                at,
-                call,
-                notification,
-                ..
-            } => (
-                *at,
-                call.to_string(),
-                "notify",
-                describe_notification(notification),
-            ),
-            ReplayRecord::Media {
-                at, call, command, ..
-            } => (*at, call.to_string(), "media", describe_command(command)),
-            ReplayRecord::Abandoned {
-                at, call, ended, ..
-            } => (
-                *at,
-                call.to_string(),
-                "abandoned",
-                format!(
-                    "{} {} (the call ended; no notification)",
-                    ended.operation.kind.name(),
-                    short(ended.operation.id)
-                ),
-            ),
-            ReplayRecord::Trace { at, text } => (*at, String::new(), "trace", text.clone()),
-            ReplayRecord::CollectDigits {
-                at,
-                call,
-                operation,
-            } => (
-                *at,
-                call.to_string(),
-                "bot",
-                format!("collectDigits {} queued (extension)", short(operation.id)),
-            ),
-            ReplayRecord::Inspect { at, call, view } => (
-                *at,
-                call.to_string(),
-                "inspect",
-                describe_view(view.as_ref()),
-            ),
-            ReplayRecord::CancelReceipt { at, call, receipt } => {
-                let ended: Vec<String> = receipt
-                    .ended
-                    .iter()
-                    .map(|e| match e.was {
-                        CancelledAt::Running { position_ms, .. } => {
-                            format!("{} (running, {position_ms} ms in)", short(e.operation.id))
-                        }
-                        CancelledAt::Queued { position } => {
-                            format!("{} (queued #{position})", short(e.operation.id))
-                        }
-                    })
-                    .collect();
-                (
-                    *at,
-                    call.to_string(),
-                    "receipt",
-                    format!("cancel ended {}", ended.join(", ")),
-                )
-            }
-        };
+        let Told {
+            at,
+            call,
+            who,
+            text,
+        } = tell(record, &mut self.last_call);
         let ms = at.as_millis();
         writeln!(
             out,
@@ -153,6 +53,134 @@ impl TimelineWriter {
             terminal_safe(&call),
             terminal_safe(text.trim_end())
         )
+    }
+}
+
+/// One record as the timeline tells it (and the HTML diagram labels it).
+pub(super) struct Told {
+    pub(super) at: Instant,
+    /// The call it is about (for a response, the call of the last request).
+    pub(super) call: String,
+    /// Who speaks: `bot`, `caller`, `service`, `notify`, `media`,
+    /// `abandoned`, `trace`, `inspect` or `receipt`.
+    pub(super) who: &'static str,
+    pub(super) text: String,
+}
+
+/// Tells one record; `last_call` is the call of the last request, which
+/// its response is about.
+// One arm per record kind, each the wording of one timeline line: long as
+// a table is, and kept whole so the wording reads in one place.
+pub(super) fn tell(record: &ReplayRecord, last_call: &mut String) -> Told {
+    let (at, call, who, text) = match record {
+        ReplayRecord::Request {
+            at,
+            method,
+            url,
+            body,
+        } => {
+            let path = url.find("/calls/").map_or(url.as_str(), |i| &url[i + 1..]);
+            path.split('/').nth(1).unwrap_or("").clone_into(last_call);
+            let version = if url.contains("/beta/") { "beta " } else { "" };
+            let body = String::from_utf8_lossy(body);
+            let body = match body.char_indices().nth(97) {
+                Some((cut, _)) if body.len() > 100 => format!("{}...", &body[..cut]),
+                _ => body.into_owned(),
+            };
+            (
+                *at,
+                last_call.clone(),
+                "bot",
+                format!("{method} {version}{path} {body}"),
+            )
+        }
+        ReplayRecord::Event {
+            at,
+            call,
+            name,
+            detail,
+        } => (*at, call.to_string(), "caller", format!("{name} {detail}")),
+        ReplayRecord::Response { at, response } => {
+            let summary = match &response.body {
+                Some(body) => summarize_body(body),
+                None => String::new(),
+            };
+            (
+                *at,
+                last_call.clone(),
+                "service",
+                format!("{} {summary}", response.status),
+            )
+        }
+        ReplayRecord::Notification {
+            at,
+            call,
+            notification,
+            ..
+        } => (
+            *at,
+            call.to_string(),
+            "notify",
+            describe_notification(notification),
+        ),
+        ReplayRecord::Media {
+            at, call, command, ..
+        } => (*at, call.to_string(), "media", describe_command(command)),
+        ReplayRecord::Abandoned {
+            at, call, ended, ..
+        } => (
+            *at,
+            call.to_string(),
+            "abandoned",
+            format!(
+                "{} {} (the call ended; no notification)",
+                ended.operation.kind.name(),
+                short(ended.operation.id)
+            ),
+        ),
+        ReplayRecord::Trace { at, text } => (*at, String::new(), "trace", text.clone()),
+        ReplayRecord::CollectDigits {
+            at,
+            call,
+            operation,
+        } => (
+            *at,
+            call.to_string(),
+            "bot",
+            format!("collectDigits {} queued (extension)", short(operation.id)),
+        ),
+        ReplayRecord::Inspect { at, call, view } => (
+            *at,
+            call.to_string(),
+            "inspect",
+            describe_view(view.as_ref()),
+        ),
+        ReplayRecord::CancelReceipt { at, call, receipt } => {
+            let ended: Vec<String> = receipt
+                .ended
+                .iter()
+                .map(|e| match e.was {
+                    CancelledAt::Running { position_ms, .. } => {
+                        format!("{} (running, {position_ms} ms in)", short(e.operation.id))
+                    }
+                    CancelledAt::Queued { position } => {
+                        format!("{} (queued #{position})", short(e.operation.id))
+                    }
+                })
+                .collect();
+            (
+                *at,
+                call.to_string(),
+                "receipt",
+                format!("cancel ended {}", ended.join(", ")),
+            )
+        }
+    };
+    Told {
+        at,
+        call,
+        who,
+        text,
     }
 }
 
