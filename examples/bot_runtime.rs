@@ -17,13 +17,13 @@
 //! cargo run --example bot_runtime
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use ivr_media_queue::{
-    Action, ApiVersion, Call, CallConfig, CallId, EndReason, IdSource, Instant, MediaCommand,
-    MediaInput, MediaPrompt, Notification, OperationId, OperationKind, Output, PlayPrompt, Record,
-    Recording, Request, ResultInfo, Tone,
+    Action, ApiVersion, Call, CallConfig, CallId, EndReason, IdSource, InputIgnored, Instant,
+    MediaCommand, MediaInput, MediaPrompt, Notification, OperationId, OperationKind, Output,
+    PlayPrompt, Record, Recording, Request, ResultInfo, Tone,
 };
 
 /// What the bot hears about, in its own terms (not Graph's).
@@ -37,21 +37,27 @@ enum BotEvent {
     CallEnded,
 }
 
-/// The bot's logic: given an event, the requests it sends.
+/// What the bot does: send a request, or hang up.
+enum Do {
+    Send(Request),
+    HangUp,
+}
+
+/// The bot's logic: given an event, what it does.
 #[derive(Default)]
 struct MenuBot {
     chose: bool,
 }
 
 impl MenuBot {
-    fn start(&mut self) -> Vec<Request> {
+    fn start(&mut self) -> Vec<Do> {
         vec![
-            request(Action::SubscribeToTone, None),
-            play(&["welcome.wav", "menu.wav"], "menu"),
+            Do::Send(request(Action::SubscribeToTone, None)),
+            Do::Send(play(&["welcome.wav", "menu.wav"], "menu")),
         ]
     }
 
-    fn on(&mut self, event: &BotEvent) -> Vec<Request> {
+    fn on(&mut self, event: &BotEvent) -> Vec<Do> {
         match event {
             // The first key is the choice; cancel the menu (barge-in).
             BotEvent::Key(tone) if !self.chose => {
@@ -69,18 +75,16 @@ impl MenuBot {
                         next.push(request(Action::Record(record), Some("message")));
                     }
                 }
-                next
+                next.into_iter().map(Do::Send).collect()
             }
             BotEvent::MessageRecorded { .. } | BotEvent::NoMessage(_) => {
-                vec![play(&["goodbye.wav"], "goodbye")]
+                vec![Do::Send(play(&["goodbye.wav"], "goodbye"))]
+            }
+            BotEvent::PromptFinished(context) if context == "goodbye" || context == "sales" => {
+                vec![Do::HangUp]
             }
             _ => Vec::new(),
         }
-    }
-
-    fn hangs_up_after(&self, event: &BotEvent) -> bool {
-        *event == BotEvent::PromptFinished("goodbye".into())
-            || *event == BotEvent::PromptFinished("sales".into())
     }
 }
 
@@ -210,31 +214,22 @@ fn run() -> Vec<(u64, BotEvent)> {
     let mut next_key = caller.next();
     let mut heard = Vec::new();
 
-    let mut requests = bot.start();
+    let mut todo: VecDeque<Do> = bot.start().into();
     loop {
-        for request in requests.drain(..) {
-            call.handle_request(now, request)
-                .expect("the bot's requests are valid");
-        }
-        // Drain everything the call has to say after every input.
-        while let Some(output) = call.poll_output() {
-            match output {
-                Output::Media(command) => media.carry_out(now, &command),
-                Output::Notification(notification) => {
-                    if let Some(event) = bot_event(&notification) {
-                        requests.extend(bot.on(&event));
-                        if bot.hangs_up_after(&event) {
-                            let bye = ResultInfo::conversation_ended();
-                            call.handle_terminated(now, bye).expect("the call is live");
-                        }
-                        heard.push((now.as_millis(), event));
-                    }
+        // One input at a time, and everything the call has to say after
+        // each, before the next: what the bot does next may depend on it.
+        while let Some(action) = todo.pop_front() {
+            match action {
+                Do::Send(request) => {
+                    call.handle_request(now, request)
+                        .expect("the bot's requests are valid");
                 }
-                _ => {}
+                Do::HangUp => {
+                    let bye = ResultInfo::conversation_ended();
+                    call.handle_terminated(now, bye).expect("the call is live");
+                }
             }
-        }
-        if !requests.is_empty() {
-            continue;
+            drain(&mut call, now, &mut media, &mut bot, &mut todo, &mut heard);
         }
         if call.is_terminated() {
             return heard;
@@ -251,15 +246,47 @@ fn run() -> Vec<(u64, BotEvent)> {
         };
         now = wake;
         if let Some((operation, input)) = media.take_due(now) {
-            // A report about an operation that has ended is refused, and
-            // changes nothing: that is what the token is for.
-            let _ = call.handle_media(now, Some(operation), input);
+            match call.handle_media(now, Some(operation), input) {
+                // A report about an operation that has ended (a cancel
+                // took it) is refused and changes nothing: that is what
+                // the token is for.
+                Ok(()) | Err(InputIgnored::StaleToken { .. }) => {}
+                Err(other) => panic!("the media layer's report was refused: {other}"),
+            }
         } else if key_at == Some(now) {
             let (_, tone) = next_key.take().expect("a key is due");
             next_key = caller.next();
-            let _ = call.handle_media(now, None, MediaInput::Tone(tone));
+            call.handle_media(now, None, MediaInput::Tone(tone))
+                .expect("the bot subscribed to tones");
         } else {
             call.handle_timeout(now);
+        }
+        drain(&mut call, now, &mut media, &mut bot, &mut todo, &mut heard);
+    }
+}
+
+/// Everything the call has to say: media commands to the media layer,
+/// notifications to the bot (whose answers wait in `todo`).
+fn drain(
+    call: &mut Call,
+    now: Instant,
+    media: &mut FakeMedia,
+    bot: &mut MenuBot,
+    todo: &mut VecDeque<Do>,
+    heard: &mut Vec<(u64, BotEvent)>,
+) {
+    while let Some(output) = call.poll_output() {
+        match output {
+            Output::Media(command) => media.carry_out(now, &command),
+            Output::Notification(notification) => {
+                if let Some(event) = bot_event(&notification) {
+                    todo.extend(bot.on(&event));
+                    heard.push((now.as_millis(), event));
+                }
+            }
+            // Abandoned operations (the call's end took them) and what a
+            // later version adds: nothing for this bot.
+            _ => {}
         }
     }
 }

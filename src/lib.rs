@@ -62,6 +62,12 @@
 //! }
 //! ```
 //!
+//! ## The guide
+//! Past this page, [`guide`] has a chapter each on embedding the engine, the
+//! Graph emulator, `ivr-replay`, the decisions where Graph is silent, many
+//! calls, what is promised, the extensions, the proof, performance and the
+//! repository's layout.
+//!
 //! ## Modules
 //! - [`Call`]: one call's state machine. [`Engine`]: many calls, shared
 //!   between threads, with one timer loop; snapshots move calls between
@@ -139,8 +145,3 @@ pub use snapshot::{CALL_FORMAT, CallSnapshot, ENGINE_FORMAT, EngineSnapshot, Sna
 pub use time::Instant;
 pub use validate::record_timeout;
 pub use wire::GraphResult;
-
-/// The README's Rust examples compile and run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../README.md")]
-struct ReadmeDoctests;

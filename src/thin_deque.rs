@@ -74,7 +74,8 @@ impl<T> ThinDeque<T> {
         self.0.as_deref_mut()
     }
 
-    /// Keeps at most `capacity` of room (and none once nothing is left).
+    /// Keeps at most `capacity` of room; the box goes too when that leaves
+    /// no room at all (an empty deque shrunk to 0).
     pub(crate) fn shrink_to(&mut self, capacity: usize) {
         if let Some(deque) = &mut self.0 {
             // Checked first: the engine asks after every input, and mostly

@@ -62,12 +62,18 @@ impl Engine {
             .filter_map(|(i, queue)| Some(Reverse((queue.front()?.0, i))))
             .collect();
         while let Some(Reverse((_, i))) = fronts.pop() {
-            let until = fronts.peek().map_or(u64::MAX, |Reverse((stamp, _))| *stamp);
+            // Up to the next front, ties going to the lower shard: the very
+            // order the heap gives one output at a time (and `poll_output`
+            // gives). The front itself is always taken: it was the earliest.
+            let next = fronts
+                .peek()
+                .map_or((u64::MAX, usize::MAX), |Reverse(front)| *front);
             let queue = &mut queues[i];
             let run = queue
                 .iter()
-                .take_while(|(stamp, _)| *stamp <= until)
-                .count();
+                .take_while(|(stamp, _)| (*stamp, i) < next)
+                .count()
+                .max(1);
             out.extend(queue.drain(..run).map(|(_, output)| output));
             if let Some((stamp, _)) = queue.front() {
                 fronts.push(Reverse((*stamp, i)));

@@ -305,7 +305,12 @@ mod same_as_the_tree {
     #[test]
     fn the_typed_reader_answers_as_the_tree_does() {
         let mut n = 0;
-        for entry in std::fs::read_dir("fuzz/corpus/wire_request").unwrap() {
+        // The seeds are in the repository, not in the published package:
+        // there the edge cases and the generated bodies below still run.
+        let corpus =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/wire_request");
+        let in_the_repository = corpus.is_dir();
+        for entry in std::fs::read_dir(corpus).into_iter().flatten() {
             let data = std::fs::read(entry.unwrap().path()).unwrap();
             let body = data.splitn(3, |b| *b == b'\n').nth(2).unwrap_or_default();
             check(body);
@@ -369,7 +374,10 @@ mod same_as_the_tree {
             "}".repeat(130)
         );
         check(deep.as_bytes());
-        assert!(n >= 100, "the committed wire_request seeds");
+        assert!(
+            !in_the_repository || n >= 100,
+            "the committed wire_request seeds"
+        );
         // Generated bodies also reach the accepting paths, not only errors.
         let (mut plays, mut records) = (0, 0);
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
