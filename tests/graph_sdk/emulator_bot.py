@@ -638,9 +638,12 @@ class RejectBot(CallBot):
         super().__init__(hub, call_id)
         self.client, self.wire, self.reason = client, wire, reason
         self.answer = self.wire_entry = None
+        self.rejected = False
 
     async def on(self, seen):
-        if seen.kind == "call" and seen.change == "created":
+        # Once: a retried delivery brings the same offer again (see MenuBot).
+        if seen.kind == "call" and seen.change == "created" and not self.rejected:
+            self.rejected = True
             call = self.client.communications.calls.by_call_id(self.call_id)
             self.answer = await call.reject.post(RejectPostRequestBody(reason=self.reason))
             self.wire_entry = self.wire.last()
