@@ -108,7 +108,9 @@ fn play(files: &[&str], context: &str) -> Request {
     request(action, Some(context))
 }
 
-/// The runtime's media layer: what it will report, and when.
+/// The runtime's media layer: what it will report, and when. A test rig
+/// would take `ivr_media_queue::sim::MediaLayer`, which does this and more;
+/// it is spelled out here because a runtime with real audio writes its own.
 #[derive(Default)]
 struct FakeMedia {
     /// Reports due, by time (then in the order they were made).

@@ -3,33 +3,12 @@
 //! gave them: runs of inputs on one call, single inputs alternating between
 //! calls, and calls that share a shard.
 
-use ivr_media_queue::{
-    Action, ApiVersion, CallId, Engine, EngineConfig, IdSource, Instant, MediaInput, Notification,
-    Output, Request, Tone,
-};
+use ivr_media_queue::{CallId, Instant, MediaInput, Notification, Output, Tone};
+
+#[path = "common/fixtures.rs"]
+mod fixtures;
 
 const CALLS: usize = 12;
-
-fn engine_with_subscribed_calls(shards: usize) -> (Engine, Vec<CallId>) {
-    let engine = Engine::new(EngineConfig {
-        ids: IdSource::seeded(7),
-        shards,
-        ..EngineConfig::default()
-    })
-    .unwrap();
-    let calls: Vec<CallId> = (0..CALLS)
-        .map(|i| CallId::new(&format!("call-{i}")))
-        .collect();
-    for call in &calls {
-        engine.handle_call_established(Instant::ZERO, call).unwrap();
-        let subscribe = Request::new(ApiVersion::V1, Action::SubscribeToTone);
-        engine
-            .handle_request(Instant::ZERO, call, subscribe)
-            .unwrap();
-    }
-    engine.drain_outputs(&mut Vec::new());
-    (engine, calls)
-}
 
 /// Which call each input goes to: runs of one to four tones on one call,
 /// the calls picked by a fixed pseudo-random walk.
@@ -55,7 +34,7 @@ fn outputs_of_many_calls_drain_in_the_order_their_inputs_came() {
     // One shard (every call shares it), a few (some share), many (most
     // alone): the order is the same.
     for shards in [1, 4, 64] {
-        let (engine, calls) = engine_with_subscribed_calls(shards);
+        let (engine, calls) = fixtures::engine_with_subscribed_calls(CALLS, shards);
         let inputs = schedule();
         for (i, &call) in inputs.iter().enumerate() {
             let now = Instant::from_millis(1 + i as u64);

@@ -1,6 +1,6 @@
 //! The `ivr-replay` scenario parser and runner on arbitrary text: never
-//! panics, a malformed line is named within the input, and every output
-//! line is JSON.
+//! panics, a malformed line is named within the input, every output line
+//! is JSON, and the HTML page lets no markup of the input through.
 
 #![no_main]
 
@@ -30,4 +30,13 @@ fuzz_target!(|data: &[u8]| {
     }
     let mut timeline = Vec::new();
     replay::write_timeline(&mut timeline, &run.records).expect("writing to a Vec");
+    // The HTML page escapes every input text: no markup gets in.
+    let mut page = Vec::new();
+    let mut html = replay::HtmlWriter::default();
+    html.begin(&mut page).expect("writing to a Vec");
+    html.write(&mut page, &run.records).expect("writing to a Vec");
+    html.end(&mut page).expect("writing to a Vec");
+    let page = String::from_utf8(page).expect("UTF-8");
+    assert!(!page.contains("<script") && !page.contains("<img") && !page.contains("<iframe"));
+    assert_eq!(page.matches("<div class=\"step k-").count(), run.records.len());
 });

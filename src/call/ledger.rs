@@ -144,6 +144,7 @@ impl Ledger {
         by: Option<OperationId>,
         notice: Notice,
     ) {
+        // Nothing to end: no output box is made for it.
         if queued.len() == 0 {
             return;
         }

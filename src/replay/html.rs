@@ -11,7 +11,8 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::ReplayRecord;
-use super::timeline::tell;
+use super::timeline::{short, tell};
+use crate::id::OperationId;
 use crate::io::{Notification, OperationEnded};
 use crate::model::EndReason;
 
@@ -64,7 +65,7 @@ svg{display:block}\
 /// An operation the diagram shows in a call's queue.
 #[derive(Clone, Debug)]
 struct Shown {
-    id: String,
+    id: OperationId,
     text: String,
 }
 
@@ -153,7 +154,7 @@ impl HtmlWriter {
         match record {
             ReplayRecord::Response { response, .. } => {
                 let body = response.body.as_deref()?;
-                let id = response.created?.to_string();
+                let id = response.created?;
                 let value: serde_json::Value = serde_json::from_str(body).ok()?;
                 let kind = value.get("@odata.type")?.as_str()?;
                 let kind = kind
@@ -164,29 +165,29 @@ impl HtmlWriter {
                 }
                 let context = value.get("clientContext").and_then(|c| c.as_str());
                 let queue = self.queues.entry(call.to_owned()).or_default();
-                if !queue.holds(&id) {
-                    let text = shown_text(kind, &id, context);
+                if !queue.holds(id) {
+                    let text = shown_text(kind, id, context);
                     queue.waits.push(Shown { id, text });
                 }
                 None
             }
             ReplayRecord::CollectDigits { operation, .. } => {
-                let id = operation.id.to_string();
+                let id = operation.id;
                 let context = operation.client_context.as_deref();
-                let text = shown_text(operation.kind.name(), &id, context);
+                let text = shown_text(operation.kind.name(), id, context);
                 let queue = self.queues.entry(call.to_owned()).or_default();
-                if !queue.holds(&id) {
+                if !queue.holds(id) {
                     queue.waits.push(Shown { id, text });
                 }
                 None
             }
             ReplayRecord::Media { command, .. } => {
-                let id = command.operation().to_string();
+                let id = command.operation();
                 let queue = self.queues.entry(call.to_owned()).or_default();
                 if queue.plays.as_ref().is_none_or(|p| p.id != id) {
                     let at = queue.waits.iter().position(|w| w.id == id);
                     queue.plays = at.map(|at| queue.waits.remove(at)).or(Some(Shown {
-                        text: shown_text("operation", &id, None),
+                        text: shown_text("operation", id, None),
                         id,
                     }));
                 }
@@ -210,7 +211,7 @@ impl HtmlWriter {
         call: &str,
         ended: &OperationEnded,
     ) -> Option<(&'static str, &'static str)> {
-        let id = ended.operation.id.to_string();
+        let id = ended.operation.id;
         if let Some(queue) = self.queues.get_mut(call) {
             if queue.plays.as_ref().is_some_and(|p| p.id == id) {
                 queue.plays = None;
@@ -245,13 +246,13 @@ impl HtmlWriter {
 }
 
 impl Queue {
-    fn holds(&self, id: &str) -> bool {
+    fn holds(&self, id: OperationId) -> bool {
         self.plays.as_ref().is_some_and(|p| p.id == id) || self.waits.iter().any(|w| w.id == id)
     }
 }
 
-fn shown_text(kind: &str, id: &str, context: Option<&str>) -> String {
-    let short = id.get(..8).unwrap_or(id);
+fn shown_text(kind: &str, id: OperationId, context: Option<&str>) -> String {
+    let short = short(id);
     match context {
         Some(context) => format!("{kind} {short} [{context}]"),
         None => format!("{kind} {short}"),

@@ -199,42 +199,71 @@ pub fn stream(
     output: &mut impl Write,
     options: StreamOptions,
 ) -> Result<(), StreamError> {
-    let mut html = (options.format == OutputFormat::Html).then(HtmlWriter::default);
-    if let Some(html) = &mut html {
-        html.begin(output).map_err(StreamError::Write)?;
-    }
-    let ran = run_lines(input, output, options, html.as_mut());
+    let mut writer = Writer::new(options.format);
+    writer.begin(output).map_err(StreamError::Write)?;
+    let ran = run_lines(input, output, options, &mut writer);
     // What earlier lines caused is written even when a later one fails, and
     // a page is closed whole.
-    let closed = match &mut html {
-        Some(html) => html.end(output).map_err(StreamError::Write),
-        None => Ok(()),
-    };
+    let closed = writer.end(output).map_err(StreamError::Write);
     let flushed = output.flush().map_err(StreamError::Write);
     ran.and(closed).and(flushed)
+}
+
+/// An output format with what it keeps between lines.
+enum Writer {
+    Jsonl { pretty: bool },
+    Timeline(TimelineWriter),
+    Html(HtmlWriter),
+}
+
+impl Writer {
+    fn new(format: OutputFormat) -> Self {
+        match format {
+            OutputFormat::Jsonl { pretty } => Self::Jsonl { pretty },
+            OutputFormat::Timeline => Self::Timeline(TimelineWriter::default()),
+            OutputFormat::Html => Self::Html(HtmlWriter::default()),
+        }
+    }
+
+    fn begin(&mut self, output: &mut impl Write) -> io::Result<()> {
+        match self {
+            Self::Html(html) => html.begin(output),
+            Self::Jsonl { .. } | Self::Timeline(_) => Ok(()),
+        }
+    }
+
+    fn write(
+        &mut self,
+        output: &mut impl Write,
+        records: &[ReplayRecord],
+        replayer: &Replayer,
+    ) -> io::Result<()> {
+        match self {
+            Self::Jsonl { pretty } => write_jsonl(output, records, replayer.config(), *pretty),
+            Self::Timeline(timeline) => timeline.write(output, records),
+            Self::Html(html) => html.write(output, records),
+        }
+    }
+
+    fn end(&mut self, output: &mut impl Write) -> io::Result<()> {
+        match self {
+            Self::Html(html) => html.end(output),
+            Self::Jsonl { .. } | Self::Timeline(_) => Ok(()),
+        }
+    }
 }
 
 fn run_lines(
     input: impl Read,
     output: &mut impl Write,
     options: StreamOptions,
-    mut html: Option<&mut HtmlWriter>,
+    writer: &mut Writer,
 ) -> Result<(), StreamError> {
     let mut lines = LineReader::new(input, options.max_line_bytes);
     let mut replayer = Replayer::new(options.replay);
-    let mut timeline = TimelineWriter::default();
     let mut records: Vec<ReplayRecord> = Vec::new();
     let mut write = |records: &mut Vec<ReplayRecord>, replayer: &Replayer, output: &mut _| {
-        let written = match options.format {
-            OutputFormat::Jsonl { pretty } => {
-                write_jsonl(output, records, replayer.config(), pretty)
-            }
-            OutputFormat::Timeline => timeline.write(output, records),
-            OutputFormat::Html => match html.as_deref_mut() {
-                Some(html) => html.write(output, records),
-                None => Ok(()),
-            },
-        };
+        let written = writer.write(output, records, replayer);
         records.clear();
         written.map_err(StreamError::Write)
     };

@@ -265,7 +265,9 @@ fn summarize_body(body: &str) -> String {
     format!("{kind} {id} {}", text("status"))
 }
 
-fn short(id: crate::id::OperationId) -> String {
+/// The first 8 characters of an operation id, as the timeline and the
+/// diagram show it.
+pub(super) fn short(id: crate::id::OperationId) -> String {
     id.to_string()[..8].to_owned()
 }
 

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use ivr_media_queue::{
-    Action, ApiVersion, Call, CallConfig, CallId, IdSource, Instant, MediaPrompt, PlayPrompt,
-    Record, Request, Tone, ToneSet,
+    Action, ApiVersion, Call, CallConfig, CallId, Engine, EngineConfig, IdSource, Instant,
+    MediaPrompt, PlayPrompt, Record, Request, Tone, ToneSet,
 };
 
 /// The time of every fixture input.
@@ -106,4 +106,28 @@ pub fn menu_request(i: usize) -> Request {
         }),
     )
     .with_client_context(&format!("{i:08x}-0000-4000-8000-000000000002"))
+}
+
+/// An engine of `shards` shards holding `calls` established calls
+/// (`call-0`, `call-1`, ...), each subscribed to tones, their outputs so far
+/// drained: every tone then gives exactly one output.
+pub fn engine_with_subscribed_calls(calls: usize, shards: usize) -> (Engine, Vec<CallId>) {
+    let engine = Engine::new(EngineConfig {
+        ids: IdSource::seeded(7),
+        shards,
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    let calls: Vec<CallId> = (0..calls)
+        .map(|i| CallId::new(&format!("call-{i}")))
+        .collect();
+    for call in &calls {
+        engine.handle_call_established(Instant::ZERO, call).unwrap();
+        let subscribe = Request::new(ApiVersion::V1, Action::SubscribeToTone);
+        engine
+            .handle_request(Instant::ZERO, call, subscribe)
+            .unwrap();
+    }
+    engine.drain_outputs(&mut Vec::new());
+    (engine, calls)
 }
