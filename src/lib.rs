@@ -116,6 +116,8 @@ mod model;
 pub mod replay;
 pub mod sim;
 pub mod snapshot;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod thin_deque;
 mod time;
 mod validate;

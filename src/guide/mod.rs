@@ -12,6 +12,8 @@
 //! - [`promises`]: what is promised, and from which version on.
 //! - [`extensions`]: what this crate offers beyond Graph, and how it stays
 //!   off the Graph wire.
+//! - [`testing_a_bot`]: property-test a bot against random callers (the
+//!   `testing` feature).
 //! - [`proof`]: how the contract is tested, fuzzed and checked against the
 //!   official SDKs.
 //! - [`performance`]: each hot path against the least work it could do.
@@ -37,6 +39,14 @@ pub mod promises {}
 
 #[doc = include_str!("extensions.md")]
 pub mod extensions {}
+
+#[cfg_attr(feature = "testing", doc = include_str!("testing_a_bot.md"))]
+#[cfg_attr(
+    not(feature = "testing"),
+    doc = "Property-test a bot against random callers: this chapter, and its \
+           examples, need the `testing` feature (`cargo doc --features testing`)."
+)]
+pub mod testing_a_bot {}
 
 #[doc = include_str!("proof.md")]
 pub mod proof {}

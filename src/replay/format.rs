@@ -76,17 +76,10 @@ fn write_record_json(
     record: &ReplayRecord,
     config: &ReplayConfig,
 ) -> io::Result<bool> {
-    let at = match record {
-        ReplayRecord::Request { .. } | ReplayRecord::Event { .. } => return Ok(false),
-        ReplayRecord::Response { at, .. }
-        | ReplayRecord::Notification { at, .. }
-        | ReplayRecord::Media { at, .. }
-        | ReplayRecord::Abandoned { at, .. }
-        | ReplayRecord::Inspect { at, .. }
-        | ReplayRecord::CancelReceipt { at, .. }
-        | ReplayRecord::CollectDigits { at, .. }
-        | ReplayRecord::Trace { at, .. } => at.as_millis(),
-    };
+    if let ReplayRecord::Request { .. } | ReplayRecord::Event { .. } = record {
+        return Ok(false);
+    }
+    let at = record.at().as_millis();
     write!(line, "{{\"at_ms\":{at},")?;
     match record {
         ReplayRecord::Notification { seq, .. }

@@ -144,6 +144,24 @@ pub enum ReplayRecord {
     },
 }
 
+impl ReplayRecord {
+    /// When it happened.
+    pub const fn at(&self) -> Instant {
+        match self {
+            Self::Request { at, .. }
+            | Self::Event { at, .. }
+            | Self::Response { at, .. }
+            | Self::Notification { at, .. }
+            | Self::Media { at, .. }
+            | Self::Abandoned { at, .. }
+            | Self::Inspect { at, .. }
+            | Self::CancelReceipt { at, .. }
+            | Self::CollectDigits { at, .. }
+            | Self::Trace { at, .. } => *at,
+        }
+    }
+}
+
 /// A malformed scenario line: the run stops there.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {message}")]

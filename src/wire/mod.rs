@@ -412,6 +412,16 @@ pub fn action_url(call: &CallId, request: &Request) -> String {
     )
 }
 
+/// `https://graph.microsoft.com/{version}/communications/calls/{call}`: the
+/// call itself, which a `DELETE` hangs up.
+pub fn call_url(api: ApiVersion, call: &CallId) -> String {
+    format!(
+        "https://graph.microsoft.com/{}/communications/calls/{}",
+        api.segment(),
+        route::encode(call.as_str())
+    )
+}
+
 /// `https://graph.microsoft.com/{version}/communications/calls/{call}/operations/{op}`.
 pub fn operation_location(api: ApiVersion, call: &CallId, op: OperationId) -> String {
     format!(

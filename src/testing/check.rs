@@ -1,0 +1,89 @@
+//! [`Harness::check`]: many callers, and the first that fails shrunk.
+
+use proptest::strategy::Strategy;
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+
+use crate::replay::ReplayRecord;
+
+use super::caller::Caller;
+use super::harness::{Bot, Failure, Harness, Observation};
+
+/// A check that found nothing: how many callers it tried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Checked {
+    /// Callers tried.
+    pub cases: u32,
+}
+
+impl Harness {
+    /// Runs a fresh bot and property against [`Harness::cases`] callers
+    /// drawn from `callers`. When one fails, proptest shrinks it to the
+    /// simplest caller that still fails, and the [`Failure`] is that
+    /// caller's run: its report ends in the `ivr-replay` scenario.
+    ///
+    /// The search is seeded by [`Harness::seed`]: the same seed, bot and
+    /// property try the same callers (`PROPTEST_CASES` and proptest's other
+    /// variables are read, but [`Harness::cases`] wins). Nothing is
+    /// written to disk.
+    pub fn check<S, B, P>(
+        &self,
+        callers: S,
+        new_bot: impl Fn() -> B,
+        new_property: impl Fn() -> P,
+    ) -> Result<Checked, Failure>
+    where
+        S: Strategy<Value = Caller>,
+        B: Bot,
+        P: FnMut(&Observation<'_, B>) -> Result<(), String>,
+    {
+        let config = Config {
+            cases: self.cases,
+            failure_persistence: None,
+            ..Config::default()
+        };
+        let mut seed = [0u8; 32];
+        seed[..8].copy_from_slice(&self.seed.to_le_bytes());
+        let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed);
+        let mut runner = TestRunner::new_with_rng(config, rng);
+        let outcome = runner.run(&callers, |caller| {
+            self.run(&caller, &mut new_bot(), &mut new_property())
+                .map(drop)
+                .map_err(|failure| TestCaseError::fail(failure.message))
+        });
+        match outcome {
+            Ok(()) => Ok(Checked { cases: self.cases }),
+            // The run is deterministic, so the shrunk caller fails again,
+            // this time with its whole report.
+            Err(TestError::Fail(reason, caller)) => {
+                match self.run(&caller, &mut new_bot(), &mut new_property()) {
+                    Err(failure) => Err(failure),
+                    Ok(transcript) => Err(Failure {
+                        message: format!(
+                            "{reason} (the bot or property does not fail the \
+                             same way twice: does it read a clock or a random \
+                             number?)"
+                        ),
+                        at: transcript
+                            .records
+                            .last()
+                            .map_or(crate::Instant::ZERO, ReplayRecord::at),
+                        step: 0,
+                        caller,
+                        records: transcript.records,
+                        scenario: transcript.scenario,
+                        seed: self.seed,
+                    }),
+                }
+            }
+            Err(TestError::Abort(reason)) => Err(Failure {
+                message: format!("proptest gave up: {reason}"),
+                at: crate::Instant::ZERO,
+                step: 0,
+                caller: Caller::default(),
+                records: Vec::new(),
+                scenario: String::new(),
+                seed: self.seed,
+            }),
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! A harness's fault rules act between the engine and the bot as in a
+//! scenario: a duplicated notification reaches the bot twice, a request
+//! rule answers 500, and the printed scenario holds the rules, so it
+//! replays the same. A rule that is not one is refused, naming its fault.
+
+#![cfg(feature = "testing")]
+
+use ivr_media_queue::replay::{self, ReplayRecord};
+use ivr_media_queue::testing::{Caller, Harness, Heard, Observation, Outbox};
+use ivr_media_queue::{
+    Action, ApiVersion, IdSource, Instant, MediaPrompt, Notification, PlayPrompt, Request,
+};
+
+fn greeter(heard: &mut Vec<String>) -> impl FnMut(Instant, Heard<'_>, &mut Outbox) + '_ {
+    move |_now, what, outbox: &mut Outbox| match what {
+        Heard::Answered => {
+            outbox.send(Request::new(ApiVersion::V1, Action::SubscribeToTone));
+            outbox.send(Request::new(
+                ApiVersion::V1,
+                Action::PlayPrompt(PlayPrompt {
+                    prompts: vec![MediaPrompt::new("https://prompts.example/hello.wav")],
+                    loop_forever: false,
+                }),
+            ));
+        }
+        Heard::Response { response, .. } => heard.push(format!("response {}", response.status)),
+        Heard::Notification(Notification::OperationEnded(ended)) => {
+            heard.push(format!("ended {:?}", ended.reason))
+        }
+        _ => {}
+    }
+}
+
+fn run(harness: &Harness) -> (Vec<String>, Vec<ReplayRecord>, String) {
+    let mut heard = Vec::new();
+    let transcript = harness
+        .run(
+            &Caller::default(),
+            &mut greeter(&mut heard),
+            &mut |_: &Observation<'_, _>| Ok(()),
+        )
+        .unwrap_or_else(|failure| panic!("{failure}"));
+    (heard, transcript.records, transcript.scenario)
+}
+
+#[test]
+fn a_duplicated_notification_reaches_the_bot_twice() {
+    let plain = run(&Harness::new()).0;
+    assert_eq!(plain, ["response 200", "response 200", "ended Completed"]);
+    let harness = Harness::new()
+        .fault(r#"{"notifications": "duplicate", "kind": "operationEnded"}"#)
+        .expect("a rule");
+    let (heard, records, scenario) = run(&harness);
+    assert_eq!(
+        heard,
+        [
+            "response 200",
+            "response 200",
+            "ended Completed",
+            "ended Completed"
+        ]
+    );
+    assert!(
+        scenario.contains(r#""fault":{"kind":"operationEnded","notifications":"duplicate"}"#),
+        "{scenario}"
+    );
+    let replayed = replay::run(&scenario, IdSource::seeded(1));
+    assert_eq!(replayed.records, records);
+}
+
+#[test]
+fn a_request_rule_answers_500() {
+    let harness = Harness::new()
+        .fault(r#"{"requests": "serverError", "action": "subscribeToTone"}"#)
+        .expect("a rule");
+    assert_eq!(
+        run(&harness).0,
+        ["response 500", "response 200", "ended Completed"]
+    );
+}
+
+#[test]
+fn a_rule_that_is_not_one_is_refused() {
+    let error = Harness::new()
+        .fault(r#"{"notifications": "lose"}"#)
+        .expect_err("no such fault");
+    assert!(error.contains("lose"), "{error}");
+    assert!(Harness::new().fault("{").is_err());
+}
