@@ -111,7 +111,7 @@ impl MenuBot {
                         _ => self.play_menu(outbox, 0),
                     },
                     Some("sales" | "message") => self.goodbye(outbox),
-                    Some("goodbye") => outbox.hang_up(),
+                    Some("goodbye") => outbox.hang_up(ApiVersion::V1),
                     _ => {}
                 }
             }
@@ -218,7 +218,7 @@ mod tests {
         let failure = check(false).expect_err("the harness finds the bug");
         // Shrunk to the simplest caller: one key that chooses, while the
         // menu plays (keys before the bot's subscription reach no one).
-        let [(at_ms, CallerAct::Press(tone))] = failure.caller.acts.as_slice() else {
+        let [(at_ms, CallerAct::Press(tone))] = failure.caller.acts() else {
             panic!("not shrunk to one key press:\n{failure}");
         };
         assert!(matches!(tone, Tone::Tone1 | Tone::Tone2), "{failure}");

@@ -38,7 +38,7 @@ proptest! {
         let rank = |step: &Step| match step {
             Step::Answered | Step::Timers => 0,
             Step::Caller(_) => 1,
-            Step::Bot(_) => 2,
+            Step::Bot(_) | Step::Wake { .. } => 2,
             _ => 3,
         };
         for pair in steps.windows(2) {
@@ -67,7 +67,7 @@ proptest! {
                 _ => None,
             })
             .collect();
-        prop_assert_eq!(acts, caller.acts);
+        prop_assert_eq!(acts.as_slice(), caller.acts());
     }
 }
 
@@ -112,4 +112,37 @@ fn within_a_millisecond_timers_then_the_caller_then_the_bot() {
         .run(&caller, &mut bot, &mut |_: &Observation<'_, _>| Ok(()))
         .unwrap_or_else(|failure| panic!("{failure}"));
     assert_eq!(heard, ["answered", "prompt ended", "tone"]);
+}
+
+/// A caller built with its acts out of order still acts in time order,
+/// every act, and the run lasts until its last.
+#[test]
+fn a_caller_built_out_of_order_acts_in_time_order() {
+    use ivr_media_queue::Tone;
+    use ivr_media_queue::testing::{Caller, CallerAct};
+
+    let caller = Caller::new(vec![
+        (5_000, CallerAct::Press(Tone::Tone1)),
+        (100, CallerAct::HangUp),
+    ]);
+    let mut acts = Vec::new();
+    Harness::new()
+        .settle_ms(0)
+        .run(&caller, &mut bots::busy_bot(), &mut |seen: &Observation<
+            '_,
+            _,
+        >| {
+            if let Step::Caller(act) = seen.step {
+                acts.push((seen.now.as_millis(), act.clone()));
+            }
+            Ok(())
+        })
+        .unwrap_or_else(|failure| panic!("{failure}"));
+    assert_eq!(
+        acts,
+        [
+            (100, CallerAct::HangUp),
+            (5_000, CallerAct::Press(Tone::Tone1))
+        ]
+    );
 }

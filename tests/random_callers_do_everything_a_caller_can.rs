@@ -40,7 +40,7 @@ fn callers_draw_every_act_in_time_order() {
     let callers = draw(options.clone(), 400);
     let kinds: BTreeSet<&str> = callers
         .iter()
-        .flat_map(|c| c.acts.iter().map(|(_, a)| kind(a)))
+        .flat_map(|c| c.acts().iter().map(|(_, a)| kind(a)))
         .collect();
     assert_eq!(
         kinds,
@@ -59,30 +59,30 @@ fn callers_draw_every_act_in_time_order() {
     );
     for caller in &callers {
         assert!(
-            caller.acts.windows(2).all(|pair| pair[0].0 <= pair[1].0),
+            caller.acts().windows(2).all(|pair| pair[0].0 <= pair[1].0),
             "{caller:?}"
         );
         assert!(caller.last_ms() <= options.within_ms, "{caller:?}");
     }
     let same_ms = callers
         .iter()
-        .filter(|c| c.acts.windows(2).any(|pair| pair[0].0 == pair[1].0))
+        .filter(|c| c.acts().windows(2).any(|pair| pair[0].0 == pair[1].0))
         .count();
     assert!(
         same_ms > 20,
         "only {same_ms} of 400 callers act twice in one millisecond"
     );
-    let silent = callers.iter().filter(|c| c.acts.is_empty()).count();
+    let silent = callers.iter().filter(|c| c.acts().is_empty()).count();
     assert!(silent > 0, "no silent caller");
 }
 
 #[test]
 fn options_that_are_off_keep_their_acts_out() {
     let callers = draw(only_keys(), 200);
-    assert!(callers.iter().any(|c| !c.acts.is_empty()));
+    assert!(callers.iter().any(|c| !c.acts().is_empty()));
     for caller in &callers {
         assert!(
-            caller.acts.iter().all(|(_, act)| kind(act) == "press"),
+            caller.acts().iter().all(|(_, act)| kind(act) == "press"),
             "{caller:?}"
         );
     }
@@ -90,7 +90,7 @@ fn options_that_are_off_keep_their_acts_out() {
         keys: Vec::new(),
         ..only_keys()
     };
-    assert!(draw(nothing, 20).iter().all(|c| c.acts.is_empty()));
+    assert!(draw(nothing, 20).iter().all(|c| c.acts().is_empty()));
 }
 
 /// Keys, and nothing else.

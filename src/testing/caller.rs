@@ -34,9 +34,9 @@ pub enum CallerAct {
     RecordingFails,
     /// No audio reaches the service for too long.
     MediaTimeout,
-    /// The media layer reports `event` about an operation the bot created:
-    /// the `about`-th newest (0 is the newest; counts past the oldest wrap
-    /// around). The engine acts on it only when that operation is the one
+    /// The media layer reports `event` about a playPrompt or record the
+    /// bot created: the `about`-th newest (0 is the newest; counts past the
+    /// oldest wrap around). The engine acts on it only when that operation is the one
     /// playing or recording; otherwise it is a late report, the kind that
     /// races a cancel, and is ignored. Before the bot created anything, it
     /// names an operation that never existed.
@@ -67,8 +67,8 @@ pub enum LateEvent {
 /// same millisecond in the order given.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Caller {
-    /// `(at_ms, act)`, in time order.
-    pub acts: Vec<(u64, CallerAct)>,
+    /// `(at_ms, act)`, in time order (kept so by [`Caller::new`]).
+    acts: Vec<(u64, CallerAct)>,
 }
 
 impl Caller {
@@ -77,6 +77,11 @@ impl Caller {
     pub fn new(mut acts: Vec<(u64, CallerAct)>) -> Self {
         acts.sort_by_key(|(at_ms, _)| *at_ms);
         Self { acts }
+    }
+
+    /// `(at_ms, act)`, in time order.
+    pub fn acts(&self) -> &[(u64, CallerAct)] {
+        &self.acts
     }
 
     /// When the last act happens (0 for a silent caller).
@@ -91,7 +96,8 @@ const NEVER_CREATED: &str = "00000000-0000-4000-8000-000000000000";
 
 impl CallerAct {
     /// The `ivr-replay` scenario line for this act at `at_ms` on `call`;
-    /// `created` lists the operations the bot created so far, oldest first.
+    /// `created` lists the playPrompt and record operations the bot
+    /// created so far, oldest first.
     pub(super) fn line(&self, at_ms: u64, call: &CallId, created: &[OperationId]) -> String {
         let event = |name: &str| json!({"at_ms": at_ms, "event": name, "call": call.as_str()});
         let line = match self {

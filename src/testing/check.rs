@@ -8,10 +8,10 @@ use crate::replay::ReplayRecord;
 use super::caller::Caller;
 use super::harness::{Bot, Failure, Harness, Observation};
 
-/// A check that found nothing: how many callers it tried.
+/// A check that found nothing: how many callers it ran.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Checked {
-    /// Callers tried.
+    /// Callers run.
     pub cases: u32,
 }
 
@@ -21,10 +21,10 @@ impl Harness {
     /// simplest caller that still fails, and the [`Failure`] is that
     /// caller's run: its report ends in the `ivr-replay` scenario.
     ///
-    /// The search is seeded by [`Harness::seed`]: the same seed, bot and
-    /// property try the same callers (`PROPTEST_CASES` and proptest's other
-    /// variables are read, but [`Harness::cases`] wins). Nothing is
-    /// written to disk.
+    /// The search is seeded by [`Harness::seed`]: the same seed, cases,
+    /// bot and property try the same callers and find the same failure.
+    /// proptest's other settings come from its environment variables
+    /// (`PROPTEST_MAX_SHRINK_ITERS`, ...). Nothing is written to disk.
     pub fn check<S, B, P>(
         &self,
         callers: S,
@@ -45,13 +45,15 @@ impl Harness {
         seed[..8].copy_from_slice(&self.seed.to_le_bytes());
         let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed);
         let mut runner = TestRunner::new_with_rng(config, rng);
+        let runs = std::cell::Cell::new(0u32);
         let outcome = runner.run(&callers, |caller| {
+            runs.set(runs.get() + 1);
             self.run(&caller, &mut new_bot(), &mut new_property())
                 .map(drop)
                 .map_err(|failure| TestCaseError::fail(failure.message))
         });
         match outcome {
-            Ok(()) => Ok(Checked { cases: self.cases }),
+            Ok(()) => Ok(Checked { cases: runs.get() }),
             // The run is deterministic, so the shrunk caller fails again,
             // this time with its whole report.
             Err(TestError::Fail(reason, caller)) => {

@@ -2,23 +2,21 @@
 //! on the virtual clock, with the developer's property checked after every
 //! step.
 
-use std::collections::VecDeque;
 use std::fmt;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::call::CallView;
 use crate::error::InvalidCallId;
-use crate::id::{CallId, IdSource, OperationId};
+use crate::id::{CallId, OperationId};
 use crate::io::Notification;
 use crate::model::{ApiVersion, Request};
-use crate::replay::{ReplayConfig, ReplayOptions, ReplayRecord, Replayer};
+use crate::replay::{ReplayConfig, ReplayRecord, Replayer};
 use crate::time::Instant;
 use crate::wire::{self, GraphResponse};
 
 use super::caller::{Caller, CallerAct};
+use super::run::Run;
 
 /// A bot's logic: it hears what happens on its call and answers with
 /// requests. Any `FnMut(Instant, Heard<'_>, &mut Outbox)` is one.
@@ -55,6 +53,12 @@ pub enum Heard<'a> {
     /// The service POSTed a notification (its JSON:
     /// [`wire::notification_json`]).
     Notification(&'a Notification),
+    /// A wake-up the bot asked for with [`Outbox::wake_after`]: a
+    /// no-input timeout, a reprompt.
+    Wake {
+        /// The tag the bot gave it.
+        tag: u64,
+    },
 }
 
 /// A request a bot sends.
@@ -65,9 +69,17 @@ pub enum BotRequest {
     /// written, `clientContext` when set).
     Graph(Request),
     /// `GET` an operation.
-    GetOperation(OperationId),
+    GetOperation {
+        /// The API version of the URL.
+        api: ApiVersion,
+        /// The operation.
+        operation: OperationId,
+    },
     /// `DELETE` the call: the bot hangs up.
-    HangUp,
+    HangUp {
+        /// The API version of the URL.
+        api: ApiVersion,
+    },
     /// Any request at all, the body sent byte for byte: for bots that build
     /// their own JSON, and for invalid requests.
     Raw {
@@ -82,7 +94,7 @@ pub enum BotRequest {
 
 impl BotRequest {
     /// The scenario line that sends it at `at_ms` on `call`.
-    fn line(&self, at_ms: u64, call: &CallId) -> String {
+    pub(super) fn line(&self, at_ms: u64, call: &CallId) -> String {
         let request = match self {
             Self::Graph(request) => {
                 // `request_body` writes valid JSON; the line carries it as
@@ -91,13 +103,13 @@ impl BotRequest {
                     .unwrap_or_else(|_| Value::Object(serde_json::Map::new()));
                 json!({"url": wire::action_url(call, request), "body": body})
             }
-            Self::GetOperation(operation) => json!({
+            Self::GetOperation { api, operation } => json!({
                 "method": "GET",
-                "url": wire::operation_location(ApiVersion::V1, call, *operation),
+                "url": wire::operation_location(*api, call, *operation),
             }),
-            Self::HangUp => json!({
+            Self::HangUp { api } => json!({
                 "method": "DELETE",
-                "url": wire::call_url(ApiVersion::V1, call),
+                "url": wire::call_url(*api, call),
             }),
             Self::Raw { method, url, body } => {
                 let mut request = json!({"method": method, "url": url});
@@ -111,14 +123,28 @@ impl BotRequest {
     }
 }
 
-/// Where a bot puts the requests it sends.
+/// Where a bot puts the requests it sends, and the wake-ups it wants.
 #[derive(Debug)]
 pub struct Outbox {
     call: CallId,
     requests: Vec<BotRequest>,
+    /// `(after_ms, tag)`.
+    wakes: Vec<(u64, u64)>,
 }
 
 impl Outbox {
+    pub(super) fn new(call: CallId) -> Self {
+        Self {
+            call,
+            requests: Vec::new(),
+            wakes: Vec::new(),
+        }
+    }
+
+    pub(super) fn into_parts(self) -> (Vec<BotRequest>, Vec<(u64, u64)>) {
+        (self.requests, self.wakes)
+    }
+
     /// The bot's call.
     pub fn call(&self) -> &CallId {
         &self.call
@@ -130,13 +156,27 @@ impl Outbox {
     }
 
     /// Asks for an operation (`GET .../operations/{id}`).
-    pub fn get_operation(&mut self, operation: OperationId) {
-        self.requests.push(BotRequest::GetOperation(operation));
+    pub fn get_operation(&mut self, api: ApiVersion, operation: OperationId) {
+        self.requests
+            .push(BotRequest::GetOperation { api, operation });
     }
 
     /// Hangs up (`DELETE` the call).
-    pub fn hang_up(&mut self) {
-        self.requests.push(BotRequest::HangUp);
+    pub fn hang_up(&mut self, api: ApiVersion) {
+        self.requests.push(BotRequest::HangUp { api });
+    }
+
+    /// Sends a request built elsewhere (from
+    /// [`strategy::wire_requests`](super::strategy::wire_requests), say).
+    pub fn push(&mut self, request: BotRequest) {
+        self.requests.push(request);
+    }
+
+    /// Wakes the bot `after_ms` from now with [`Heard::Wake`] and `tag`: a
+    /// bot's own timer (no input for 5 s: play the menu again). Nothing
+    /// reaches the service, so the scenario has no line for it.
+    pub fn wake_after(&mut self, after_ms: u64, tag: u64) {
+        self.wakes.push((after_ms, tag));
     }
 
     /// Sends any request, valid or not.
@@ -159,16 +199,25 @@ pub enum Step {
     Caller(CallerAct),
     /// A request of the bot's reached the service.
     Bot(BotRequest),
+    /// A wake-up the bot asked for came due.
+    Wake {
+        /// Its tag.
+        tag: u64,
+    },
     /// Timers came due: a beep or a prompt ended, a record timed out.
     Timers,
-    /// Nothing more happens: the caller is done, no request is in flight,
-    /// no timer is due before the run's end. Checked once, last, so a
+    /// The run is over: nothing more was due, or the run reached
+    /// [`Harness::settle_ms`] after the caller's last act (then `now` is
+    /// that time, and what was still due never happens; what the bot
+    /// sends now goes nowhere). Its records are what a fault rule still
+    /// held, released as at a scenario's end. Checked once, last, so a
     /// property can say what must have happened by then.
     End,
 }
 
 /// What the property sees after each step.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Observation<'a, B> {
     /// When the step happened.
     pub now: Instant,
@@ -189,6 +238,7 @@ pub struct Observation<'a, B> {
 
 /// A run that passed: what happened, and the scenario that replays it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Transcript {
     /// Every record of the run, in order.
     pub records: Vec<ReplayRecord>,
@@ -203,16 +253,19 @@ pub struct Transcript {
 /// would not end). Its `Display` is the report: what failed, when, and the
 /// `ivr-replay` scenario that replays the run up to that step.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Failure {
     /// What the property (or the harness) said.
     pub message: String,
     /// When.
     pub at: Instant,
-    /// Which step, from 1 (the answer).
+    /// Which step, from 1 (the answer; the end is one more than the last
+    /// step); 0 when no run failed (see [`Harness::check`]).
     pub step: usize,
     /// The caller.
     pub caller: Caller,
-    /// Every record up to and including the failing step.
+    /// Every record up to and including the failing step, then what a
+    /// fault rule still held, as the scenario's end releases it.
     pub records: Vec<ReplayRecord>,
     /// The `ivr-replay` scenario that reproduces `records` with `--seed`
     /// [`Failure::seed`].
@@ -223,6 +276,10 @@ pub struct Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.scenario.is_empty() {
+            // No run to show (proptest gave up before one failed).
+            return f.write_str(&self.message);
+        }
         writeln!(
             f,
             "at {} ms (step {}): {}",
@@ -230,12 +287,12 @@ impl fmt::Display for Failure {
             self.step,
             self.message
         )?;
-        match self.caller.acts.len() {
+        match self.caller.acts().len() {
             0 => writeln!(f, "the caller does nothing")?,
             1 => writeln!(f, "the caller (1 act):")?,
             n => writeln!(f, "the caller ({n} acts):")?,
         }
-        for (at_ms, act) in &self.caller.acts {
+        for (at_ms, act) in self.caller.acts() {
             writeln!(f, "  at {at_ms} ms: {act:?}")?;
         }
         writeln!(
@@ -281,7 +338,8 @@ pub const DEFAULT_SETTINGS: &str = r#"{"promptMs":2000,"beepMs":300,"notifyOnTer
 
 impl Default for Harness {
     /// [`DEFAULT_SETTINGS`], call `c1`, seed 1, a 30 ms bot, 30 s to
-    /// settle, 10 000 steps, 256 cases.
+    /// settle, 10 000 steps, and 256 cases (or `PROPTEST_CASES`, when the
+    /// environment sets it: a long search needs no code change).
     fn default() -> Self {
         Self {
             settings: DEFAULT_SETTINGS.to_owned(),
@@ -291,7 +349,7 @@ impl Default for Harness {
             bot_latency_ms: 30,
             settle_ms: 30_000,
             max_steps: 10_000,
-            cases: 256,
+            cases: proptest::test_runner::Config::default().cases,
         }
     }
 }
@@ -302,13 +360,26 @@ impl Harness {
         Self::default()
     }
 
-    /// Replaces the replayer's settings: the object of an `ivr-replay`
-    /// config line (`{"promptMs": 4000, "queueCapacity": 5}`). The error
-    /// names the setting and its rule.
+    /// Changes the replayer's settings: the object of an `ivr-replay`
+    /// config line (`{"promptMs": 4000, "queueCapacity": 5}`), each
+    /// setting over the one it replaces; `null` takes a setting out
+    /// (`{"promptMs": null}`: prompts end only when the caller's
+    /// [`CallerAct::PromptEnds`] says so). The error names the setting and
+    /// its rule.
     pub fn settings(mut self, settings: &str) -> Result<Self, String> {
-        ReplayConfig::from_settings_json(settings)?;
-        let value: Value = serde_json::from_str(settings).map_err(|e| format!("config: {e}"))?;
-        self.settings = value.to_string();
+        let changes: Map<String, Value> =
+            serde_json::from_str(settings).map_err(|e| format!("config: {e}"))?;
+        let mut merged: Map<String, Value> =
+            serde_json::from_str(&self.settings).map_err(|e| format!("config: {e}"))?;
+        for (key, value) in changes {
+            match value {
+                Value::Null => merged.remove(&key),
+                value => merged.insert(key, value),
+            };
+        }
+        let merged = Value::Object(merged).to_string();
+        ReplayConfig::from_settings_json(&merged)?;
+        self.settings = merged;
         Ok(self)
     }
 
@@ -334,7 +405,10 @@ impl Harness {
     }
 
     /// The seed of the operation ids, and of [`Harness::check`]'s search
-    /// (default 1): the same seed, bot and property find the same failure.
+    /// (default 1): the same seed, bot and property find the same failure,
+    /// so a test in CI tries the same callers every run. To search wider,
+    /// vary the seed (from an environment variable, say) and keep the
+    /// seeds that found something as regression tests.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
@@ -364,7 +438,8 @@ impl Harness {
         self
     }
 
-    /// How many callers [`Harness::check`] tries (default 256).
+    /// How many callers [`Harness::check`] tries (default 256, or
+    /// `PROPTEST_CASES`); this wins over the environment.
     pub fn cases(mut self, cases: u32) -> Self {
         self.cases = cases;
         self
@@ -387,7 +462,7 @@ impl Harness {
         let outcome = run.go(bot, property);
         match outcome {
             Ok(()) => {
-                run.close_scenario(None);
+                run.close(None);
                 Ok(Transcript {
                     records: run.history,
                     scenario: run.scenario,
@@ -395,11 +470,11 @@ impl Harness {
                 })
             }
             Err(message) => {
-                run.close_scenario(Some(&message));
+                run.close(Some(&message));
                 Err(Failure {
                     message,
                     at: run.now,
-                    step: run.steps,
+                    step: run.steps + usize::from(run.ended),
                     caller: caller.clone(),
                     records: run.history,
                     scenario: run.scenario,
@@ -408,228 +483,4 @@ impl Harness {
             }
         }
     }
-}
-
-/// One run's state.
-struct Run<'h> {
-    harness: &'h Harness,
-    caller: &'h Caller,
-    replayer: Replayer,
-    scenario: String,
-    history: Vec<ReplayRecord>,
-    /// The bot's requests on their way, each with when it arrives.
-    in_flight: VecDeque<(Instant, BotRequest)>,
-    /// The operations the bot's requests created, oldest first.
-    created: Vec<OperationId>,
-    /// The caller's next act.
-    next_act: usize,
-    now: Instant,
-    steps: usize,
-    /// Whether the last step fired timers: its records come from no line,
-    /// so a scenario that stops there needs a line at its time.
-    last_was_timers: bool,
-}
-
-impl<'h> Run<'h> {
-    fn new(harness: &'h Harness, caller: &'h Caller) -> Self {
-        let replayer = Replayer::new(ReplayOptions {
-            ids: IdSource::seeded(harness.seed),
-            snapshot_at: None,
-        });
-        Self {
-            harness,
-            caller,
-            replayer,
-            scenario: String::new(),
-            history: Vec::new(),
-            in_flight: VecDeque::new(),
-            created: Vec::new(),
-            next_act: 0,
-            now: Instant::ZERO,
-            steps: 0,
-            last_was_timers: false,
-        }
-    }
-
-    fn go<B, P>(&mut self, bot: &mut B, property: &mut P) -> Result<(), String>
-    where
-        B: Bot,
-        P: FnMut(&Observation<'_, B>) -> Result<(), String>,
-    {
-        let config = format!("{{\"config\":{}}}", self.harness.settings);
-        self.feed(&config)?;
-        let harness = self.harness;
-        for rule in &harness.faults {
-            self.feed(&format!("{{\"at_ms\":0,\"fault\":{rule}}}"))?;
-        }
-        self.step(Step::Answered, bot, property)?;
-        let end =
-            Instant::from_millis(self.caller.last_ms().saturating_add(self.harness.settle_ms));
-        while let Some((at, step)) = self.next_step() {
-            if at > end {
-                break;
-            }
-            self.now = at;
-            self.step(step, bot, property)?;
-        }
-        self.step(Step::End, bot, property)
-    }
-
-    /// What happens next, and when: timers first, then the caller, then
-    /// the bot, among those due at one millisecond. (A line fires the
-    /// timers due at its time before itself anyway.)
-    fn next_step(&mut self) -> Option<(Instant, Step)> {
-        let act = self
-            .caller
-            .acts
-            .get(self.next_act)
-            .map(|(at_ms, _)| Instant::from_millis(*at_ms).max(self.now));
-        let request = self.in_flight.front().map(|(at, _)| *at);
-        let timer = self.replayer.poll_timeout();
-        let at = [timer, act, request].into_iter().flatten().min()?;
-        if timer == Some(at) {
-            Some((at, Step::Timers))
-        } else if act == Some(at) {
-            let (_, act) = &self.caller.acts[self.next_act];
-            self.next_act += 1;
-            Some((at, Step::Caller(act.clone())))
-        } else {
-            let (_, request) = self.in_flight.pop_front()?;
-            Some((at, Step::Bot(request)))
-        }
-    }
-
-    fn step<B, P>(&mut self, step: Step, bot: &mut B, property: &mut P) -> Result<(), String>
-    where
-        B: Bot,
-        P: FnMut(&Observation<'_, B>) -> Result<(), String>,
-    {
-        self.steps += 1;
-        if self.steps > self.harness.max_steps {
-            return Err(format!(
-                "the run took more than {} steps: does the bot answer every \
-                 response with another request?",
-                self.harness.max_steps
-            ));
-        }
-        let start = self.history.len();
-        let now = self.now;
-        let call = &self.harness.call;
-        if step != Step::End {
-            self.last_was_timers = step == Step::Timers;
-        }
-        match &step {
-            Step::Answered => {
-                let line = json!({"at_ms": 0, "event": "callEstablished", "call": call.as_str()});
-                self.feed(&line.to_string())?;
-            }
-            Step::Caller(act) => {
-                let line = act.line(now.as_millis(), call, &self.created);
-                self.feed(&line)?;
-            }
-            Step::Bot(request) => self.feed(&request.line(now.as_millis(), call))?,
-            Step::Timers => {
-                self.replayer.handle_timeout(now, &mut self.history);
-                if let Some(error) = self.replayer.stopped() {
-                    return Err(format!("the replayer stopped: {error}"));
-                }
-            }
-            Step::End => {}
-        }
-        let mut outbox = Outbox {
-            call: call.clone(),
-            requests: Vec::new(),
-        };
-        let records = &self.history[start..];
-        let heard = catch_unwind(AssertUnwindSafe(|| {
-            if step == Step::Answered {
-                bot.hear(now, Heard::Answered, &mut outbox);
-            }
-            for record in records {
-                match record {
-                    ReplayRecord::Notification {
-                        at, notification, ..
-                    } => bot.hear(*at, Heard::Notification(notification), &mut outbox),
-                    ReplayRecord::Response { at, response } => {
-                        if let Step::Bot(request) = &step {
-                            bot.hear(*at, Heard::Response { request, response }, &mut outbox);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }));
-        heard.map_err(|panic| format!("the bot panicked: {}", panic_message(&*panic)))?;
-        for record in records {
-            if let ReplayRecord::Response {
-                response:
-                    GraphResponse {
-                        created: Some(id), ..
-                    },
-                ..
-            } = record
-            {
-                self.created.push(*id);
-            }
-        }
-        let arrives = now.saturating_add(Duration::from_millis(self.harness.bot_latency_ms));
-        self.in_flight.extend(
-            outbox
-                .requests
-                .into_iter()
-                .map(|request| (arrives, request)),
-        );
-        if self.in_flight.len() > self.harness.max_steps {
-            return Err(format!(
-                "the bot has {} requests in flight, more than the run's {} steps",
-                self.in_flight.len(),
-                self.harness.max_steps
-            ));
-        }
-        let observation = Observation {
-            now,
-            step: &step,
-            call,
-            records,
-            history: &self.history,
-            view: self.replayer.view(call),
-            bot: &*bot,
-        };
-        catch_unwind(AssertUnwindSafe(|| property(&observation))).unwrap_or_else(|panic| {
-            Err(format!("the property panicked: {}", panic_message(&*panic)))
-        })
-    }
-
-    /// Runs one scenario line and keeps it for the report.
-    fn feed(&mut self, line: &str) -> Result<(), String> {
-        self.scenario.push_str(line);
-        self.scenario.push('\n');
-        self.replayer
-            .run_line(line, &mut self.history)
-            .map_err(|e| format!("the harness wrote a line ivr-replay refuses: {e}"))
-    }
-
-    /// Ends the scenario: a line that fires the timers of a last step that
-    /// was timers (they come from no line), and for a failed run what
-    /// failed, as a comment.
-    fn close_scenario(&mut self, failure: Option<&str>) {
-        if self.last_was_timers {
-            self.scenario
-                .push_str(&format!("{{\"at_ms\":{}}}\n", self.now.as_millis()));
-        }
-        if let Some(message) = failure {
-            let message = message.replace(['\n', '\r'], " ");
-            self.scenario
-                .push_str(&format!("// the property failed here: {message}\n"));
-        }
-    }
-}
-
-/// The text of a panic's payload.
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_owned())
 }

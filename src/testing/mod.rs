@@ -63,19 +63,21 @@
 //! caller with [`strategy::callers`] and turn a [`Failure`] into a
 //! `TestCaseError` with `?` (the whole report becomes proptest's message).
 //! `examples/property_test_a_bot.rs` finds a real menu bug and shrinks it
-//! to one key press; [the guide](crate::guide::proof) tells the story.
+//! to one key press; [the guide](crate::guide::testing_a_bot) tells the story.
 //!
 //! What a run is: the replayer's config line ([`Harness::settings`];
 //! [`DEFAULT_SETTINGS`] lets prompts end by themselves, so a bot needs no
 //! script for its own media), the call answered at 0 ms (the bot hears
-//! [`Heard::Answered`]), then, in time order, the caller's acts, the bot's
-//! requests (each [`Harness::bot_latency_ms`] after the bot heard what it
-//! answers), and the engine's timers. The run ends when nothing more is
-//! due, or [`Harness::settle_ms`] after the caller's last act.
+//! [`Heard::Answered`]), then, in time order, the engine's timers, the
+//! caller's acts, the bot's requests (each [`Harness::bot_latency_ms`]
+//! after the bot heard what it answers) and its wake-ups
+//! ([`Outbox::wake_after`]). The run ends when nothing more is due, or
+//! [`Harness::settle_ms`] after the caller's last act.
 
 mod caller;
 mod check;
 mod harness;
+mod run;
 pub mod strategy;
 
 pub use caller::{Caller, CallerAct, LateEvent};

@@ -227,22 +227,25 @@ pub fn requests() -> impl Strategy<Value = Request> {
         })
 }
 
-/// Requests on `call` as raw HTTP, valid and not, for rigs and for bots
-/// that build their own JSON: half are [`requests`] as the SDK sends them;
-/// the others break one thing: a field removed or of the wrong type or out
-/// of range, a body that is not a JSON object, an action or call that does
-/// not exist, the wrong method, an operation that was never created.
-pub fn wire_requests(call: CallId) -> impl Strategy<Value = BotRequest> {
-    let sent_as_is = {
-        let call = call.clone();
-        requests().prop_map(move |request| raw(&call, &request))
-    };
+/// Valid requests on `call` as raw HTTP: [`requests`] as the SDK sends
+/// them. On a live call with room in its queue, each gets a 2xx.
+pub fn valid_wire_requests(call: CallId) -> impl Strategy<Value = BotRequest> {
+    requests().prop_map(move |request| raw(&call, &request))
+}
+
+/// Requests on `call` that each break one rule, as raw HTTP: a field of
+/// the wrong type or out of range, or a required one left out; a body that
+/// is not a JSON object; an action or a call that does not exist; the
+/// wrong method; an operation that was never created. Each gets a Graph
+/// error (4xx) and changes nothing.
+pub fn invalid_wire_requests(call: CallId) -> impl Strategy<Value = BotRequest> {
     let broken_field = {
         let call = call.clone();
-        (requests(), any::<Index>(), field_breaks()).prop_map(move |(request, which, broken)| {
+        (requests(), any::<Index>(), any::<Index>()).prop_map(move |(request, which, how)| {
             let mut body: Value =
                 serde_json::from_slice(&wire::request_body(&request)).unwrap_or(Value::Null);
-            break_one_field(&mut body, which, &broken);
+            let play = matches!(request.action, Action::PlayPrompt(_));
+            break_one_field(&mut body, play, which, how);
             BotRequest::Raw {
                 method: "POST".to_owned(),
                 url: wire::action_url(&call, &request),
@@ -283,10 +286,19 @@ pub fn wire_requests(call: CallId) -> impl Strategy<Value = BotRequest> {
         sent
     });
     prop_oneof![
-        4 => sent_as_is,
-        2 => broken_field,
+        3 => broken_field,
         1 => broken_body,
         1 => broken_route,
+    ]
+}
+
+/// Requests on `call` as raw HTTP, [valid](valid_wire_requests) and
+/// [not](invalid_wire_requests), half and half: for rigs that turn HTTP
+/// into inputs, and bots that build their own JSON.
+pub fn wire_requests(call: CallId) -> impl Strategy<Value = BotRequest> {
+    prop_oneof![
+        valid_wire_requests(call.clone()),
+        invalid_wire_requests(call),
     ]
 }
 
@@ -299,100 +311,112 @@ fn raw(call: &CallId, request: &Request) -> BotRequest {
     }
 }
 
-/// Bodies that are not a JSON object.
-const NOT_OBJECTS: [&str; 7] = [
-    "",
-    "{",
-    "[]",
-    "null",
-    "42",
-    "\"playPrompt\"",
-    "{\"prompts\":[}",
-];
+/// Bodies that are not a JSON object (an empty one reads as `{}`).
+const NOT_OBJECTS: [&str; 6] = ["{", "[]", "null", "42", "\"playPrompt\"", "{\"prompts\":[}"];
 
-/// What a broken field becomes.
-#[derive(Clone, Debug)]
-enum FieldBreak {
-    /// It is left out.
-    Removed,
-    /// It holds this instead.
-    Replaced(Value),
+/// Breaks the `which`-th field of `body` (every property and array item,
+/// depth first; `loop`, which v1.0 ignores, left alone) the `how`-th way
+/// its rule allows: another JSON type, a value out of range, or, for the
+/// properties a prompt needs, none (and a playPrompt's `prompts`, empty).
+/// A body with no field (subscribe, cancel) gets a `clientContext` that is
+/// not a string.
+fn break_one_field(body: &mut Value, play: bool, which: Index, how: Index) {
+    let mut fields = Vec::new();
+    collect_fields(body, "", "", &mut fields);
+    let Some((pointer, name)) = fields.get(which.index(fields.len().max(1))).cloned() else {
+        if let Value::Object(object) = body {
+            object.insert("clientContext".to_owned(), Value::from(42));
+        }
+        return;
+    };
+    let current = body.pointer(&pointer).cloned().unwrap_or(Value::Null);
+    let mut choices: Vec<Option<Value>> = wrong_values(&current, &name)
+        .into_iter()
+        .map(Some)
+        .collect();
+    if play && pointer == "/prompts" {
+        choices.push(Some(Value::Array(Vec::new())));
+    }
+    if name == "mediaInfo" || name == "uri" {
+        choices.push(None);
+    }
+    match &choices[how.index(choices.len())] {
+        Some(wrong) => {
+            if let Some(field) = body.pointer_mut(&pointer) {
+                *field = wrong.clone();
+            }
+        }
+        None => {
+            let (parent, _) = pointer.rsplit_once('/').unwrap_or(("", ""));
+            if let Some(Value::Object(parent)) = body.pointer_mut(parent) {
+                parent.remove(&name);
+            }
+        }
+    }
 }
 
-fn field_breaks() -> impl Strategy<Value = FieldBreak> {
-    prop_oneof![
-        Just(FieldBreak::Removed),
-        select(vec![
-            Value::Null,
+/// Every field under `value` as `(JSON pointer, name)`; an array's items
+/// are named for the array.
+fn collect_fields(value: &Value, at: &str, name: &str, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(object) => {
+            for (key, inner) in object {
+                if key == "loop" {
+                    continue;
+                }
+                let pointer = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
+                out.push((pointer.clone(), key.clone()));
+                collect_fields(inner, &pointer, key, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let pointer = format!("{at}/{i}");
+                out.push((pointer.clone(), name.to_owned()));
+                collect_fields(item, &pointer, name, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Values `current` (a field named `name`) may not take.
+fn wrong_values(current: &Value, name: &str) -> Vec<Value> {
+    let empty_array = || Value::Array(Vec::new());
+    let empty_object = || Value::Object(serde_json::Map::new());
+    let mut wrong = match current {
+        Value::String(_) => vec![
+            Value::from(42),
             Value::from(true),
+            empty_array(),
+            empty_object(),
+        ],
+        Value::Bool(_) => vec![
             Value::from("yes"),
+            Value::from(1),
+            empty_array(),
+            empty_object(),
+        ],
+        // Every number in these bodies is a timeout of 1 to 120 seconds.
+        Value::Number(_) => vec![
+            Value::from("5"),
+            Value::from(true),
             Value::from(0),
             Value::from(-1),
             Value::from(121),
             Value::from(1e12),
-            Value::from("tone99"),
-            Value::from("ftp://prompts.example/a.wav"),
-            Value::Array(Vec::new()),
-            Value::Object(serde_json::Map::new()),
-        ])
-        .prop_map(FieldBreak::Replaced),
-    ]
-}
-
-/// Breaks the `which`-th field of `body`, counting every field of every
-/// object in it, depth first.
-fn break_one_field(body: &mut Value, which: Index, broken: &FieldBreak) {
-    let count = count_fields(body);
-    if count == 0 {
-        // `{}` (subscribe, cancel): a field it does not know.
-        if let Value::Object(object) = body {
-            object.insert("unexpected".to_owned(), Value::from(1));
-        }
-        return;
+        ],
+        Value::Array(_) => vec![empty_object(), Value::from("x"), Value::from(42)],
+        Value::Object(_) => vec![empty_array(), Value::from("x"), Value::from(42)],
+        Value::Null => vec![Value::from(42)],
+    };
+    match name {
+        "clientContext" => wrong.push(Value::from("x".repeat(300))),
+        "uri" => wrong.push(Value::from("ftp://prompts.example/a.wav")),
+        "stopTones" if current.is_string() => wrong.push(Value::from("tone99")),
+        _ => {}
     }
-    let mut target = which.index(count);
-    visit_field(body, &mut target, broken);
-}
-
-fn count_fields(value: &Value) -> usize {
-    match value {
-        Value::Object(object) => object.len() + object.values().map(count_fields).sum::<usize>(),
-        Value::Array(items) => items.iter().map(count_fields).sum(),
-        _ => 0,
-    }
-}
-
-/// Breaks field number `target` (counting down); true once done.
-fn visit_field(value: &mut Value, target: &mut usize, broken: &FieldBreak) -> bool {
-    match value {
-        Value::Object(object) => {
-            let keys: Vec<String> = object.keys().cloned().collect();
-            for key in keys {
-                if *target == 0 {
-                    match broken {
-                        FieldBreak::Removed => {
-                            object.remove(&key);
-                        }
-                        FieldBreak::Replaced(with) => {
-                            object.insert(key, with.clone());
-                        }
-                    }
-                    return true;
-                }
-                *target -= 1;
-                if let Some(inner) = object.get_mut(&key) {
-                    if visit_field(inner, target, broken) {
-                        return true;
-                    }
-                }
-            }
-            false
-        }
-        Value::Array(items) => items
-            .iter_mut()
-            .any(|item| visit_field(item, target, broken)),
-        _ => false,
-    }
+    wrong
 }
 
 /// What a broken route gets wrong.

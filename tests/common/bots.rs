@@ -51,7 +51,7 @@ pub fn busy_bot() -> impl FnMut(Instant, Heard<'_>, &mut Outbox) {
             }
             Tone::Tone4 => {
                 if let Some(operation) = created {
-                    outbox.get_operation(operation);
+                    outbox.get_operation(ApiVersion::V1, operation);
                 }
             }
             Tone::Tone5 => outbox.send(Request::new(
@@ -63,7 +63,7 @@ pub fn busy_bot() -> impl FnMut(Instant, Heard<'_>, &mut Outbox) {
                 "/communications/calls/c1/playPrompt",
                 Some("{not json"),
             ),
-            Tone::Tone9 => outbox.hang_up(),
+            Tone::Tone9 => outbox.hang_up(ApiVersion::V1),
             _ => {}
         },
         Heard::Notification(Notification::OperationEnded(ended))
