@@ -1,7 +1,9 @@
 //! A bot that panics, or answers every response with another request at
 //! no latency (the clock never moves), fails its run with a message that
 //! says so, and the scenario up to there; a property that panics fails it
-//! the same way. None of them takes the test process down.
+//! the same way (a panic whose payload panics when dropped, too), and so
+//! does a bot factory that panics in a check. None of them takes the test
+//! process down.
 
 #![cfg(feature = "testing")]
 
@@ -84,4 +86,36 @@ fn a_property_that_panics_fails_the_run() {
         .run(&pressing(Tone::Tone1), &mut bot, &mut property)
         .expect_err("the property panics at the key");
     assert_eq!(failure.message, "the property panicked: too late");
+}
+
+#[test]
+fn a_panic_whose_payload_panics_when_dropped_is_caught_too() {
+    struct Bomb;
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            panic!("the payload's drop");
+        }
+    }
+    let mut bot = |_: Instant, _: Heard<'_>, _: &mut Outbox| std::panic::panic_any(Bomb);
+    let failure = Harness::new()
+        .run(&Caller::default(), &mut bot, &mut no_property)
+        .expect_err("the bot panics");
+    assert_eq!(
+        failure.message,
+        "the bot panicked: a panic without a message"
+    );
+}
+
+#[test]
+fn a_bot_factory_that_panics_fails_the_check() {
+    use ivr_media_queue::testing::strategy;
+    let failure = Harness::new()
+        .cases(4)
+        .check(
+            strategy::callers(strategy::CallerOptions::default()),
+            || -> fn(Instant, Heard<'_>, &mut Outbox) { panic!("no bot today") },
+            || no_property,
+        )
+        .expect_err("the factory panics");
+    assert!(failure.message.contains("no bot today"), "{failure}");
 }

@@ -1,7 +1,8 @@
 //! A harness's fault rules act between the engine and the bot as in a
 //! scenario: a duplicated notification reaches the bot twice, a request
 //! rule answers 500, and the printed scenario holds the rules, so it
-//! replays the same. A rule that is not one is refused, naming its fault.
+//! replays the same. A rule that is not one, or one more than the
+//! replayer holds of its kind, is refused, naming what is wrong.
 
 #![cfg(feature = "testing")]
 
@@ -86,4 +87,25 @@ fn a_rule_that_is_not_one_is_refused() {
         .expect_err("no such fault");
     assert!(error.contains("lose"), "{error}");
     assert!(Harness::new().fault("{").is_err());
+    // Repeated keys, as in a scenario line.
+    let error = Harness::new()
+        .fault(r#"{"notifications": "drop", "notifications": "duplicate"}"#)
+        .expect_err("a repeated key");
+    assert!(error.contains("notifications"), "{error}");
+}
+
+#[test]
+fn more_rules_of_one_kind_than_the_replayer_holds_are_refused() {
+    let rule = r#"{"notifications": "drop", "kind": "tone"}"#;
+    let harness = (0..64)
+        .try_fold(Harness::new(), |h, _| h.fault(rule))
+        .expect("64 rules");
+    let error = harness.clone().fault(rule).expect_err("a 65th");
+    assert!(error.contains("at most 64"), "{error}");
+    // Another kind still has room.
+    assert!(
+        harness
+            .fault(r#"{"requests": "serverError", "action": "playPrompt"}"#)
+            .is_ok()
+    );
 }

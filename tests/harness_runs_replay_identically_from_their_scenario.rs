@@ -87,3 +87,72 @@ proptest! {
         }
     }
 }
+
+/// The step limit met on a step of timers right after another: the
+/// scenario's last line is the time of the timers that ran, not of those
+/// the limit refused.
+#[test]
+fn a_run_stopped_by_the_step_limit_replays_up_to_its_last_step() {
+    use ivr_media_queue::testing::{Caller, Heard, Outbox};
+    use ivr_media_queue::{Action, ApiVersion, Instant, MediaPrompt, PlayPrompt, Request};
+
+    let play = |uri: &str| {
+        Request::new(
+            ApiVersion::V1,
+            Action::PlayPrompt(PlayPrompt {
+                prompts: vec![MediaPrompt::new(uri)],
+                loop_forever: false,
+            }),
+        )
+    };
+    let mut bot = |_: Instant, heard: Heard<'_>, outbox: &mut Outbox| {
+        if let Heard::Answered = heard {
+            outbox.send(play("https://prompts.example/a.wav"));
+            outbox.send(play("https://prompts.example/b.wav"));
+        }
+    };
+    let failure = Harness::new()
+        .max_steps(4)
+        .run(&Caller::default(), &mut bot, &mut |_: &Observation<
+            '_,
+            _,
+        >| Ok(()))
+        .expect_err("the step limit");
+    assert!(failure.message.contains("more than 4 steps"), "{failure}");
+    assert_eq!(replayed(&failure.scenario, failure.seed), failure.records);
+}
+
+/// Times past the engine's latest instant never come: the run ends there,
+/// and replays.
+#[test]
+fn acts_past_the_latest_instant_never_happen() {
+    use ivr_media_queue::testing::{Caller, CallerAct};
+    use ivr_media_queue::{Instant, Tone};
+
+    let late = Instant::LATEST.as_millis();
+    let caller = Caller::new(vec![
+        (late - 1_000, CallerAct::Press(Tone::Tone1)),
+        (late + 5_000, CallerAct::Press(Tone::Tone2)),
+        (u64::MAX, CallerAct::HangUp),
+    ]);
+    let mut acts = 0;
+    // The key cancels the menu and plays sales, whose end (2 s on) would
+    // come after the latest instant.
+    let transcript = Harness::new()
+        .run(&caller, &mut bots::busy_bot(), &mut |seen: &Observation<
+            '_,
+            _,
+        >| {
+            acts += usize::from(matches!(
+                seen.step,
+                ivr_media_queue::testing::Step::Caller(_)
+            ));
+            Ok(())
+        })
+        .unwrap_or_else(|failure| panic!("{failure}"));
+    assert_eq!(acts, 1, "only the act before the latest instant");
+    assert_eq!(
+        replayed(&transcript.scenario, transcript.seed),
+        transcript.records
+    );
+}

@@ -1,5 +1,7 @@
 //! [`Harness::check`]: many callers, and the first that fails shrunk.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
 use proptest::strategy::Strategy;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 
@@ -57,9 +59,23 @@ impl Harness {
             // The run is deterministic, so the shrunk caller fails again,
             // this time with its whole report.
             Err(TestError::Fail(reason, caller)) => {
-                match self.run(&caller, &mut new_bot(), &mut new_property()) {
-                    Err(failure) => Err(failure),
-                    Ok(transcript) => Err(Failure {
+                // Caught, as the runner caught it: a bot or property
+                // factory may panic too.
+                let rerun = catch_unwind(AssertUnwindSafe(|| {
+                    self.run(&caller, &mut new_bot(), &mut new_property())
+                }));
+                match rerun {
+                    Ok(Err(failure)) => Err(failure),
+                    Err(_) => Err(Failure {
+                        message: format!("{reason} (a panic outside the bot and property)"),
+                        at: crate::Instant::ZERO,
+                        step: 0,
+                        caller,
+                        records: Vec::new(),
+                        scenario: String::new(),
+                        seed: self.seed,
+                    }),
+                    Ok(Ok(transcript)) => Err(Failure {
                         message: format!(
                             "{reason} (the bot or property does not fail the \
                              same way twice: does it read a clock or a random \

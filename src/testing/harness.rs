@@ -81,7 +81,9 @@ pub enum BotRequest {
         api: ApiVersion,
     },
     /// Any request at all, the body sent byte for byte: for bots that build
-    /// their own JSON, and for invalid requests.
+    /// their own JSON, and for invalid requests. (A `$` in the URL is sent
+    /// as `%24`, which the service reads back as `$`: the scenario's
+    /// `$opN` references are not for bots.)
     Raw {
         /// The HTTP method.
         method: String,
@@ -95,7 +97,7 @@ pub enum BotRequest {
 impl BotRequest {
     /// The scenario line that sends it at `at_ms` on `call`.
     pub(super) fn line(&self, at_ms: u64, call: &CallId) -> String {
-        let request = match self {
+        let mut request = match self {
             Self::Graph(request) => {
                 // `request_body` writes valid JSON; the line carries it as
                 // a value, the way a scenario author would.
@@ -119,6 +121,13 @@ impl BotRequest {
                 request
             }
         };
+        // A `$` in a URL would read as an `$opN` reference: written
+        // `%24`, which the service decodes back, the URL says what it says.
+        if let Some(url) = request.get_mut("url") {
+            if let Some(text) = url.as_str().filter(|text| text.contains('$')) {
+                *url = Value::from(text.replace('$', "%24"));
+            }
+        }
         json!({"at_ms": at_ms, "request": request}).to_string()
     }
 }
@@ -390,9 +399,27 @@ impl Harness {
     /// request rules answer a request with HTTP 500, prompt rules fail a
     /// prompt or play it twice. The error says what is wrong with the rule.
     pub fn fault(mut self, rule: &str) -> Result<Self, String> {
+        // One JSON object, checked as the line it becomes (which also
+        // refuses repeated keys).
         let value: Value = serde_json::from_str(rule).map_err(|e| format!("fault: {e}"))?;
-        let line = json!({"at_ms": 0, "fault": value}).to_string();
-        Replayer::check_line(&line)?;
+        Replayer::check_line(&format!("{{\"at_ms\":0,\"fault\":{rule}}}"))?;
+        let kind = |rule: &Value| {
+            ["notifications", "requests", "prompts"]
+                .into_iter()
+                .find(|kind| rule.get(kind).is_some())
+        };
+        let same_kind = self
+            .faults
+            .iter()
+            .filter_map(|held| serde_json::from_str::<Value>(held).ok())
+            .filter(|held| kind(held) == kind(&value))
+            .count();
+        if same_kind == crate::fault::MAX_FAULT_RULES {
+            return Err(format!(
+                "fault: at most {} rules of one kind may be set",
+                crate::fault::MAX_FAULT_RULES
+            ));
+        }
         self.faults.push(value.to_string());
         Ok(self)
     }

@@ -83,7 +83,10 @@ impl<'h> Run<'h> {
             self.feed(&format!("{{\"at_ms\":0,\"fault\":{rule}}}"))?;
         }
         self.step(Step::Answered, bot, property)?;
-        let end = Instant::from_millis(self.caller.last_ms().saturating_add(harness.settle_ms));
+        // No later than the engine's clock goes: past it, timers would
+        // come due before the lines already written.
+        let end = Instant::from_millis(self.caller.last_ms().saturating_add(harness.settle_ms))
+            .min(Instant::LATEST);
         while let Some(at) = self.next_time() {
             if at > end {
                 // Cut: what is still due never happens, and the end is
@@ -195,7 +198,7 @@ impl<'h> Run<'h> {
                 }
             }
         }));
-        heard.map_err(|panic| format!("the bot panicked: {}", panic_message(&*panic)))?;
+        heard.map_err(|panic| format!("the bot panicked: {}", panic_message(panic)))?;
         self.media_operations
             .extend(records.iter().filter_map(created_media_operation));
         if step != Step::End {
@@ -211,9 +214,8 @@ impl<'h> Run<'h> {
             view: self.replayer.view(call),
             bot: &*bot,
         };
-        catch_unwind(AssertUnwindSafe(|| property(&observation))).unwrap_or_else(|panic| {
-            Err(format!("the property panicked: {}", panic_message(&*panic)))
-        })
+        catch_unwind(AssertUnwindSafe(|| property(&observation)))
+            .unwrap_or_else(|panic| Err(format!("the property panicked: {}", panic_message(panic))))
     }
 
     /// Puts what the bot sent on its way: requests arrive after the bot's
@@ -269,9 +271,17 @@ impl<'h> Run<'h> {
         }
         if let Some(message) = failure {
             self.replayer.finish(&mut self.history);
-            let message = message.replace(['\n', '\r'], " ");
+            // One short comment line: ivr-replay refuses a line over 1 MiB.
+            let mut quoted: String = message
+                .chars()
+                .take(COMMENT_CHARS)
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            if quoted.len() < message.len() {
+                quoted.push_str("...");
+            }
             self.scenario
-                .push_str(&format!("// the property failed here: {message}\n"));
+                .push_str(&format!("// the property failed here: {quoted}\n"));
         }
     }
 }
@@ -297,11 +307,17 @@ fn created_media_operation(record: &ReplayRecord) -> Option<OperationId> {
         .or_else(|| kind.ends_with("recordOperation").then_some(*id))
 }
 
-/// The text of a panic's payload.
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
+/// The longest failure message the scenario's closing comment quotes.
+const COMMENT_CHARS: usize = 1_000;
+
+/// The text of a panic's payload. The payload is dropped under
+/// `catch_unwind` too: a payload whose drop panics stays caught.
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    let message = payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_owned())
+        .unwrap_or_else(|| "a panic without a message".to_owned());
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+    message
 }

@@ -24,8 +24,9 @@ use super::harness::BotRequest;
 /// What a random caller may do, for [`callers`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallerOptions {
-    /// At most this many acts (default 8), not counting those that come
-    /// in the same millisecond as another (one act in six brings one).
+    /// At most this many acts (default 8; at most [`MAX_ACTS`]), not
+    /// counting those that come in the same millisecond as another (one
+    /// act in six brings one).
     pub max_acts: usize,
     /// Every act comes within this many ms of the answer (default
     /// 12 000): the shorter, the denser the acts, and the likelier a race
@@ -63,6 +64,10 @@ impl Default for CallerOptions {
     }
 }
 
+/// The most acts [`callers`] draws, whatever [`CallerOptions::max_acts`]
+/// says: a caller's memory, and a run's steps, stay bounded.
+pub const MAX_ACTS: usize = 1_024;
+
 /// Random callers: up to [`CallerOptions::max_acts`] acts, each at its
 /// own time, some with a second act in the same millisecond. Options that
 /// allow no act at all give silent callers.
@@ -77,17 +82,20 @@ pub fn callers(options: CallerOptions) -> BoxedStrategy<Caller> {
     }
     let acts = Union::new_weighted(choices).boxed();
     let same_ms = prop_oneof![5 => Just(None), 1 => acts.clone().prop_map(Some)];
-    vec((0..=options.within_ms, acts, same_ms), 0..=options.max_acts)
-        .prop_map(|acts| {
-            Caller::new(
-                acts.into_iter()
-                    .flat_map(|(at_ms, act, also)| {
-                        std::iter::once((at_ms, act)).chain(also.map(|also| (at_ms, also)))
-                    })
-                    .collect(),
-            )
-        })
-        .boxed()
+    vec(
+        (0..=options.within_ms, acts, same_ms),
+        0..=options.max_acts.min(MAX_ACTS),
+    )
+    .prop_map(|acts| {
+        Caller::new(
+            acts.into_iter()
+                .flat_map(|(at_ms, act, also)| {
+                    std::iter::once((at_ms, act)).chain(also.map(|also| (at_ms, also)))
+                })
+                .collect(),
+        )
+    })
+    .boxed()
 }
 
 /// The acts `options` allow, weighted: keys most often.
