@@ -95,7 +95,9 @@ impl<'h> Run<'h> {
                 break;
             }
             self.now = at;
-            let step = self.take_step(at);
+            let Some(step) = self.take_step(at) else {
+                break;
+            };
             self.step(step, bot, property)?;
         }
         self.step(Step::End, bot, property)
@@ -116,22 +118,21 @@ impl<'h> Run<'h> {
         Some(Instant::from_millis(*at_ms))
     }
 
-    /// The step due at `at`: timers first, then the caller, then what the
-    /// bot set going. (A line fires the timers due at its time before
-    /// itself anyway.)
-    fn take_step(&mut self, at: Instant) -> Step {
+    /// The step due at `at` ([`Run::next_time`]): timers first, then the
+    /// caller, then what the bot set going. (A line fires the timers due
+    /// at its time before itself anyway.)
+    fn take_step(&mut self, at: Instant) -> Option<Step> {
         if self.replayer.poll_timeout() == Some(at) {
-            return Step::Timers;
+            return Some(Step::Timers);
         }
         if self.next_act_time() == Some(at) {
-            let act = self.caller.acts()[self.next_act].1.clone();
+            let (_, act) = self.caller.acts().get(self.next_act)?;
             self.next_act += 1;
-            return Step::Caller(act);
+            return Some(Step::Caller(act.clone()));
         }
-        match self.pending.pop_first() {
-            Some((_, Pending::Request(request))) => Step::Bot(request),
-            Some((_, Pending::Wake(tag))) => Step::Wake { tag },
-            None => unreachable!("next_time found something due at {at:?}"),
+        match self.pending.pop_first()? {
+            (_, Pending::Request(request)) => Some(Step::Bot(request)),
+            (_, Pending::Wake(tag)) => Some(Step::Wake { tag }),
         }
     }
 
