@@ -6,23 +6,18 @@
 
 #![cfg(feature = "testing")]
 
+#[path = "common/bots.rs"]
+mod bots;
+
 use ivr_media_queue::replay::{self, ReplayRecord};
 use ivr_media_queue::testing::{Caller, Harness, Heard, Observation, Outbox};
-use ivr_media_queue::{
-    Action, ApiVersion, IdSource, Instant, MediaPrompt, Notification, PlayPrompt, Request,
-};
+use ivr_media_queue::{Action, ApiVersion, IdSource, Instant, Notification, Request};
 
 fn greeter(heard: &mut Vec<String>) -> impl FnMut(Instant, Heard<'_>, &mut Outbox) + '_ {
     move |_now, what, outbox: &mut Outbox| match what {
         Heard::Answered => {
             outbox.send(Request::new(ApiVersion::V1, Action::SubscribeToTone));
-            outbox.send(Request::new(
-                ApiVersion::V1,
-                Action::PlayPrompt(PlayPrompt {
-                    prompts: vec![MediaPrompt::new("https://prompts.example/hello.wav")],
-                    loop_forever: false,
-                }),
-            ));
+            outbox.send(bots::play_one("https://prompts.example/hello.wav"));
         }
         Heard::Response { response, .. } => heard.push(format!("response {}", response.status)),
         Heard::Notification(Notification::OperationEnded(ended)) => {

@@ -93,22 +93,13 @@ proptest! {
 /// the limit refused.
 #[test]
 fn a_run_stopped_by_the_step_limit_replays_up_to_its_last_step() {
+    use ivr_media_queue::Instant;
     use ivr_media_queue::testing::{Caller, Heard, Outbox};
-    use ivr_media_queue::{Action, ApiVersion, Instant, MediaPrompt, PlayPrompt, Request};
 
-    let play = |uri: &str| {
-        Request::new(
-            ApiVersion::V1,
-            Action::PlayPrompt(PlayPrompt {
-                prompts: vec![MediaPrompt::new(uri)],
-                loop_forever: false,
-            }),
-        )
-    };
     let mut bot = |_: Instant, heard: Heard<'_>, outbox: &mut Outbox| {
         if let Heard::Answered = heard {
-            outbox.send(play("https://prompts.example/a.wav"));
-            outbox.send(play("https://prompts.example/b.wav"));
+            outbox.send(bots::play_one("https://prompts.example/a.wav"));
+            outbox.send(bots::play_one("https://prompts.example/b.wav"));
         }
     };
     let failure = Harness::new()

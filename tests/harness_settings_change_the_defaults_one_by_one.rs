@@ -5,21 +5,16 @@
 
 #![cfg(feature = "testing")]
 
+#[path = "common/bots.rs"]
+mod bots;
+
 use ivr_media_queue::testing::{Caller, Harness, Heard, Observation, Outbox};
-use ivr_media_queue::{
-    Action, ApiVersion, Instant, MediaPrompt, Notification, PlayPrompt, Request,
-};
+use ivr_media_queue::{Instant, Notification};
 
 /// Plays one prompt; counts the operations that end.
 fn player(ended: &mut usize) -> impl FnMut(Instant, Heard<'_>, &mut Outbox) + '_ {
     move |_now, heard, outbox: &mut Outbox| match heard {
-        Heard::Answered => outbox.send(Request::new(
-            ApiVersion::V1,
-            Action::PlayPrompt(PlayPrompt {
-                prompts: vec![MediaPrompt::new("https://prompts.example/hello.wav")],
-                loop_forever: false,
-            }),
-        )),
+        Heard::Answered => outbox.send(bots::play_one("https://prompts.example/hello.wav")),
         Heard::Notification(Notification::OperationEnded(_)) => *ended += 1,
         _ => {}
     }

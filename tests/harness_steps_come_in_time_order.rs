@@ -76,9 +76,7 @@ proptest! {
 #[test]
 fn within_a_millisecond_timers_then_the_caller_then_the_bot() {
     use ivr_media_queue::testing::{Caller, CallerAct, Heard, Outbox};
-    use ivr_media_queue::{
-        Action, ApiVersion, MediaPrompt, Notification, PlayPrompt, Request, Tone,
-    };
+    use ivr_media_queue::{Action, ApiVersion, Notification, Request, Tone};
 
     // Subscribes and plays a 2 s prompt at once: it ends at 2000 ms, where
     // the caller's second key is.
@@ -87,14 +85,8 @@ fn within_a_millisecond_timers_then_the_caller_then_the_bot() {
         Heard::Answered => {
             heard.push("answered");
             outbox.send(Request::new(ApiVersion::V1, Action::SubscribeToTone));
-            outbox.send(Request::new(
-                ApiVersion::V1,
-                Action::PlayPrompt(PlayPrompt {
-                    prompts: vec![MediaPrompt::new(
-                        "https://prompts.example/p.wav?durationMs=2000",
-                    )],
-                    loop_forever: false,
-                }),
+            outbox.send(bots::play_one(
+                "https://prompts.example/p.wav?durationMs=2000",
             ));
         }
         Heard::Notification(Notification::Tone { .. }) => heard.push("tone"),

@@ -4,11 +4,12 @@
 
 #![cfg(feature = "testing")]
 
+#[path = "common/bots.rs"]
+mod bots;
+
 use ivr_media_queue::replay;
 use ivr_media_queue::testing::{Caller, CallerAct, Harness, Heard, Observation, Outbox, Step};
-use ivr_media_queue::{
-    Action, ApiVersion, IdSource, Instant, MediaPrompt, Notification, PlayPrompt, Request, Tone,
-};
+use ivr_media_queue::{Action, ApiVersion, IdSource, Instant, Notification, Request, Tone};
 
 /// Subscribes, then waits 5 s for a key; with none, plays a reminder.
 fn reminder(heard: &mut Vec<(u64, String)>) -> impl FnMut(Instant, Heard<'_>, &mut Outbox) + '_ {
@@ -22,13 +23,7 @@ fn reminder(heard: &mut Vec<(u64, String)>) -> impl FnMut(Instant, Heard<'_>, &m
         Heard::Wake { tag } => {
             heard.push((now.as_millis(), format!("wake {tag}")));
             if tag == 7 && !pressed {
-                outbox.send(Request::new(
-                    ApiVersion::V1,
-                    Action::PlayPrompt(PlayPrompt {
-                        prompts: vec![MediaPrompt::new("https://prompts.example/remind.wav")],
-                        loop_forever: false,
-                    }),
-                ));
+                outbox.send(bots::play_one("https://prompts.example/remind.wav"));
             }
         }
         Heard::Notification(Notification::Tone { .. }) => {

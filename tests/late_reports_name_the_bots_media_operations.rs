@@ -5,33 +5,24 @@
 
 #![cfg(feature = "testing")]
 
-use ivr_media_queue::testing::{Caller, CallerAct, Harness, Heard, LateEvent, Observation, Outbox};
-use ivr_media_queue::{
-    Action, ApiVersion, EndReason, Instant, MediaPrompt, Notification, PlayPrompt, Request,
-};
+#[path = "common/bots.rs"]
+mod bots;
 
-fn play(uri: &str) -> Request {
-    Request::new(
-        ApiVersion::V1,
-        Action::PlayPrompt(PlayPrompt {
-            prompts: vec![MediaPrompt::new(uri)],
-            loop_forever: false,
-        }),
-    )
-}
+use ivr_media_queue::testing::{Caller, CallerAct, Harness, Heard, LateEvent, Observation, Outbox};
+use ivr_media_queue::{Action, ApiVersion, EndReason, Instant, Notification, Request};
 
 /// Plays a prompt, then subscribes (the newest operation is not media);
 /// at 1 s cancels and plays a second prompt, then subscribes again.
 fn bot(ended: &mut Vec<(u64, EndReason)>) -> impl FnMut(Instant, Heard<'_>, &mut Outbox) + '_ {
     move |now, heard, outbox: &mut Outbox| match heard {
         Heard::Answered => {
-            outbox.send(play("https://prompts.example/first.wav"));
+            outbox.send(bots::play_one("https://prompts.example/first.wav"));
             outbox.send(Request::new(ApiVersion::V1, Action::SubscribeToTone));
             outbox.wake_after(1_000, 0);
         }
         Heard::Wake { .. } => {
             outbox.send(Request::new(ApiVersion::V1, Action::CancelMediaProcessing));
-            outbox.send(play("https://prompts.example/second.wav"));
+            outbox.send(bots::play_one("https://prompts.example/second.wav"));
             outbox.send(Request::new(ApiVersion::V1, Action::SubscribeToTone));
         }
         Heard::Notification(Notification::OperationEnded(end)) => {

@@ -11,6 +11,11 @@ use ivr_media_queue::{
 
 pub const MENU: &str = "https://prompts.example/menu.wav?durationMs=3000";
 
+/// A v1.0 playPrompt of the one prompt at `uri`.
+pub fn play_one(uri: &str) -> Request {
+    Request::new(ApiVersion::V1, play(uri, false))
+}
+
 fn play(uri: &str, loop_forever: bool) -> Action {
     Action::PlayPrompt(PlayPrompt {
         prompts: vec![MediaPrompt::new(uri)],
