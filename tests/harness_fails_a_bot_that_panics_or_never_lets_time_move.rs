@@ -18,6 +18,13 @@ fn subscribe() -> Request {
     Request::new(ApiVersion::V1, Action::SubscribeToTone)
 }
 
+/// Subscribes on the answer, and again on every response.
+fn resubscriber(_now: Instant, heard: Heard<'_>, outbox: &mut Outbox) {
+    if let Heard::Answered | Heard::Response { .. } = heard {
+        outbox.send(subscribe());
+    }
+}
+
 fn no_property<B>(_: &Observation<'_, B>) -> Result<(), String> {
     Ok(())
 }
@@ -39,10 +46,7 @@ fn a_bot_that_panics_fails_the_run_at_that_step() {
 
 #[test]
 fn a_bot_that_never_lets_time_move_fails_after_the_step_limit() {
-    let mut bot = |_now: Instant, heard: Heard<'_>, outbox: &mut Outbox| match heard {
-        Heard::Answered | Heard::Response { .. } => outbox.send(subscribe()),
-        _ => {}
-    };
+    let mut bot = resubscriber;
     let failure = Harness::new()
         .bot_latency_ms(0)
         .max_steps(200)
@@ -62,10 +66,7 @@ fn a_bot_that_never_lets_time_move_fails_after_the_step_limit() {
 
 #[test]
 fn a_bot_with_latency_that_loops_ends_with_the_run() {
-    let mut bot = |_now: Instant, heard: Heard<'_>, outbox: &mut Outbox| match heard {
-        Heard::Answered | Heard::Response { .. } => outbox.send(subscribe()),
-        _ => {}
-    };
+    let mut bot = resubscriber;
     // With latency, the loop moves the clock, and the run's end stops it.
     let transcript = Harness::new()
         .bot_latency_ms(100)

@@ -66,15 +66,10 @@ impl Harness {
                 }));
                 match rerun {
                     Ok(Err(failure)) => Err(failure),
-                    Err(_) => Err(Failure {
-                        message: format!("{reason} (a panic outside the bot and property)"),
-                        at: crate::Instant::ZERO,
-                        step: 0,
+                    Err(_) => Err(self.no_run(
+                        format!("{reason} (a panic outside the bot and property)"),
                         caller,
-                        records: Vec::new(),
-                        scenario: String::new(),
-                        seed: self.seed,
-                    }),
+                    )),
                     Ok(Ok(transcript)) => Err(Failure {
                         message: format!(
                             "{reason} (the bot or property does not fail the \
@@ -93,15 +88,22 @@ impl Harness {
                     }),
                 }
             }
-            Err(TestError::Abort(reason)) => Err(Failure {
-                message: format!("proptest gave up: {reason}"),
-                at: crate::Instant::ZERO,
-                step: 0,
-                caller: Caller::default(),
-                records: Vec::new(),
-                scenario: String::new(),
-                seed: self.seed,
-            }),
+            Err(TestError::Abort(reason)) => {
+                Err(self.no_run(format!("proptest gave up: {reason}"), Caller::default()))
+            }
+        }
+    }
+
+    /// A failure with no run to show: step 0, no records, no scenario.
+    fn no_run(&self, message: String, caller: Caller) -> Failure {
+        Failure {
+            message,
+            at: crate::Instant::ZERO,
+            step: 0,
+            caller,
+            records: Vec::new(),
+            scenario: String::new(),
+            seed: self.seed,
         }
     }
 }

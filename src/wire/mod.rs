@@ -405,30 +405,35 @@ pub fn action_url(call: &CallId, request: &Request) -> String {
         Action::SubscribeToTone => "subscribeToTone",
         Action::CancelMediaProcessing => "cancelMediaProcessing",
     };
-    format!(
-        "https://graph.microsoft.com/{}/communications/calls/{}/{action}",
-        request.api.segment(),
-        route::encode(call.as_str())
-    )
+    call_url_then(request.api, call, format_args!("/{action}"))
 }
 
 /// `https://graph.microsoft.com/{version}/communications/calls/{call}`: the
 /// call itself, which a `DELETE` hangs up.
 pub fn call_url(api: ApiVersion, call: &CallId) -> String {
-    format!(
-        "https://graph.microsoft.com/{}/communications/calls/{}",
-        api.segment(),
-        route::encode(call.as_str())
-    )
+    call_url_then(api, call, format_args!(""))
 }
 
 /// `https://graph.microsoft.com/{version}/communications/calls/{call}/operations/{op}`.
 pub fn operation_location(api: ApiVersion, call: &CallId, op: OperationId) -> String {
-    format!(
-        "https://graph.microsoft.com/{}/communications/calls/{}/operations/{op}",
-        api.segment(),
-        route::encode(call.as_str())
-    )
+    call_url_then(api, call, format_args!("/operations/{op}"))
+}
+
+/// The call's URL followed by `rest`, in one allocation sized for an
+/// operation's URL (a `Location` header is written for every operation
+/// created).
+fn call_url_then(api: ApiVersion, call: &CallId, rest: fmt::Arguments<'_>) -> String {
+    use std::fmt::Write as _;
+    let call = route::encode(call.as_str());
+    // The prefix, the call, `/operations/` and an operation id.
+    let mut url = String::with_capacity(56 + call.len() + 48);
+    // Writing to a String cannot fail.
+    let _ = write!(
+        url,
+        "https://graph.microsoft.com/{}/communications/calls/{call}{rest}",
+        api.segment()
+    );
+    url
 }
 
 /// The 200 response to a POST that created `op`: `Location` and the
