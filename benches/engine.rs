@@ -2,6 +2,8 @@
 //! - `engine/ops/1thread`, `engine/ops/2threads`: the same number of mixed
 //!   operations on disjoint calls, from one thread and split over two (the
 //!   ratio of the two is the scaling);
+//! - `engine/ops/1thread_handles`, `engine/ops/2threads_handles`: the same,
+//!   each input sent through a `CallHandle` (no look-up by id);
 //! - `engine/ops/bare_calls`: the floor of `1thread`, the same operations on
 //!   bare `Call`s held in a `Vec` (no locks, no shards, no map);
 //! - `engine/ops/ceiling_1thread`, `engine/ops/ceiling_2threads`: the
@@ -18,8 +20,8 @@ use std::time::{Duration, Instant as Clock};
 
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 use ivr_media_queue::{
-    Action, ApiVersion, Call, CallConfig, CallId, CallSnapshot, Engine, EngineConfig, IdSource,
-    Instant, MediaInput, Record, Request, Tone,
+    Action, ApiVersion, Call, CallConfig, CallHandle, CallId, CallSnapshot, Engine, EngineConfig,
+    IdSource, Instant, MediaInput, Record, Request, Tone,
 };
 
 #[path = "../tests/common/fixtures.rs"]
@@ -65,6 +67,17 @@ fn cycle(engine: &Engine, call: &CallId, now: Instant) {
     let _ = engine.handle_request(now, call, fixtures::cancel_request());
 }
 
+/// [`cycle`] through a [`CallHandle`]: the same inputs, no look-up by id.
+fn cycle_via(engine: &Engine, call: &CallHandle, now: Instant) {
+    let (play, record) = cycle_requests();
+    let _ = engine.handle_request_via(now, call, play);
+    let _ = engine.handle_media_via(now, call, None, MediaInput::PlaybackFinished);
+    let _ = engine.handle_media_via(now, call, None, MediaInput::PlaybackFinished);
+    let _ = engine.handle_request_via(now, call, record);
+    let _ = engine.handle_media_via(now, call, None, MediaInput::Tone(Tone::Pound));
+    let _ = engine.handle_request_via(now, call, fixtures::cancel_request());
+}
+
 /// [`cycle`] on a bare call, with the same inputs in the same order.
 fn cycle_call(call: &mut Call, now: Instant) {
     let (play, record) = cycle_requests();
@@ -99,7 +112,12 @@ fn ops(c: &mut Criterion) {
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3))
         .sample_size(20);
-    for threads in [1usize, 2] {
+    for (name, threads, via_handles) in [
+        ("1thread", 1usize, false),
+        ("2threads", 2, false),
+        ("1thread_handles", 1, true),
+        ("2threads_handles", 2, true),
+    ] {
         let engine = engine();
         let calls: Vec<Vec<CallId>> = (0..threads)
             .map(|t| {
@@ -119,19 +137,31 @@ fn ops(c: &mut Criterion) {
                     .collect()
             })
             .collect();
-        let name = if threads == 1 { "1thread" } else { "2threads" };
+        let handles: Vec<Vec<CallHandle>> = calls
+            .iter()
+            .map(|mine| {
+                mine.iter()
+                    .map(|id| engine.call_handle(id).unwrap())
+                    .collect()
+            })
+            .collect();
         group.bench_function(name, |b| {
             b.iter_custom(|iters| {
                 let start = Clock::now();
                 std::thread::scope(|s| {
-                    for mine in &calls {
+                    for (mine, my_handles) in calls.iter().zip(&handles) {
                         let engine = &engine;
                         s.spawn(move || {
                             let mut drained = Vec::with_capacity(4096);
                             let cycles = OPS / 6 / threads;
                             for _ in 0..iters {
                                 for k in 0..cycles {
-                                    cycle(engine, &mine[k % mine.len()], Instant::ZERO);
+                                    let i = k % mine.len();
+                                    if via_handles {
+                                        cycle_via(engine, &my_handles[i], Instant::ZERO);
+                                    } else {
+                                        cycle(engine, &mine[i], Instant::ZERO);
+                                    }
                                     if k % 64 == 63 {
                                         engine.drain_outputs(&mut drained);
                                         drained.clear();

@@ -80,6 +80,13 @@ RATIOS = [
      lambda: ratio("engine/ops/1thread", "engine/ops/2threads")
      / ratio("engine/ops/ceiling_1thread", "engine/ops/ceiling_2threads"),
      "≥ 0.9", lambda v: v >= 0.9),
+    ("the same through `CallHandle`s (`1thread_handles` ÷ `bare_calls`)",
+     lambda: ratio("engine/ops/1thread_handles", "engine/ops/bare_calls"), "≤ 1.25x",
+     lambda v: v <= 1.25),
+    ("the same speed-up through `CallHandle`s",
+     lambda: ratio("engine/ops/1thread_handles", "engine/ops/2threads_handles")
+     / ratio("engine/ops/ceiling_1thread", "engine/ops/ceiling_2threads"),
+     "≥ 0.9", lambda v: v >= 0.9),
     ("`engine/timeout/100000` ÷ `engine/timeout/1000`",
      lambda: ratio("engine/timeout/100000", "engine/timeout/1000"), "≤ 2x", lambda v: v <= 2.0),
     ("`wire/request_to_response` ÷ `wire/request_to_response_floor`",
@@ -110,7 +117,8 @@ def main():
     ids += ["enqueue/play_prompt", "tone/delivery", "wire/request_to_response",
             "wire/request_to_response_floor", "wire/notification_json",
             "wire/notification_json_floor", "replay/10000_lines", "replay/10000_lines_floor",
-            "engine/ops/1thread", "engine/ops/2threads", "engine/ops/bare_calls",
+            "engine/ops/1thread", "engine/ops/2threads", "engine/ops/1thread_handles",
+            "engine/ops/2threads_handles", "engine/ops/bare_calls",
             "engine/ops/ceiling_1thread", "engine/ops/ceiling_2threads", "engine/timeout/1000",
             "engine/timeout/100000", "engine/snapshot", "engine/restore"]
     for bench_id in ids:

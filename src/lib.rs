@@ -131,7 +131,7 @@ pub use config::{
     CallConfig, EngineConfig, MAX_CLIENT_CONTEXT_CHARS, MAX_COLLECT_DIGITS, MAX_DIGIT_TIMEOUT_MS,
     MAX_PLAY_PROMPTS, MAX_PROMPT_TEXT_BYTES, RECORD_TIMEOUT_SECS, check_range, ranges,
 };
-pub use engine::{CallMove, Engine, EngineOutput};
+pub use engine::{CallHandle, CallMove, Engine, EngineOutput};
 pub use error::{
     ConfigError, EstablishError, InputIgnored, InvalidCallId, MoveError, RequestError,
     RestoreError, ValidationError,

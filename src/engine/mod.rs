@@ -54,6 +54,26 @@ pub struct EngineOutput {
     pub output: Output,
 }
 
+/// One call as an [`Engine`] holds it, found by its id once
+/// ([`Engine::call_handle`]) so that inputs sent through it
+/// ([`Engine::handle_request_via`], [`Engine::handle_media_via`]) skip the
+/// look-up in the call map: its hash, and a lock other threads take too.
+///
+/// A handle names one call, not an id: once that call has ended or moved
+/// to another engine, inputs through the handle get "terminated" or "not
+/// found" as they would by id, and never reach a call established
+/// afterwards under the same id. Holding one keeps a few dozen bytes of
+/// the ended call's place alive (not the call), until the handle drops.
+#[derive(Clone, Debug)]
+pub struct CallHandle(Arc<Slot>);
+
+impl CallHandle {
+    /// The id of the call it names.
+    pub fn id(&self) -> &CallId {
+        &self.0.id
+    }
+}
+
 /// The calls of a bot: `Send + Sync`, driven from any number of threads.
 ///
 /// Every input locks its own call only (after a short look-up in one shard
@@ -278,10 +298,51 @@ impl Engine {
     ) -> Result<(), InputIgnored> {
         let now = self.clock(now);
         let slot = self.find_for_input(call)?;
-        self.run(&slot, now, Room::Needed, |c| {
+        self.media_on(now, &slot, token, input)
+    }
+
+    /// A media input on the call in `slot`, at a `now` already noted.
+    fn media_on(
+        &self,
+        now: Instant,
+        slot: &Arc<Slot>,
+        token: Option<OperationId>,
+        input: MediaInput,
+    ) -> Result<(), InputIgnored> {
+        self.run(slot, now, Room::Needed, |c| {
             c.handle_media(now, token, input)
         })
-        .unwrap_or_else(|unavailable| Err(unavailable.input_ignored(call)))
+        .unwrap_or_else(|unavailable| Err(unavailable.input_ignored(&slot.id)))
+    }
+
+    /// A handle to `call`, for inputs that skip the look-up by id; `None`
+    /// when the engine does not hold it (unknown, ended, moved away).
+    pub fn call_handle(&self, call: &CallId) -> Option<CallHandle> {
+        self.find(call).ok().map(CallHandle)
+    }
+
+    /// [`Engine::handle_request`] on the call `handle` names.
+    pub fn handle_request_via(
+        &self,
+        now: Instant,
+        handle: &CallHandle,
+        request: Request,
+    ) -> Result<Operation, RequestError> {
+        let request = self.config.call.check_request(request)?;
+        let now = self.clock(now);
+        self.serve_slot(now, &handle.0, |c| c.handle_valid_request(now, request))
+    }
+
+    /// [`Engine::handle_media`] on the call `handle` names.
+    pub fn handle_media_via(
+        &self,
+        now: Instant,
+        handle: &CallHandle,
+        token: Option<OperationId>,
+        input: MediaInput,
+    ) -> Result<(), InputIgnored> {
+        let now = self.clock(now);
+        self.media_on(now, &handle.0, token, input)
     }
 
     /// An operation as `GET .../calls/{call}/operations/{id}` shows it.
@@ -322,8 +383,18 @@ impl Engine {
     ) -> Result<T, RequestError> {
         let now = self.clock(now);
         let slot = self.find_for_request(call)?;
-        self.run(&slot, now, Room::Needed, request)
-            .unwrap_or_else(|unavailable| Err(unavailable.request_error(call)))
+        self.serve_slot(now, &slot, request)
+    }
+
+    /// [`Engine::serve`] on the call in `slot`, at a `now` already noted.
+    fn serve_slot<T>(
+        &self,
+        now: Instant,
+        slot: &Arc<Slot>,
+        request: impl FnOnce(&mut Call) -> Result<T, RequestError>,
+    ) -> Result<T, RequestError> {
+        self.run(slot, now, Room::Needed, request)
+            .unwrap_or_else(|unavailable| Err(unavailable.request_error(&slot.id)))
     }
 
     /// Notes `now` as seen; returns it, no later than [`Instant::LATEST`].
