@@ -8,7 +8,7 @@ mod fixtures;
 
 use ivr_media_queue::{
     Action, ApiVersion, CallId, Engine, EngineConfig, EngineOutput, IdSource, InputIgnored,
-    Instant, MediaInput, Request, RequestError, ResultInfo, Tone,
+    Instant, MediaInput, Record, Request, RequestError, ResultInfo, Tone,
 };
 
 fn engine() -> Engine {
@@ -80,8 +80,21 @@ fn a_bad_request_through_a_handle_is_refused_and_changes_nothing() {
         .handle_call_established(Instant::ZERO, &call)
         .unwrap();
     let handle = engine.call_handle(&call).unwrap();
+    // A record waiting for speech: a deadline a moved clock would show.
+    let record = Record {
+        play_beep: false,
+        ..Record::default()
+    };
+    engine
+        .handle_request_via(
+            Instant::ZERO,
+            &handle,
+            Request::new(ApiVersion::V1, Action::Record(record)),
+        )
+        .unwrap();
     drained(&engine);
-    let before = engine.view(&call);
+    let (before, deadline) = (engine.view(&call), engine.poll_timeout());
+    assert!(deadline.is_some());
     let empty = Request::new(
         ApiVersion::V1,
         Action::PlayPrompt(ivr_media_queue::PlayPrompt {
@@ -89,10 +102,12 @@ fn a_bad_request_through_a_handle_is_refused_and_changes_nothing() {
             loop_forever: false,
         }),
     );
-    let refused = engine.handle_request_via(Instant::ZERO, &handle, empty.clone());
-    assert_eq!(refused, engine.handle_request(Instant::ZERO, &call, empty));
+    let late = Instant::from_millis(3_600_000);
+    let refused = engine.handle_request_via(late, &handle, empty.clone());
+    assert_eq!(refused, engine.handle_request(late, &call, empty));
     assert!(refused.is_err());
     assert_eq!(engine.view(&call), before);
+    assert_eq!(engine.poll_timeout(), deadline);
     assert!(drained(&engine).is_empty());
 }
 
@@ -162,12 +177,19 @@ fn a_handle_to_a_call_that_moved_away_finds_nothing() {
         .handle_call_established(Instant::ZERO, &call)
         .unwrap();
     let handle = engine.call_handle(&call).unwrap();
+    // A move that aborts leaves the call, and its handle, as they were.
+    engine.move_call(&call).unwrap().abort();
+    assert!(
+        engine
+            .handle_request_via(Instant::ZERO, &handle, subscribe())
+            .is_ok()
+    );
     let moving = engine.move_call(&call).unwrap();
     assert_eq!(
         engine.handle_request_via(Instant::ZERO, &handle, subscribe()),
         Err(RequestError::CallMoving(call.clone()))
     );
-    moving.commit();
+    let snapshot = moving.commit();
     assert_eq!(
         engine.handle_request_via(Instant::ZERO, &handle, subscribe()),
         Err(RequestError::CallNotFound(call.clone()))
@@ -176,6 +198,81 @@ fn a_handle_to_a_call_that_moved_away_finds_nothing() {
         engine.handle_media_via(Instant::ZERO, &handle, None, MediaInput::PlaybackFinished),
         Err(InputIgnored::UnknownCall(call.clone()))
     );
+    // Restored here again, the call is a new place: the old handle still
+    // finds nothing, a new one finds it.
+    engine.restore_call(&snapshot).unwrap();
+    assert_eq!(
+        engine.handle_request_via(Instant::ZERO, &handle, fixtures::operation(1)),
+        Err(RequestError::CallNotFound(call.clone()))
+    );
+    let again = engine.call_handle(&call).unwrap();
+    assert!(
+        engine
+            .handle_request_via(Instant::ZERO, &again, fixtures::operation(1))
+            .is_ok()
+    );
+}
+
+#[test]
+fn a_handle_given_to_another_engine_finds_nothing_there() {
+    let a = engine();
+    let b = Engine::new(EngineConfig {
+        shards: 1,
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    let call = CallId::new("c1");
+    for engine in [&a, &b] {
+        engine
+            .handle_call_established(Instant::ZERO, &call)
+            .unwrap();
+        drained(engine);
+    }
+    let from_a = a.call_handle(&call).unwrap();
+    let (view_a, view_b) = (a.view(&call), b.view(&call));
+    assert_eq!(
+        b.handle_request_via(Instant::ZERO, &from_a, fixtures::operation(0)),
+        Err(RequestError::CallNotFound(call.clone()))
+    );
+    assert_eq!(
+        b.handle_media_via(Instant::ZERO, &from_a, None, MediaInput::Tone(Tone::Pound)),
+        Err(InputIgnored::UnknownCall(call.clone()))
+    );
+    assert_eq!(
+        b.handle_call_terminated_via(Instant::ZERO, &from_a, ResultInfo::conversation_ended()),
+        Err(InputIgnored::UnknownCall(call.clone()))
+    );
+    assert_eq!((a.view(&call), b.view(&call)), (view_a, view_b));
+    assert!(drained(&a).is_empty() && drained(&b).is_empty());
+    assert_eq!((a.poll_timeout(), b.poll_timeout()), (None, None));
+}
+
+#[test]
+fn a_hang_up_through_a_handle_ends_that_call_only() {
+    let forgetful = Engine::new(EngineConfig {
+        remembered_ended_calls: 0,
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    let call = CallId::new("c1");
+    forgetful
+        .handle_call_established(Instant::ZERO, &call)
+        .unwrap();
+    let old = forgetful.call_handle(&call).unwrap();
+    forgetful
+        .handle_call_terminated_via(Instant::ZERO, &old, ResultInfo::conversation_ended())
+        .unwrap();
+    assert!(forgetful.view(&call).is_none());
+    forgetful
+        .handle_call_established(Instant::ZERO, &call)
+        .unwrap();
+    // A late second hang-up of the old call leaves the new one alone.
+    assert_eq!(
+        forgetful.handle_call_terminated_via(Instant::ZERO, &old, ResultInfo::conversation_ended()),
+        Err(InputIgnored::CallTerminated(call.clone()))
+    );
+    assert!(forgetful.view(&call).is_some());
+    assert_eq!(forgetful.call_count(), 1);
 }
 
 #[test]

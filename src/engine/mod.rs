@@ -56,21 +56,42 @@ pub struct EngineOutput {
 
 /// One call as an [`Engine`] holds it, found by its id once
 /// ([`Engine::call_handle`]) so that inputs sent through it
-/// ([`Engine::handle_request_via`], [`Engine::handle_media_via`]) skip the
-/// look-up in the call map: its hash, and a lock other threads take too.
+/// ([`Engine::handle_request_via`], [`Engine::handle_media_via`],
+/// [`Engine::handle_call_terminated_via`]) skip the look-up in the call map:
+/// its hash, and a lock other threads take too.
 ///
-/// A handle names one call, not an id: once that call has ended or moved
-/// to another engine, inputs through the handle get "terminated" or "not
-/// found" as they would by id, and never reach a call established
-/// afterwards under the same id. Holding one keeps a few dozen bytes of
-/// the ended call's place alive (not the call), until the handle drops.
-#[derive(Clone, Debug)]
-pub struct CallHandle(Arc<Slot>);
+/// A handle names one call in one engine, not an id:
+/// - once that call has ended, inputs through it get "terminated" (even
+///   when the engine has forgotten the id, and by id they would get "not
+///   found"), and never reach a call established later under the same id;
+/// - once the call has moved away ([`Engine::move_call`],
+///   [`Engine::take_call`]), they get "not found", even after the call is
+///   restored, here or elsewhere: a restored call is a new place, so ask
+///   [`Engine::call_handle`] again;
+/// - given to another engine, they get "not found".
+///
+/// A handle keeps the call's place alive until it drops (about 180 bytes),
+/// not what the call held: that goes when the call ends or moves.
+#[derive(Clone)]
+pub struct CallHandle {
+    engine: u64,
+    slot: Arc<Slot>,
+}
 
 impl CallHandle {
     /// The id of the call it names.
     pub fn id(&self) -> &CallId {
-        &self.0.id
+        &self.slot.id
+    }
+}
+
+// By hand: the derived form would print the whole call (its clientContexts
+// and recordings' tokens), and lock it to do so.
+impl std::fmt::Debug for CallHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallHandle")
+            .field("call", self.id())
+            .finish()
     }
 }
 
@@ -115,7 +136,13 @@ pub struct Engine {
     next_seq: AtomicU64,
     calls: AtomicUsize,
     last_now: AtomicU64,
+    /// Which engine this is, for the handles it gives (see [`CallHandle`]).
+    identity: u64,
 }
+
+/// Engines made so far in this process: each takes the next number as its
+/// identity, so a handle knows the engine that made it.
+static ENGINES: AtomicU64 = AtomicU64::new(0);
 
 /// Every call's deadline: (deadline, establishment order) to its slot.
 type Deadlines = BTreeMap<(Instant, u64), Arc<Slot>>;
@@ -154,6 +181,7 @@ impl Engine {
             next_seq: AtomicU64::new(0),
             calls: AtomicUsize::new(0),
             last_now: AtomicU64::new(0),
+            identity: ENGINES.fetch_add(1, Ordering::Relaxed),
         })
     }
 
@@ -268,23 +296,33 @@ impl Engine {
     ) -> Result<(), InputIgnored> {
         let now = self.clock(now);
         let slot = self.find_for_input(call)?;
-        match self.run(&slot, now, Room::Exempt, |c| {
+        self.terminated_on(now, &slot, result)
+    }
+
+    /// The call in `slot` ended, at a `now` already noted.
+    fn terminated_on(
+        &self,
+        now: Instant,
+        slot: &Arc<Slot>,
+        result: ResultInfo,
+    ) -> Result<(), InputIgnored> {
+        match self.run(slot, now, Room::Exempt, |c| {
             c.handle_terminated(now, result)
         }) {
             Ok(ended) => {
                 // Only the input that ended the call removes it; a second
                 // hang-up finds it terminated and leaves it to the first.
                 if ended.is_ok() {
-                    self.retire(&slot, Gone::Ended);
+                    self.retire(slot, Gone::Ended);
                 }
                 ended
             }
             Err(Unavailable::Failed) => {
                 // A failed call is done: the hang-up frees it.
-                self.retire(&slot, Gone::Ended);
-                Err(InputIgnored::CallFailed(call.clone()))
+                self.retire(slot, Gone::Ended);
+                Err(InputIgnored::CallFailed(slot.id.clone()))
             }
-            Err(unavailable) => Err(unavailable.input_ignored(call)),
+            Err(unavailable) => Err(unavailable.input_ignored(&slot.id)),
         }
     }
 
@@ -318,7 +356,16 @@ impl Engine {
     /// A handle to `call`, for inputs that skip the look-up by id; `None`
     /// when the engine does not hold it (unknown, ended, moved away).
     pub fn call_handle(&self, call: &CallId) -> Option<CallHandle> {
-        self.find(call).ok().map(CallHandle)
+        let slot = self.find(call).ok()?;
+        Some(CallHandle {
+            engine: self.identity,
+            slot,
+        })
+    }
+
+    /// The slot `handle` names, if this engine made it.
+    fn slot_of<'h>(&self, handle: &'h CallHandle) -> Option<&'h Arc<Slot>> {
+        (handle.engine == self.identity).then_some(&handle.slot)
     }
 
     /// [`Engine::handle_request`] on the call `handle` names.
@@ -330,7 +377,10 @@ impl Engine {
     ) -> Result<Operation, RequestError> {
         let request = self.config.call.check_request(request)?;
         let now = self.clock(now);
-        self.serve_slot(now, &handle.0, |c| c.handle_valid_request(now, request))
+        let slot = self
+            .slot_of(handle)
+            .ok_or_else(|| RequestError::CallNotFound(handle.id().clone()))?;
+        self.serve_slot(now, slot, |c| c.handle_valid_request(now, request))
     }
 
     /// [`Engine::handle_media`] on the call `handle` names.
@@ -342,7 +392,25 @@ impl Engine {
         input: MediaInput,
     ) -> Result<(), InputIgnored> {
         let now = self.clock(now);
-        self.media_on(now, &handle.0, token, input)
+        let slot = self
+            .slot_of(handle)
+            .ok_or_else(|| InputIgnored::UnknownCall(handle.id().clone()))?;
+        self.media_on(now, slot, token, input)
+    }
+
+    /// [`Engine::handle_call_terminated`] on the call `handle` names: it
+    /// ends that call only, never one established later under its id.
+    pub fn handle_call_terminated_via(
+        &self,
+        now: Instant,
+        handle: &CallHandle,
+        result: ResultInfo,
+    ) -> Result<(), InputIgnored> {
+        let now = self.clock(now);
+        let slot = self
+            .slot_of(handle)
+            .ok_or_else(|| InputIgnored::UnknownCall(handle.id().clone()))?;
+        self.terminated_on(now, slot, result)
     }
 
     /// An operation as `GET .../calls/{call}/operations/{id}` shows it.
