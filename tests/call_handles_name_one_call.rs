@@ -19,6 +19,16 @@ fn engine() -> Engine {
     .unwrap()
 }
 
+/// An engine that remembers no ended call, so an ended call's id can be
+/// established again.
+fn forgetful() -> Engine {
+    Engine::new(EngineConfig {
+        remembered_ended_calls: 0,
+        ..EngineConfig::default()
+    })
+    .unwrap()
+}
+
 fn subscribe() -> Request {
     Request::new(ApiVersion::V1, Action::SubscribeToTone)
 }
@@ -135,11 +145,7 @@ fn a_handle_outlives_its_call_and_never_reaches_the_next_one() {
 
     // A new call under the same id (an engine that forgets ended ids lets
     // one in): the old handle still names the ended one.
-    let forgetful = Engine::new(EngineConfig {
-        remembered_ended_calls: 0,
-        ..EngineConfig::default()
-    })
-    .unwrap();
+    let forgetful = forgetful();
     forgetful
         .handle_call_established(Instant::ZERO, &call)
         .unwrap();
@@ -249,11 +255,7 @@ fn a_handle_given_to_another_engine_finds_nothing_there() {
 
 #[test]
 fn a_hang_up_through_a_handle_ends_that_call_only() {
-    let forgetful = Engine::new(EngineConfig {
-        remembered_ended_calls: 0,
-        ..EngineConfig::default()
-    })
-    .unwrap();
+    let forgetful = forgetful();
     let call = CallId::new("c1");
     forgetful
         .handle_call_established(Instant::ZERO, &call)
