@@ -93,6 +93,9 @@ pub struct Engine {
     shards: Box<[CachePadded<Shard>]>,
     /// Every call's deadline, keyed by (deadline, establishment order).
     timers: CachePadded<Mutex<Deadlines>>,
+    /// One bit per shard, set when its output queue stops being empty: a
+    /// drain visits those shards only (see [`Engine::drain_outputs`]).
+    waiting: CachePadded<Box<[AtomicU64]>>,
     /// Establishment order, for timer ties.
     next_seq: AtomicU64,
     calls: AtomicUsize,
@@ -135,10 +138,14 @@ impl Engine {
     pub fn new(config: EngineConfig) -> Result<Self, ConfigError> {
         config.check()?;
         let shards = (0..config.shards).map(|_| CachePadded::default()).collect();
+        let waiting = (0..config.shards.div_ceil(64))
+            .map(|_| AtomicU64::new(0))
+            .collect();
         Ok(Self {
             config,
             shards,
             timers: CachePadded(Mutex::new(BTreeMap::new())),
+            waiting: CachePadded(waiting),
             next_seq: AtomicU64::new(0),
             calls: AtomicUsize::new(0),
             last_now: AtomicU64::new(0),

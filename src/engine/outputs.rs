@@ -5,6 +5,7 @@ use std::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::mem;
+use std::sync::atomic::Ordering;
 
 use crate::call::Call;
 use crate::time::Instant;
@@ -34,10 +35,30 @@ const KEPT_OUTPUT_ROOM: usize = 16;
 impl Engine {
     /// Moves every waiting output into `out`, in the order things happened.
     /// Returns how many.
+    ///
+    /// Only the shards whose bit says they have outputs are visited, so a
+    /// drain after every input costs that input's shard, not all of them.
+    /// Outputs queued while a drain runs may wait for the next one, and of
+    /// two drains at once, each takes what it finds first.
     pub fn drain_outputs(&self, out: &mut Vec<EngineOutput>) -> usize {
+        let mut waiting = self.take_waiting();
+        let Some(first) = waiting.next() else {
+            return 0;
+        };
+        let Some(second) = waiting.next() else {
+            // One shard (a drain after each input): moved out under its
+            // lock, and its queue keeps its room.
+            let mut outputs = self.shards[first].outputs.lock();
+            let n = outputs.len();
+            out.extend(outputs.drain(..).map(|(_, output)| output));
+            if outputs.capacity() > KEPT_OUTPUT_ROOM * 4 {
+                outputs.shrink_to(KEPT_OUTPUT_ROOM);
+            }
+            return n;
+        };
         let mut queues: Vec<VecDeque<(u64, EngineOutput)>> = Vec::new();
-        for shard in self.shards.iter() {
-            let mut outputs = shard.outputs.lock();
+        for index in [first, second].into_iter().chain(waiting) {
+            let mut outputs = self.shards[index].outputs.lock();
             if !outputs.is_empty() {
                 // Taken whole, not copied out; the shard starts again with
                 // room for a usual burst, and gives back what a rare one took.
@@ -80,6 +101,25 @@ impl Engine {
             }
         }
         n
+    }
+
+    /// The shards whose outputs wait, their bits cleared: whatever a shard
+    /// queues from now on sets its bit again (see [`Engine::queue_outputs`]).
+    fn take_waiting(&self) -> impl Iterator<Item = usize> + '_ {
+        self.waiting.iter().enumerate().flat_map(|(word, bits)| {
+            // Read first: an idle word is not written, so its line stays shared.
+            let mut bits = match bits.load(Ordering::Acquire) {
+                0 => 0,
+                _ => bits.swap(0, Ordering::AcqRel),
+            };
+            std::iter::from_fn(move || {
+                let bit = bits.trailing_zeros();
+                (bits != 0).then(|| {
+                    bits &= bits - 1;
+                    word * 64 + bit as usize
+                })
+            })
+        })
     }
 
     /// The next output of any call, in the order things happened.
@@ -148,6 +188,12 @@ impl Engine {
         }
         let stamp = next_stamp();
         let mut outputs = self.shards[slot.shard].outputs.lock();
+        if outputs.is_empty() {
+            // Under the queue's lock: a drain clears the bits before it
+            // locks the queues, so what is queued after its visit finds the
+            // queue empty and sets the bit again.
+            self.waiting[slot.shard / 64].fetch_or(1 << (slot.shard % 64), Ordering::AcqRel);
+        }
         while let Some((seq, output)) = call.poll_sequenced() {
             let output = EngineOutput {
                 call: slot.id.clone(),
