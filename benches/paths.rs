@@ -2,21 +2,25 @@
 //! - `enqueue/play_prompt`: a playPrompt queued behind an active operation;
 //! - `tone/delivery`: a tone to a subscribed call, polled as a notification;
 //! - `wire/request_to_response`: HTTP playPrompt parsed, queued, answered
-//!   with the response JSON; its floor `wire/request_to_response_floor`
-//!   only parses the same body with serde_json into a typed request and
-//!   writes the same response bytes;
+//!   with the response JSON, on a warm engine (an untimed cancel and drain
+//!   between requests); its floor `wire/request_to_response_floor` only
+//!   parses the same body with serde_json into a typed request and writes
+//!   the same response bytes; `wire/request_to_response_cold_engine` is
+//!   the request on a fresh engine each time;
 //! - `wire/notification_json`: a record's completion written as Graph JSON
 //!   (bytes/s); its floor `wire/notification_json_floor` is serde_json
 //!   writing the same value;
 //! - `replay/10000_lines`: `ivr-replay` over a 10 000-line scenario; its
 //!   floor `replay/10000_lines_floor` only parses the same lines with
-//!   serde_json.
+//!   serde_json, and `replay/10000_lines_floor_with_output` also writes
+//!   the values of the replay's output with serde_json (its lines are
+//!   4.3 times the input's bytes).
 //!
 //! The two wire floors check once, before they are measured, that they
 //! write the very bytes the engine writes.
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use ivr_media_queue::wire::{self, WireConfig};
@@ -133,7 +137,35 @@ fn wire_paths(c: &mut Criterion) {
         engine
     };
     let mut group = short(c, "wire");
+    // Warm, like its floor: one engine, one call. Only the request is
+    // timed; an untimed cancel and drain then bring the call back to where
+    // the next request finds it (an empty queue, the prompt starts).
     group.bench_function("request_to_response", |b| {
+        let engine = warm_engine();
+        let mut drained = Vec::new();
+        b.iter_custom(|iters| {
+            let mut timed = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                black_box(wire::handle_http(
+                    &engine,
+                    &config,
+                    fixtures::NOW,
+                    "POST",
+                    url,
+                    &body,
+                ));
+                timed += start.elapsed();
+                wire::handle_http(&engine, &config, fixtures::NOW, "POST", cancel_url, b"{}");
+                engine.drain_outputs(&mut drained);
+                drained.clear();
+            }
+            timed
+        });
+    });
+    // The same request on a fresh engine each time (made untimed): caches
+    // cold, as when a bot's request finds its call among many.
+    group.bench_function("request_to_response_cold_engine", |b| {
         b.iter_batched(
             warm_engine,
             |engine| {
@@ -318,6 +350,43 @@ fn replay_lines(c: &mut Criterion) {
                 let value: serde_json::Value = serde_json::from_str(line).unwrap();
                 black_box(value);
             }
+        });
+    });
+    // A floor that also writes: the same parse, then serde_json writing the
+    // values of the replay's output lines (built before, keys in
+    // serde_json's order: the same bytes but for that order). What is left
+    // between it and the replay is the engine, the media layer and the
+    // conversions.
+    let run = replay::run(&text, IdSource::seeded(1));
+    let mut written = Vec::new();
+    replay::write_jsonl(&mut written, &run.records, &run.config, false).unwrap();
+    let written = String::from_utf8(written).unwrap();
+    let output: Vec<serde_json::Value> = written
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let write_output = |out: &mut Vec<u8>| {
+        for value in &output {
+            serde_json::to_writer(&mut *out, value).unwrap();
+            out.push(b'\n');
+        }
+    };
+    let mut floor_out = Vec::with_capacity(written.len());
+    write_output(&mut floor_out);
+    assert_eq!(
+        floor_out.len(),
+        written.len(),
+        "the floor writes as many bytes"
+    );
+    group.bench_function("10000_lines_floor_with_output", |b| {
+        b.iter(|| {
+            for line in text.lines() {
+                let value: serde_json::Value = serde_json::from_str(line).unwrap();
+                black_box(value);
+            }
+            let mut out = Vec::new();
+            write_output(&mut out);
+            black_box(out.len())
         });
     });
     group.finish();

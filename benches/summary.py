@@ -97,6 +97,14 @@ RATIOS = [
      lambda v: v <= 1.2),
     ("`replay/10000_lines` ÷ `replay/10000_lines_floor`",
      lambda: ratio("replay/10000_lines", "replay/10000_lines_floor"), "≤ 2x", lambda v: v <= 2.0),
+    # Context, no goal of their own: the wire request on a cold engine, and
+    # the replay against a floor that also writes its output.
+    ("`wire/request_to_response_cold_engine` ÷ `wire/request_to_response_floor`",
+     lambda: ratio("wire/request_to_response_cold_engine", "wire/request_to_response_floor"),
+     "—", lambda v: None),
+    ("`replay/10000_lines` ÷ `replay/10000_lines_floor_with_output`",
+     lambda: ratio("replay/10000_lines", "replay/10000_lines_floor_with_output"),
+     "—", lambda v: None),
 ]
 
 
@@ -109,14 +117,16 @@ def main():
         except FileNotFoundError as missing:
             print(f"| {what} | not run ({missing}) | {goal} | |")
             continue
-        print(f"| {what} | {v:.2f} | {goal} | {'yes' if met(v) else 'no'} |")
+        print(f"| {what} | {v:.2f} | {goal} | { {True: 'yes', False: 'no', None: '—'}[met(v)] } |")
     print()
     print("| benchmark | mean | throughput |")
     print("|---|---|---|")
     ids = [f"cancel/{side}/{n}" for n in (1, 3, 16, 100) for side in ("engine", "floor")]
     ids += ["enqueue/play_prompt", "tone/delivery", "wire/request_to_response",
-            "wire/request_to_response_floor", "wire/notification_json",
+            "wire/request_to_response_floor", "wire/request_to_response_cold_engine",
+            "wire/notification_json",
             "wire/notification_json_floor", "replay/10000_lines", "replay/10000_lines_floor",
+            "replay/10000_lines_floor_with_output",
             "engine/ops/1thread", "engine/ops/2threads", "engine/ops/1thread_handles",
             "engine/ops/2threads_handles", "engine/ops/bare_calls",
             "engine/ops/ceiling_1thread", "engine/ops/ceiling_2threads", "engine/timeout/1000",
