@@ -66,3 +66,40 @@ fn a_location_can_be_followed_whatever_the_call_id() {
         assert_eq!(parsed.value[0].resource_url.call, call.as_str());
     }
 }
+
+/// RFC 3986 `pchar`, less the percent-encoded form: what a path segment
+/// may hold as it is.
+const PLAIN: &[u8] = b"-._~!$&'()*+,;=:@";
+
+#[test]
+fn each_printable_byte_is_written_as_it_is_exactly_when_a_segment_may_hold_it() {
+    let engine = Engine::new(EngineConfig {
+        ids: IdSource::seeded(1),
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    // Upper-case letters are left out: ids are kept in lower case.
+    for byte in (b'!'..=b'~').filter(|b| !b.is_ascii_uppercase()) {
+        let Ok(call) = CallId::parse(&format!("a{}b", char::from(byte))) else {
+            continue;
+        };
+        engine
+            .handle_call_established(Instant::ZERO, &call)
+            .unwrap();
+        let created = wire::handle_http(
+            &engine,
+            &WireConfig::default(),
+            Instant::ZERO,
+            "POST",
+            &format!("/communications/calls/a%{byte:02X}b/subscribeToTone"),
+            b"{}",
+        );
+        let location = created.location.expect("a Location");
+        let written = if byte.is_ascii_alphanumeric() || PLAIN.contains(&byte) {
+            format!("/calls/a{}b/", char::from(byte))
+        } else {
+            format!("/calls/a%{byte:02X}b/")
+        };
+        assert!(location.contains(&written), "{byte}: {location}");
+    }
+}
