@@ -5,7 +5,7 @@
 use ivr_media_queue::wire::{self, WireConfig};
 use ivr_media_queue::{
     Action, ApiVersion, CallId, CancelScope, CollectDigits, Engine, EngineConfig, EstablishError,
-    IdSource, Instant, MediaInput, Request, RequestError, Tone,
+    IdSource, InputIgnored, Instant, MediaInput, Request, RequestError, Tone,
 };
 
 #[test]
@@ -99,4 +99,76 @@ fn undrained_outputs_hold_requests_back_until_drained() {
     let mut drained = Vec::new();
     assert_eq!(engine.drain_outputs(&mut drained), 4);
     assert_eq!(subscribe_over_http().status, 200);
+}
+
+/// An engine whose calls are each subscribed to tones, with a tone waiting
+/// undrained in every shard that holds one of them: each such shard has
+/// reached its share of `max_pending_outputs` (one output a shard), so the
+/// other calls' tones were held back.
+fn backlogged(shards: usize, calls: usize) -> (Engine, Vec<CallId>) {
+    let engine = Engine::new(EngineConfig {
+        ids: IdSource::seeded(1),
+        max_pending_outputs: shards,
+        shards,
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    let calls: Vec<CallId> = (0..calls).map(|i| CallId::new(&format!("c{i}"))).collect();
+    for call in &calls {
+        engine.handle_call_established(Instant::ZERO, call).unwrap();
+        let subscribe = Request::new(ApiVersion::V1, Action::SubscribeToTone);
+        engine
+            .handle_request(Instant::ZERO, call, subscribe)
+            .unwrap();
+        engine.drain_outputs(&mut Vec::new());
+    }
+    for call in &calls {
+        let tone = MediaInput::Tone(Tone::Pound);
+        match engine.handle_media(Instant::ZERO, call, None, tone) {
+            Ok(_) | Err(InputIgnored::OutputsBacklogged { .. }) => {}
+            Err(other) => panic!("{call}: {other}"),
+        }
+    }
+    (engine, calls)
+}
+
+fn subscribe(engine: &Engine, call: &CallId) -> Result<(), RequestError> {
+    let request = Request::new(ApiVersion::V1, Action::SubscribeToTone);
+    engine
+        .handle_request(Instant::ZERO, call, request)
+        .map(|_| ())
+}
+
+#[test]
+fn polling_an_output_frees_its_room_as_draining_does() {
+    let (engine, calls) = backlogged(1, 1);
+    assert!(matches!(
+        subscribe(&engine, &calls[0]),
+        Err(RequestError::OutputsBacklogged {
+            pending: 1,
+            limit: 1
+        })
+    ));
+    assert!(engine.poll_output().is_some());
+    assert_eq!(engine.pending_outputs(), 0);
+    subscribe(&engine, &calls[0]).unwrap();
+}
+
+#[test]
+fn a_drain_of_many_shards_frees_the_room_of_each() {
+    // 40 calls in 2 shards: both hold some (all in one: 1 chance in 2^39).
+    let (engine, calls) = backlogged(2, 40);
+    assert_eq!(engine.pending_outputs(), 2);
+    for call in &calls {
+        assert!(matches!(
+            subscribe(&engine, call),
+            Err(RequestError::OutputsBacklogged { limit: 1, .. })
+        ));
+    }
+    assert_eq!(engine.drain_outputs(&mut Vec::new()), 2);
+    assert_eq!(engine.pending_outputs(), 0);
+    for call in &calls {
+        subscribe(&engine, call).unwrap();
+        engine.drain_outputs(&mut Vec::new());
+    }
 }

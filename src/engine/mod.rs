@@ -131,6 +131,9 @@ struct Shard {
     /// Outputs of this shard's calls in the order they happened, each with
     /// its batch's stamp (see [`next_stamp`]).
     outputs: Mutex<VecDeque<(u64, EngineOutput)>>,
+    /// `outputs`' length, stored under its lock after each change: the
+    /// room check before an input reads it without taking the lock.
+    pending: AtomicUsize,
 }
 
 impl Engine {

@@ -48,9 +48,11 @@ impl Engine {
         let Some(second) = waiting.next() else {
             // One shard (a drain after each input): moved out under its
             // lock, and its queue keeps its room.
-            let mut outputs = self.shards[first].outputs.lock();
+            let shard = &self.shards[first];
+            let mut outputs = shard.outputs.lock();
             let n = outputs.len();
             out.extend(outputs.drain(..).map(|(_, output)| output));
+            shard.pending.store(0, Ordering::Release);
             if outputs.capacity() > KEPT_OUTPUT_ROOM * 4 {
                 outputs.shrink_to(KEPT_OUTPUT_ROOM);
             }
@@ -58,12 +60,14 @@ impl Engine {
         };
         let mut queues: Vec<VecDeque<(u64, EngineOutput)>> = Vec::new();
         for index in [first, second].into_iter().chain(waiting) {
-            let mut outputs = self.shards[index].outputs.lock();
+            let shard = &self.shards[index];
+            let mut outputs = shard.outputs.lock();
             if !outputs.is_empty() {
                 // Taken whole, not copied out; the shard starts again with
                 // room for a usual burst, and gives back what a rare one took.
                 let fresh = VecDeque::with_capacity(KEPT_OUTPUT_ROOM);
                 queues.push(mem::replace(&mut *outputs, fresh));
+                shard.pending.store(0, Ordering::Release);
             }
         }
         let n = queues.iter().map(VecDeque::len).sum();
@@ -132,18 +136,18 @@ impl Engine {
             .enumerate()
             .filter_map(|(i, shard)| Some((shard.outputs.lock().front()?.0, i)))
             .min()?;
-        self.shards[first.1]
-            .outputs
-            .lock()
-            .pop_front()
-            .map(|(_, output)| output)
+        let shard = &self.shards[first.1];
+        let mut outputs = shard.outputs.lock();
+        let output = outputs.pop_front().map(|(_, output)| output);
+        shard.pending.store(outputs.len(), Ordering::Release);
+        output
     }
 
     /// Outputs waiting to be drained.
     pub fn pending_outputs(&self) -> usize {
         self.shards
             .iter()
-            .map(|shard| shard.outputs.lock().len())
+            .map(|shard| shard.pending.load(Ordering::Acquire))
             .sum()
     }
 
@@ -172,7 +176,9 @@ impl Engine {
     /// `Err((pending, limit))` unless shard `index` has room for `adding`
     /// more outputs (for `adding == 0`: unless it is below its share).
     pub(super) fn shard_room(&self, index: usize, adding: usize) -> Result<(), (usize, usize)> {
-        let pending = self.shards[index].outputs.lock().len();
+        // Read without the queue's lock: a drain or another call may change
+        // it the moment after, as it could once the lock was let go.
+        let pending = self.shards[index].pending.load(Ordering::Acquire);
         let limit = self.shard_output_limit();
         if pending >= limit || pending.saturating_add(adding) > limit {
             Err((pending, limit))
@@ -187,7 +193,8 @@ impl Engine {
             return;
         }
         let stamp = next_stamp();
-        let mut outputs = self.shards[slot.shard].outputs.lock();
+        let shard = &self.shards[slot.shard];
+        let mut outputs = shard.outputs.lock();
         if outputs.is_empty() {
             // Under the queue's lock: a drain clears the bits before it
             // locks the queues, so what is queued after its visit finds the
@@ -203,5 +210,6 @@ impl Engine {
             };
             outputs.push_back((stamp, output));
         }
+        shard.pending.store(outputs.len(), Ordering::Release);
     }
 }
