@@ -95,7 +95,8 @@ pub struct Engine {
     timers: CachePadded<Mutex<Deadlines>>,
     /// One bit per shard, set when its output queue stops being empty: a
     /// drain visits those shards only (see [`Engine::drain_outputs`]).
-    waiting: CachePadded<Box<[AtomicU64]>>,
+    /// Each word alone on its lines, wherever the heap puts it.
+    waiting: Box<[CachePadded<AtomicU64>]>,
     /// Establishment order, for timer ties.
     next_seq: AtomicU64,
     calls: AtomicUsize,
@@ -142,13 +143,13 @@ impl Engine {
         config.check()?;
         let shards = (0..config.shards).map(|_| CachePadded::default()).collect();
         let waiting = (0..config.shards.div_ceil(64))
-            .map(|_| AtomicU64::new(0))
+            .map(|_| CachePadded::default())
             .collect();
         Ok(Self {
             config,
             shards,
             timers: CachePadded(Mutex::new(BTreeMap::new())),
-            waiting: CachePadded(waiting),
+            waiting,
             next_seq: AtomicU64::new(0),
             calls: AtomicUsize::new(0),
             last_now: AtomicU64::new(0),
