@@ -4,6 +4,11 @@
 //!   ratio of the two is the scaling);
 //! - `engine/ops/1thread_handles`, `engine/ops/2threads_handles`: the same,
 //!   each input sent through a `CallHandle` (no look-up by id);
+//! - `engine/ops/1thread_own_shards`, `engine/ops/2threads_own_shards`:
+//!   the same, each thread's calls in shards it owns
+//!   (`Engine::shard_of`), each thread draining only those
+//!   (`Engine::drain_shard_outputs`): how an embedder whose threads own
+//!   shards scales;
 //! - `engine/ops/bare_calls`: the floor of `1thread`, the same operations on
 //!   bare `Call`s held in a `Vec` (no locks, no shards, no map);
 //! - `engine/ops/ceiling_1thread`, `engine/ops/ceiling_2threads`: the
@@ -112,27 +117,32 @@ fn ops(c: &mut Criterion) {
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3))
         .sample_size(20);
-    for (name, threads, via_handles) in [
-        ("1thread", 1usize, false),
-        ("2threads", 2, false),
-        ("1thread_handles", 1, true),
-        ("2threads_handles", 2, true),
+    for (name, threads, via_handles, own_shards) in [
+        ("1thread", 1usize, false, false),
+        ("2threads", 2, false, false),
+        ("1thread_handles", 1, true, false),
+        ("2threads_handles", 2, true, false),
+        ("1thread_own_shards", 1, false, true),
+        ("2threads_own_shards", 2, false, true),
     ] {
         let engine = engine();
+        // Thread `t` owns the shards `t`, `t + threads`, ...
+        let owns = |t: usize, shard: usize| shard % threads == t;
         let calls: Vec<Vec<CallId>> = (0..threads)
             .map(|t| {
-                (0..CALLS_PER_THREAD)
-                    .map(|i| {
-                        let id = CallId::new(&format!("t{t}-call-{i}"));
-                        engine.handle_call_established(Instant::ZERO, &id).unwrap();
+                (0..)
+                    .map(|i| CallId::new(&format!("t{t}-call-{i}")))
+                    .filter(|id| !own_shards || owns(t, engine.shard_of(id)))
+                    .take(CALLS_PER_THREAD)
+                    .inspect(|id| {
+                        engine.handle_call_established(Instant::ZERO, id).unwrap();
                         engine
                             .handle_request(
                                 Instant::ZERO,
-                                &id,
+                                id,
                                 Request::new(ApiVersion::V1, Action::SubscribeToTone),
                             )
                             .unwrap();
-                        id
                     })
                     .collect()
             })
@@ -149,7 +159,7 @@ fn ops(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 let start = Clock::now();
                 std::thread::scope(|s| {
-                    for (mine, my_handles) in calls.iter().zip(&handles) {
+                    for (t, (mine, my_handles)) in calls.iter().zip(&handles).enumerate() {
                         let engine = &engine;
                         s.spawn(move || {
                             let mut drained = Vec::with_capacity(4096);
@@ -163,7 +173,15 @@ fn ops(c: &mut Criterion) {
                                         cycle(engine, &mine[i], Instant::ZERO);
                                     }
                                     if k % 64 == 63 {
-                                        engine.drain_outputs(&mut drained);
+                                        if own_shards {
+                                            for shard in (0..engine.shard_count())
+                                                .filter(|shard| owns(t, *shard))
+                                            {
+                                                engine.drain_shard_outputs(shard, &mut drained);
+                                            }
+                                        } else {
+                                            engine.drain_outputs(&mut drained);
+                                        }
                                         drained.clear();
                                     }
                                 }

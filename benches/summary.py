@@ -87,6 +87,11 @@ RATIOS = [
      lambda: ratio("engine/ops/1thread_handles", "engine/ops/2threads_handles")
      / ratio("engine/ops/ceiling_1thread", "engine/ops/ceiling_2threads"),
      "≥ 0.9", lambda v: v >= 0.9),
+    ("the same speed-up when each thread owns its shards and drains only them "
+     "(`1thread_own_shards` ÷ `2threads_own_shards`)",
+     lambda: ratio("engine/ops/1thread_own_shards", "engine/ops/2threads_own_shards")
+     / ratio("engine/ops/ceiling_1thread", "engine/ops/ceiling_2threads"),
+     "≥ 0.9", lambda v: v >= 0.9),
     ("`engine/timeout/100000` ÷ `engine/timeout/1000`",
      lambda: ratio("engine/timeout/100000", "engine/timeout/1000"), "≤ 2x", lambda v: v <= 2.0),
     ("`wire/request_to_response` ÷ `wire/request_to_response_floor`",
@@ -128,7 +133,8 @@ def main():
             "wire/notification_json_floor", "replay/10000_lines", "replay/10000_lines_floor",
             "replay/10000_lines_floor_with_output",
             "engine/ops/1thread", "engine/ops/2threads", "engine/ops/1thread_handles",
-            "engine/ops/2threads_handles", "engine/ops/bare_calls",
+            "engine/ops/2threads_handles", "engine/ops/1thread_own_shards",
+            "engine/ops/2threads_own_shards", "engine/ops/bare_calls",
             "engine/ops/ceiling_1thread", "engine/ops/ceiling_2threads", "engine/timeout/1000",
             "engine/timeout/100000", "engine/snapshot", "engine/restore"]
     for bench_id in ids:

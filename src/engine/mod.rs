@@ -1,5 +1,5 @@
-//! Many calls, driven from many threads: one lock per call, a sharded call
-//! map with an output queue per shard, and one ordered map of deadlines.
+//! Many calls, driven from many threads: one lock per call, and a sharded
+//! call map with an output queue and an ordered map of deadlines per shard.
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, VecDeque};
@@ -62,10 +62,15 @@ pub struct EngineOutput {
 /// of the call map), so calls on different threads do not wait for each
 /// other; outputs wait in a queue per shard, stamped so that
 /// [`Engine::drain_outputs`] hands them over in the order they happened (per
-/// call that order is exact). One ordered map of deadlines serves every
-/// call: [`Engine::poll_timeout`] is the earliest of all, and
-/// [`Engine::handle_timeout`] fires the due ones in deadline order (ties in
-/// establishment order), each at its own deadline, at O(log n) per timer.
+/// call that order is exact). Each shard keeps its calls' deadlines in an
+/// ordered map: [`Engine::poll_timeout`] is the earliest of all, and
+/// [`Engine::handle_timeout`] fires the due ones in deadline order across
+/// shards (ties in establishment order), each at its own deadline, at
+/// O(log n) plus a look at each shard's first deadline per timer.
+///
+/// Threads that each own a set of shards ([`Engine::shard_of`]) and drain
+/// only theirs ([`Engine::drain_shard_outputs`]) share no lock and no
+/// queue: two of them run as two engines would.
 ///
 /// Drive it like a [`Call`]: feed `handle_*` inputs with `now`, drain
 /// [`Engine::drain_outputs`], and call [`Engine::handle_timeout`] when
@@ -91,8 +96,6 @@ pub struct EngineOutput {
 pub struct Engine {
     config: EngineConfig,
     shards: Box<[CachePadded<Shard>]>,
-    /// Every call's deadline, keyed by (deadline, establishment order).
-    timers: CachePadded<Mutex<Deadlines>>,
     /// One bit per shard, set when its output queue stops being empty: a
     /// drain visits those shards only (see [`Engine::drain_outputs`]).
     /// Each word alone on its lines, wherever the heap puts it.
@@ -109,7 +112,7 @@ pub struct Engine {
 /// identity, so a handle knows the engine that made it.
 static ENGINES: AtomicU64 = AtomicU64::new(0);
 
-/// Every call's deadline: (deadline, establishment order) to its slot.
+/// A shard's deadlines: (deadline, establishment order) to the call's slot.
 type Deadlines = BTreeMap<(Instant, u64), Arc<Slot>>;
 
 /// A value alone on its cache lines (128 bytes: two lines, as the
@@ -126,7 +129,7 @@ impl<T> std::ops::Deref for CachePadded<T> {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Shard {
     calls: Mutex<CallMap>,
     /// Outputs of this shard's calls in the order they happened, each with
@@ -135,20 +138,44 @@ struct Shard {
     /// `outputs`' length, stored under its lock after each change: the
     /// room check before an input reads it without taking the lock.
     pending: AtomicUsize,
+    /// This shard's calls' deadlines, keyed by (deadline, establishment
+    /// order): a map per shard, so that threads whose calls are in
+    /// different shards share no lock when a deadline moves.
+    timers: Mutex<Deadlines>,
+    /// The first deadline in `timers`, in milliseconds ([`NO_DEADLINE`] if
+    /// none), stored under its lock after each change: the earliest of all
+    /// shards is found without taking their locks.
+    earliest: AtomicU64,
+}
+
+/// [`Shard::earliest`] of a shard without deadlines.
+const NO_DEADLINE: u64 = u64::MAX;
+
+impl Shard {
+    fn new() -> Self {
+        Self {
+            calls: Mutex::default(),
+            outputs: Mutex::default(),
+            pending: AtomicUsize::new(0),
+            timers: Mutex::default(),
+            earliest: AtomicU64::new(NO_DEADLINE),
+        }
+    }
 }
 
 impl Engine {
     /// An engine with no calls, or the first setting outside its range.
     pub fn new(config: EngineConfig) -> Result<Self, ConfigError> {
         config.check()?;
-        let shards = (0..config.shards).map(|_| CachePadded::default()).collect();
+        let shards = (0..config.shards)
+            .map(|_| CachePadded(Shard::new()))
+            .collect();
         let waiting = (0..config.shards.div_ceil(64))
             .map(|_| CachePadded::default())
             .collect();
         Ok(Self {
             config,
             shards,
-            timers: CachePadded(Mutex::new(BTreeMap::new())),
             waiting,
             next_seq: AtomicU64::new(0),
             calls: AtomicUsize::new(0),
@@ -346,6 +373,19 @@ impl Engine {
         let slot = self.find(call).ok()?;
         let state = slot.state.lock();
         state.held.call().map(Call::view)
+    }
+
+    /// The shard a call with this id lives in (or would): `0` to
+    /// [`Engine::shard_count`]` - 1`, the same for the engine's whole life.
+    /// Threads that each own a set of shards, and drain only theirs with
+    /// [`Engine::drain_shard_outputs`], share no output queue.
+    pub fn shard_of(&self, call: &CallId) -> usize {
+        self.shard_index(call)
+    }
+
+    /// How many shards the engine has ([`EngineConfig::shards`](crate::EngineConfig::shards)).
+    pub fn shard_count(&self) -> usize {
+        self.shards.len()
     }
 
     /// The number of calls held.

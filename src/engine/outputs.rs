@@ -48,15 +48,7 @@ impl Engine {
         let Some(second) = waiting.next() else {
             // One shard (a drain after each input): moved out under its
             // lock, and its queue keeps its room.
-            let shard = &self.shards[first];
-            let mut outputs = shard.outputs.lock();
-            let n = outputs.len();
-            out.extend(outputs.drain(..).map(|(_, output)| output));
-            shard.pending.store(0, Ordering::Release);
-            if outputs.capacity() > KEPT_OUTPUT_ROOM * 4 {
-                outputs.shrink_to(KEPT_OUTPUT_ROOM);
-            }
-            return n;
+            return self.drain_queue(first, out);
         };
         let mut queues: Vec<VecDeque<(u64, EngineOutput)>> = Vec::new();
         for index in [first, second].into_iter().chain(waiting) {
@@ -103,6 +95,44 @@ impl Engine {
             if let Some((stamp, _)) = queue.front() {
                 fronts.push(Reverse((*stamp, i)));
             }
+        }
+        n
+    }
+
+    /// Moves the waiting outputs of one shard into `out`, in the order they
+    /// happened, and returns how many (none for a shard past the last).
+    ///
+    /// For an embedder whose threads each own a set of shards
+    /// ([`Engine::shard_of`] says where a call lives): each thread drains
+    /// its own, so outputs never cross to another thread's cache, and two
+    /// threads scale as two engines would. Per call the order is exact, as
+    /// in [`Engine::drain_outputs`]; across shards drained one after the
+    /// other it is not merged.
+    pub fn drain_shard_outputs(&self, shard: usize, out: &mut Vec<EngineOutput>) -> usize {
+        if shard >= self.shards.len() {
+            return 0;
+        }
+        let word = &self.waiting[shard / 64];
+        let bit = 1u64 << (shard % 64);
+        // Read first: a shard with nothing waiting is not written to.
+        if word.load(Ordering::Acquire) & bit == 0 {
+            return 0;
+        }
+        // Cleared before the queue is locked, as in `take_waiting`.
+        word.fetch_and(!bit, Ordering::AcqRel);
+        self.drain_queue(shard, out)
+    }
+
+    /// Moves shard `index`'s outputs into `out` under its lock; the queue
+    /// keeps its room, but for what a rare burst took.
+    fn drain_queue(&self, index: usize, out: &mut Vec<EngineOutput>) -> usize {
+        let shard = &self.shards[index];
+        let mut outputs = shard.outputs.lock();
+        let n = outputs.len();
+        out.extend(outputs.drain(..).map(|(_, output)| output));
+        shard.pending.store(0, Ordering::Release);
+        if outputs.capacity() > KEPT_OUTPUT_ROOM * 4 {
+            outputs.shrink_to(KEPT_OUTPUT_ROOM);
         }
         n
     }
