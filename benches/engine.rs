@@ -8,7 +8,7 @@
 //!   the same, each thread's calls in shards it owns
 //!   (`Engine::shard_of`), each thread draining only those
 //!   (`Engine::drain_shard_outputs`): how an embedder whose threads own
-//!   shards scales;
+//!   shards scales (the clock stands still: deadlines move, none fires);
 //! - `engine/ops/bare_calls`: the floor of `1thread`, the same operations on
 //!   bare `Call`s held in a `Vec` (no locks, no shards, no map);
 //! - `engine/ops/ceiling_1thread`, `engine/ops/ceiling_2threads`: the

@@ -65,12 +65,17 @@ pub struct EngineOutput {
 /// call that order is exact). Each shard keeps its calls' deadlines in an
 /// ordered map: [`Engine::poll_timeout`] is the earliest of all, and
 /// [`Engine::handle_timeout`] fires the due ones in deadline order across
-/// shards (ties in establishment order), each at its own deadline, at
-/// O(log n) plus a look at each shard's first deadline per timer.
+/// shards (ties in establishment order), each at its own deadline: per
+/// timer, one lock and O(log n) in its shard's map, and a read of every
+/// shard's first deadline (two atomics a shard; `poll_timeout` reads one).
 ///
-/// Threads that each own a set of shards ([`Engine::shard_of`]) and drain
-/// only theirs ([`Engine::drain_shard_outputs`]) share no lock and no
-/// queue: two of them run as two engines would.
+/// Threads that each take the inputs of the calls in their own shards
+/// ([`Engine::shard_of`]) and drain only those shards
+/// ([`Engine::drain_shard_outputs`]) share no call map, output queue or
+/// deadline map: two of them ran as fast as two independent loops. They
+/// still share a few engine-wide counters, the word of bits that marks
+/// shards with outputs (64 shards a word), and whichever thread calls
+/// [`Engine::handle_timeout`] fires the due timers of every shard.
 ///
 /// Drive it like a [`Call`]: feed `handle_*` inputs with `now`, drain
 /// [`Engine::drain_outputs`], and call [`Engine::handle_timeout`] when
@@ -142,10 +147,12 @@ struct Shard {
     /// order): a map per shard, so that threads whose calls are in
     /// different shards share no lock when a deadline moves.
     timers: Mutex<Deadlines>,
-    /// The first deadline in `timers`, in milliseconds ([`NO_DEADLINE`] if
-    /// none), stored under its lock after each change: the earliest of all
-    /// shards is found without taking their locks.
+    /// The first key in `timers`: its deadline in milliseconds
+    /// ([`NO_DEADLINE`] if none) and its call's establishment order, both
+    /// stored under the map's lock after each change, so that the first of
+    /// all shards is found without taking their locks.
     earliest: AtomicU64,
+    earliest_seq: AtomicU64,
 }
 
 /// [`Shard::earliest`] of a shard without deadlines.
@@ -159,6 +166,7 @@ impl Shard {
             pending: AtomicUsize::new(0),
             timers: Mutex::default(),
             earliest: AtomicU64::new(NO_DEADLINE),
+            earliest_seq: AtomicU64::new(0),
         }
     }
 }

@@ -51,44 +51,37 @@ impl Engine {
 
     /// Takes the first deadline due by `now` out of its shard's map: the
     /// earliest of all shards, of equal ones the call established first.
+    ///
+    /// The shard is chosen from the first keys each shard stores beside its
+    /// map, then its lock is taken and the pick is checked against the map:
+    /// if another thread changed that map meanwhile (or the two numbers
+    /// were read across a change), the shard's first key is stored again
+    /// and the choice made anew. One lock per timer fired, and a change by
+    /// another thread is the only reason to look twice.
     fn take_due(&self, now: Instant) -> Option<(Instant, Arc<Slot>)> {
         loop {
-            let earliest = self.earliest_deadline();
-            if earliest == NO_DEADLINE || earliest > now.as_millis() {
+            let (key, shard) = self
+                .shards
+                .iter()
+                .map(|shard| {
+                    let at = shard.earliest.load(Ordering::Acquire);
+                    let seq = shard.earliest_seq.load(Ordering::Acquire);
+                    ((at, seq), shard)
+                })
+                .min_by_key(|(key, _)| *key)?;
+            if key.0 == NO_DEADLINE || key.0 > now.as_millis() {
                 return None;
             }
-            // Of the shards whose first deadline is that one, the one whose
-            // call came first.
-            let mut first: Option<((Instant, u64), &Shard)> = None;
-            for shard in self.shards.iter() {
-                if shard.earliest.load(Ordering::Acquire) != earliest {
-                    continue;
-                }
-                let timers = shard.timers.lock();
-                // Stored again under the lock: an `earliest` that was stale
-                // is true from here on, so this loop always gets on.
-                shard
-                    .earliest
-                    .store(first_deadline(&timers), Ordering::Release);
-                let Some((&key, _)) = timers.first_key_value() else {
-                    continue;
-                };
-                if key.0 <= now && first.is_none_or(|(best, _)| key < best) {
-                    first = Some((key, shard));
-                }
-            }
-            let Some((key, shard)) = first else {
-                // Another thread took or moved them meanwhile: look again.
-                continue;
-            };
             let mut timers = shard.timers.lock();
-            if timers.first_key_value().map(|(key, _)| *key) != Some(key) {
+            let first = timers
+                .first_key_value()
+                .map(|((at, seq), _)| (at.as_millis(), *seq));
+            if first != Some(key) {
+                store_first(shard, &timers);
                 continue;
             }
             let taken = timers.pop_first().map(|((at, _), slot)| (at, slot));
-            shard
-                .earliest
-                .store(first_deadline(&timers), Ordering::Release);
+            store_first(shard, &timers);
             return taken;
         }
     }
@@ -111,9 +104,7 @@ impl Engine {
         if let Some(new) = deadline {
             timers.insert((new, slot.seq), slot.clone());
         }
-        shard
-            .earliest
-            .store(first_deadline(&timers), Ordering::Release);
+        store_first(shard, &timers);
         state.scheduled.set(deadline);
     }
 
@@ -122,16 +113,17 @@ impl Engine {
             let shard = &self.shards[slot.shard];
             let mut timers = shard.timers.lock();
             timers.remove(&(old, slot.seq));
-            shard
-                .earliest
-                .store(first_deadline(&timers), Ordering::Release);
+            store_first(shard, &timers);
         }
     }
 }
 
-/// A map's first deadline in milliseconds, [`NO_DEADLINE`] if it is empty.
-fn first_deadline(timers: &Deadlines) -> u64 {
-    timers
+/// Stores the map's first key beside it ([`Shard::earliest`]); called
+/// with the map's lock held, after every change.
+fn store_first(shard: &Shard, timers: &Deadlines) {
+    let (at, seq) = timers
         .first_key_value()
-        .map_or(NO_DEADLINE, |((at, _), _)| at.as_millis())
+        .map_or((NO_DEADLINE, 0), |((at, seq), _)| (at.as_millis(), *seq));
+    shard.earliest.store(at, Ordering::Release);
+    shard.earliest_seq.store(seq, Ordering::Release);
 }
