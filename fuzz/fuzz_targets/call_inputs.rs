@@ -1,5 +1,6 @@
 //! The engine on arbitrary input sequences with time steps, on two calls,
-//! extensions included (scoped cancels, collect digits, sequence numbers):
+//! in one shard or 64, drained all at once or shard by shard, extensions
+//! included (scoped cancels, collect digits, sequence numbers):
 //! never panics, never spins, ends each operation once and says nothing of
 //! it afterwards, keeps tone sequences whole and queues within capacity.
 //!
@@ -46,7 +47,19 @@ fuzz_target!(|data: &[u8]| {
         .queue_capacity(CAPACITY)
         .notify_on_termination(data.first().is_some_and(|b| b & 1 == 1));
     config.retained_operations = 3;
-    let engine = Engine::new(EngineConfig::new(config, IdSource::seeded(5))).unwrap();
+    let first = data.first().copied().unwrap_or(0);
+    // The first byte also picks the shards (one, or the two calls likely
+    // apart) and how outputs are drained (all at once, or shard by shard).
+    let engine = Engine::new(EngineConfig {
+        shards: if first & 2 == 0 { 64 } else { 1 },
+        ..EngineConfig::new(config, IdSource::seeded(5))
+    })
+    .unwrap();
+    let by_shard = first & 4 != 0;
+    let shards_of_calls = [
+        engine.shard_of(&CallId::new("c0")),
+        engine.shard_of(&CallId::new("c1")),
+    ];
     let mut input = Decoder(data);
     let mut now = 0u64;
     // The latest time the engine was given.
@@ -230,7 +243,13 @@ fuzz_target!(|data: &[u8]| {
         }
         let mut outputs = 0;
         let mut drained = Vec::new();
-        engine.drain_outputs(&mut drained);
+        if by_shard {
+            for shard in shards_of_calls {
+                engine.drain_shard_outputs(shard, &mut drained);
+            }
+        } else {
+            engine.drain_outputs(&mut drained);
+        }
         for out in drained {
             outputs += 1;
             let c = usize::from(out.call.as_str() == "c1");
@@ -263,6 +282,7 @@ fuzz_target!(|data: &[u8]| {
             outputs <= 4 * CAPACITY + 8,
             "{outputs} outputs from one step"
         );
+        assert_eq!(engine.pending_outputs(), 0, "outputs left after a drain");
         if let Some(deadline) = engine.poll_timeout() {
             assert!(
                 deadline.as_millis() >= seen,
