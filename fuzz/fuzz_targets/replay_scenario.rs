@@ -34,9 +34,13 @@ fuzz_target!(|data: &[u8]| {
     let mut page = Vec::new();
     let mut html = replay::HtmlWriter::default();
     html.begin(&mut page).expect("writing to a Vec");
-    html.write(&mut page, &run.records).expect("writing to a Vec");
+    html.write(&mut page, &run.records)
+        .expect("writing to a Vec");
     html.end(&mut page).expect("writing to a Vec");
     let page = String::from_utf8(page).expect("UTF-8");
     assert!(!page.contains("<script") && !page.contains("<img") && !page.contains("<iframe"));
-    assert_eq!(page.matches("<div class=\"step k-").count(), run.records.len());
+    assert_eq!(
+        page.matches("<div class=\"step k-").count(),
+        run.records.len()
+    );
 });

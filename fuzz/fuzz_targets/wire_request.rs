@@ -19,7 +19,8 @@ fuzz_target!(|data: &[u8]| {
     let mut engine = Engine::new(EngineConfig {
         ids: IdSource::seeded(0),
         ..Default::default()
-    }).unwrap();
+    })
+    .unwrap();
     let _ = engine.handle_call_established(Instant::ZERO, &CallId::new("c1"));
     let config = wire::WireConfig {
         max_body_bytes: 2048,
