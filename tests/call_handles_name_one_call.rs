@@ -7,8 +7,8 @@
 mod fixtures;
 
 use ivr_media_queue::{
-    Action, ApiVersion, CallId, Engine, EngineConfig, EngineOutput, IdSource, InputIgnored,
-    Instant, MediaInput, Record, Request, RequestError, ResultInfo, Tone,
+    Action, ApiVersion, CallHandle, CallId, Engine, EngineConfig, EngineOutput, IdSource,
+    InputIgnored, Instant, MediaInput, Record, Request, RequestError, ResultInfo, Tone,
 };
 
 fn engine() -> Engine {
@@ -31,6 +31,16 @@ fn forgetful() -> Engine {
 
 fn subscribe() -> Request {
     Request::new(ApiVersion::V1, Action::SubscribeToTone)
+}
+
+/// Establishes call `c1` on `engine` and takes its handle.
+fn established(engine: &Engine) -> (CallId, CallHandle) {
+    let call = CallId::new("c1");
+    engine
+        .handle_call_established(Instant::ZERO, &call)
+        .unwrap();
+    let handle = engine.call_handle(&call).unwrap();
+    (call, handle)
 }
 
 fn drained(engine: &Engine) -> Vec<EngineOutput> {
@@ -85,11 +95,7 @@ fn inputs_through_a_handle_do_what_they_do_by_id() {
 #[test]
 fn a_bad_request_through_a_handle_is_refused_and_changes_nothing() {
     let engine = engine();
-    let call = CallId::new("c1");
-    engine
-        .handle_call_established(Instant::ZERO, &call)
-        .unwrap();
-    let handle = engine.call_handle(&call).unwrap();
+    let (call, handle) = established(&engine);
     // A record waiting for speech: a deadline a moved clock would show.
     let record = Record {
         play_beep: false,
@@ -178,11 +184,7 @@ fn a_handle_outlives_its_call_and_never_reaches_the_next_one() {
 #[test]
 fn a_handle_to_a_call_that_moved_away_finds_nothing() {
     let engine = engine();
-    let call = CallId::new("c1");
-    engine
-        .handle_call_established(Instant::ZERO, &call)
-        .unwrap();
-    let handle = engine.call_handle(&call).unwrap();
+    let (call, handle) = established(&engine);
     // A move that aborts leaves the call, and its handle, as they were.
     engine.move_call(&call).unwrap().abort();
     assert!(
@@ -256,11 +258,7 @@ fn a_handle_given_to_another_engine_finds_nothing_there() {
 #[test]
 fn a_hang_up_through_a_handle_ends_that_call_only() {
     let forgetful = forgetful();
-    let call = CallId::new("c1");
-    forgetful
-        .handle_call_established(Instant::ZERO, &call)
-        .unwrap();
-    let old = forgetful.call_handle(&call).unwrap();
+    let (call, old) = established(&forgetful);
     forgetful
         .handle_call_terminated_via(Instant::ZERO, &old, ResultInfo::conversation_ended())
         .unwrap();
@@ -285,11 +283,7 @@ fn a_backlogged_shard_holds_back_inputs_through_handles_too() {
         ..EngineConfig::default()
     })
     .unwrap();
-    let call = CallId::new("c1");
-    engine
-        .handle_call_established(Instant::ZERO, &call)
-        .unwrap();
-    let handle = engine.call_handle(&call).unwrap();
+    let (_, handle) = established(&engine);
     engine
         .handle_request_via(Instant::ZERO, &handle, subscribe())
         .unwrap();

@@ -8,6 +8,9 @@ use ivr_media_queue::{
     IdSource, InputIgnored, Instant, MediaInput, Request, RequestError, Tone,
 };
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
+
 #[test]
 fn one_call_too_many_is_refused() {
     let engine = Engine::new(EngineConfig {
@@ -113,15 +116,7 @@ fn backlogged(shards: usize, calls: usize) -> (Engine, Vec<CallId>) {
         ..EngineConfig::default()
     })
     .unwrap();
-    let calls: Vec<CallId> = (0..calls).map(|i| CallId::new(&format!("c{i}"))).collect();
-    for call in &calls {
-        engine.handle_call_established(Instant::ZERO, call).unwrap();
-        let subscribe = Request::new(ApiVersion::V1, Action::SubscribeToTone);
-        engine
-            .handle_request(Instant::ZERO, call, subscribe)
-            .unwrap();
-        engine.drain_outputs(&mut Vec::new());
-    }
+    let calls = fixtures::subscribed_calls(&engine, calls);
     for call in &calls {
         let tone = MediaInput::Tone(Tone::Pound);
         match engine.handle_media(Instant::ZERO, call, None, tone) {
@@ -156,7 +151,8 @@ fn polling_an_output_frees_its_room_as_draining_does() {
 
 #[test]
 fn a_drain_of_many_shards_frees_the_room_of_each() {
-    // 40 calls in 2 shards: both hold some (all in one: 1 chance in 2^39).
+    // 40 calls in 2 shards: both hold some (a call's shard is a fixed hash
+    // of its id; the count of 2 below checks it).
     let (engine, calls) = backlogged(2, 40);
     assert_eq!(engine.pending_outputs(), 2);
     for call in &calls {

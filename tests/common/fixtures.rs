@@ -118,6 +118,14 @@ pub fn engine_with_subscribed_calls(calls: usize, shards: usize) -> (Engine, Vec
         ..EngineConfig::default()
     })
     .unwrap();
+    let calls = subscribed_calls(&engine, calls);
+    (engine, calls)
+}
+
+/// Establishes `calls` calls on `engine` (`call-0`, `call-1`, ...) and
+/// subscribes each to tones, draining after each call, so that even an
+/// engine that lets one output wait per shard takes them all.
+pub fn subscribed_calls(engine: &Engine, calls: usize) -> Vec<CallId> {
     let calls: Vec<CallId> = (0..calls)
         .map(|i| CallId::new(&format!("call-{i}")))
         .collect();
@@ -127,7 +135,7 @@ pub fn engine_with_subscribed_calls(calls: usize, shards: usize) -> (Engine, Vec
         engine
             .handle_request(Instant::ZERO, call, subscribe)
             .unwrap();
+        engine.drain_outputs(&mut Vec::new());
     }
-    engine.drain_outputs(&mut Vec::new());
-    (engine, calls)
+    calls
 }
