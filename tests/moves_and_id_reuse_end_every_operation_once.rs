@@ -72,13 +72,16 @@ impl Rig {
 #[test]
 fn every_accepted_operation_ends_exactly_once() {
     // Races need the threads to overlap, which a run may hardly do: three
-    // runs make a missed race unlikely.
-    for _ in 0..3 {
-        race_once();
-    }
+    // runs make a missed race unlikely. One run alone may accept nothing
+    // (on two cores the hang-ups can all run before the bot starts: about
+    // one run in 50), so the check that something was accepted is on all
+    // three.
+    let accepted: usize = (0..3).map(|_| race_once()).sum();
+    assert!(accepted > 0, "no operation was accepted");
 }
 
-fn race_once() {
+/// One race; returns how many operations were accepted.
+fn race_once() -> usize {
     let engine = || {
         Engine::new(EngineConfig {
             ids: IdSource::Random,
@@ -192,7 +195,6 @@ fn race_once() {
     }
     let accepted = rig.accepted.lock().unwrap();
     println!("{} operations accepted", accepted.len());
-    assert!(!accepted.is_empty(), "no operation was accepted");
     let never: Vec<_> = accepted
         .iter()
         .filter(|op| !ends.contains_key(op))
@@ -210,4 +212,5 @@ fn race_once() {
         accepted.len(),
         "an end for an operation never accepted"
     );
+    accepted.len()
 }
