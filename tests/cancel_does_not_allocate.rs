@@ -2,49 +2,17 @@
 //! allocates nothing, whatever the length of the queue it ends. A counting
 //! global allocator proves it.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use ivr_media_queue::{Notification, Output};
 
+#[path = "common/allocations.rs"]
+mod allocations;
 #[path = "common/fixtures.rs"]
 mod fixtures;
 
-struct Counting;
-
-thread_local! {
-    // Per thread: tests run in parallel, and only this thread's count matters.
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn allocations() -> usize {
-    ALLOCATIONS.with(Cell::get)
-}
-
-fn count() {
-    // `try_with`: the slot may be gone while the thread shuts down.
-    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-}
-
-// Counts allocations and reallocations, then defers to the system allocator.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use allocations::allocations;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: allocations::Counting = allocations::Counting;
 
 #[test]
 fn cancel_does_not_allocate() {

@@ -29,8 +29,17 @@ fn next_stamp() -> u64 {
     })
 }
 
-/// Room each shard's output queue keeps after a drain.
+/// Room each shard's output queue keeps after a drain that found it
+/// holding more than four times this (a rare burst); otherwise it keeps
+/// the room it had.
 const KEPT_OUTPUT_ROOM: usize = 16;
+
+/// Gives back the room of a drained queue that a rare burst took.
+fn keep_usual_room<T>(queue: &mut VecDeque<T>) {
+    if queue.capacity() > KEPT_OUTPUT_ROOM * 4 {
+        queue.shrink_to(KEPT_OUTPUT_ROOM);
+    }
+}
 
 impl Engine {
     /// Moves every waiting output into `out`, in the order things happened.
@@ -50,24 +59,19 @@ impl Engine {
             // lock, and its queue keeps its room.
             return self.drain_queue(first, out);
         };
-        let mut queues: Vec<VecDeque<(u64, EngineOutput)>> = Vec::new();
+        // Each shard's queue is taken whole (a `VecDeque::new()` in its place
+        // allocates nothing), merged, and given back with its room below.
+        let mut queues: Vec<(usize, VecDeque<(u64, EngineOutput)>)> = Vec::new();
         for index in [first, second].into_iter().chain(waiting) {
             let shard = &self.shards[index];
             let mut outputs = shard.outputs.lock();
             if !outputs.is_empty() {
-                // Taken whole, not copied out; the shard starts again with
-                // room for a usual burst, and gives back what a rare one took.
-                let fresh = VecDeque::with_capacity(KEPT_OUTPUT_ROOM);
-                queues.push(mem::replace(&mut *outputs, fresh));
+                queues.push((index, mem::take(&mut *outputs)));
                 shard.pending.store(0, Ordering::Release);
             }
         }
-        let n = queues.iter().map(VecDeque::len).sum();
+        let n = queues.iter().map(|(_, queue)| queue.len()).sum();
         out.reserve(n);
-        if let [queue] = queues.as_mut_slice() {
-            out.extend(queue.drain(..).map(|(_, output)| output));
-            return n;
-        }
         // Merge the shards' queues by stamp, each queue kept in its order:
         // a call's outputs stay in order whatever thread stamped them. The
         // queue with the earliest front gives every output up to the next
@@ -76,7 +80,7 @@ impl Engine {
         let mut fronts: BinaryHeap<Reverse<(u64, usize)>> = queues
             .iter()
             .enumerate()
-            .filter_map(|(i, queue)| Some(Reverse((queue.front()?.0, i))))
+            .filter_map(|(i, (_, queue))| Some(Reverse((queue.front()?.0, i))))
             .collect();
         while let Some(Reverse((_, i))) = fronts.pop() {
             // Up to the next front, ties going to the lower shard: the very
@@ -85,7 +89,7 @@ impl Engine {
             let next = fronts
                 .peek()
                 .map_or((u64::MAX, usize::MAX), |Reverse(front)| *front);
-            let queue = &mut queues[i];
+            let queue = &mut queues[i].1;
             let run = queue
                 .iter()
                 .take_while(|(stamp, _)| (*stamp, i) < next)
@@ -94,6 +98,16 @@ impl Engine {
             out.extend(queue.drain(..run).map(|(_, output)| output));
             if let Some((stamp, _)) = queue.front() {
                 fronts.push(Reverse((*stamp, i)));
+            }
+        }
+        // Each shard gets its emptied queue back, so that its next burst
+        // of the same size neither allocates nor grows; a shard that has
+        // queued again meanwhile keeps the queue it started.
+        for (index, mut queue) in queues {
+            let mut outputs = self.shards[index].outputs.lock();
+            if outputs.capacity() == 0 {
+                keep_usual_room(&mut queue);
+                *outputs = queue;
             }
         }
         n
@@ -131,9 +145,7 @@ impl Engine {
         let n = outputs.len();
         out.extend(outputs.drain(..).map(|(_, output)| output));
         shard.pending.store(0, Ordering::Release);
-        if outputs.capacity() > KEPT_OUTPUT_ROOM * 4 {
-            outputs.shrink_to(KEPT_OUTPUT_ROOM);
-        }
+        keep_usual_room(&mut outputs);
         n
     }
 
