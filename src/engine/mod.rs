@@ -101,6 +101,9 @@ pub struct EngineOutput {
 pub struct Engine {
     config: EngineConfig,
     shards: Box<[CachePadded<Shard>]>,
+    /// Each shard's share of [`EngineConfig::max_pending_outputs`]
+    /// (rounded up, at least 1), worked out once: every input checks it.
+    shard_output_limit: usize,
     /// One bit per shard, set when its output queue stops being empty: a
     /// drain visits those shards only (see [`Engine::drain_outputs`]).
     /// Each word alone on its lines, wherever the heap puts it.
@@ -181,9 +184,11 @@ impl Engine {
         let waiting = (0..config.shards.div_ceil(64))
             .map(|_| CachePadded::default())
             .collect();
+        let shard_output_limit = config.max_pending_outputs.div_ceil(config.shards).max(1);
         Ok(Self {
             config,
             shards,
+            shard_output_limit,
             waiting,
             next_seq: AtomicU64::new(0),
             calls: AtomicUsize::new(0),
@@ -517,11 +522,15 @@ fn park_output_buffer(call: &mut Call) {
     // Room for a cancel of a default queue; a rarer burst gives back the rest.
     buffer.shrink_to(KEPT_INPUT_BUFFER_ROOM);
     if buffer.capacity() > 0 {
-        let parked = OUTPUT_BUFFER.take();
-        OUTPUT_BUFFER.set(if buffer.capacity() >= parked.capacity() {
-            buffer
-        } else {
-            parked
+        // One look-up of the thread's slot; mostly it is empty (its buffer
+        // was lent to this call), and this call's goes back.
+        OUTPUT_BUFFER.with(|parked| {
+            let other = parked.take();
+            parked.set(if buffer.capacity() >= other.capacity() {
+                buffer
+            } else {
+                other
+            });
         });
     }
 }

@@ -203,16 +203,9 @@ impl Engine {
     /// engine, the calls are all it held; at most [`EngineConfig::max_calls`](crate::EngineConfig::max_calls).
     pub fn pending_outputs_bound(&self, calls: usize) -> usize {
         let per_call = self.config.call.queue_capacity.saturating_mul(4) + 8;
-        self.shard_output_limit()
+        self.shard_output_limit
             .saturating_mul(self.shards.len())
             .saturating_add(calls.saturating_mul(per_call))
-    }
-
-    pub(super) fn shard_output_limit(&self) -> usize {
-        self.config
-            .max_pending_outputs
-            .div_ceil(self.shards.len())
-            .max(1)
     }
 
     /// `Err((pending, limit))` unless shard `index` has room for `adding`
@@ -221,7 +214,7 @@ impl Engine {
         // Read without the queue's lock: a drain or another call may change
         // it the moment after, as it could once the lock was let go.
         let pending = self.shards[index].pending.load(Ordering::Acquire);
-        let limit = self.shard_output_limit();
+        let limit = self.shard_output_limit;
         if pending >= limit || pending.saturating_add(adding) > limit {
             Err((pending, limit))
         } else {
