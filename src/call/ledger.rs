@@ -8,7 +8,7 @@ use crate::id::OperationId;
 use crate::io::{Notification, OperationEnded, Output, PartialRecording};
 use crate::model::{ApiVersion, Digits, EndReason, Operation, OperationKind, OperationStatus};
 
-use super::media::Queued;
+use super::media::{QueueEnd, Queued, Waiting};
 use crate::thin_deque::ThinDeque;
 
 /// What the active operation got before it ended (extensions).
@@ -94,9 +94,9 @@ impl Ledger {
 
     /// Ends a media operation (on account of operation `by`, if one): one
     /// notification, or for a silent call end one abandoned report. It
-    /// enters the `GET` memory when polled. Inlined, as `finish_all` is,
-    /// into the ends of the queue: out of line, each output was copied
-    /// twice more (callgrind, `benches/cancel.rs`).
+    /// enters the `GET` memory when polled. Inlined into the ends of the
+    /// active operation: out of line, each output was copied twice more
+    /// (callgrind, `benches/cancel.rs`).
     #[inline]
     pub(super) fn finish(
         &mut self,
@@ -129,60 +129,40 @@ impl Ledger {
         self.end_one(queued, end, results, shown);
     }
 
-    /// [`Ledger::finish`] for many queued ones (nothing recorded or
-    /// collected). One reservation, then each operation moves into its
-    /// output once: this loop is the cancel hot path (`benches/cancel.rs`),
-    /// where each branch and copy shows. It writes its outputs itself
-    /// rather than through `end_one`: with the helper in the loop (or a
-    /// loop over `(Queued, MediaResults)` pairs) LLVM kept one more copy of
-    /// each operation, some 13 instructions an operation (callgrind).
-    #[inline]
-    pub(super) fn finish_all(
+    /// Ends every operation waiting in `queue` (nothing recorded or
+    /// collected), in queue order, and leaves the queue empty. Notified
+    /// ends are the cancel hot path (`benches/cancel.rs`): the queue keeps
+    /// its operations in the shape of their notifications, so they move
+    /// into the outputs at once and are marked ended there (see
+    /// [`Waiting`]). Abandoned ones (a call's silent end) go one by one.
+    pub(super) fn finish_queue(
         &mut self,
-        queued: impl ExactSizeIterator<Item = Queued>,
+        queue: &mut Waiting,
         reason: EndReason,
         by: Option<OperationId>,
         notice: Notice,
     ) {
-        // Nothing to end: no output box is made for it.
-        if queued.len() == 0 {
-            return;
-        }
-        // The deque itself, once, not a check for its box per operation.
-        let outputs = self.outputs.deque();
-        outputs.reserve(queued.len());
-        let end = End {
-            reason,
-            status: reason.status(),
-            by,
-            notice,
-        };
-        for Queued { op, request } in queued {
-            self.etag = self.etag.wrapping_add(1);
-            let ended = OperationEnded {
-                operation: Operation {
-                    status: end.status,
-                    end: Some(end.reason),
-                    etag: self.etag,
-                    ..op
-                },
-                reason: end.reason,
-                request,
-                ended_by: end.by,
-                partial_recording: None,
-                digits: Digits::default(),
-            };
-            outputs.push_back(match end.notice {
-                Notice::Notify => Output::Notification(Notification::OperationEnded(ended)),
-                Notice::Abandon => Output::Abandoned(ended),
-            });
+        match notice {
+            Notice::Notify => {
+                let end = QueueEnd {
+                    reason,
+                    status: reason.status(),
+                    by,
+                };
+                queue.end_all_into(&mut self.outputs, &mut self.etag, end);
+            }
+            Notice::Abandon => {
+                for queued in queue.drain() {
+                    self.finish(queued, reason, by, MediaResults::default(), notice);
+                }
+            }
         }
     }
 
     /// One operation's end, with what it recorded or collected: its output,
-    /// and `shown` sees its final state. `finish_all` writes the same
-    /// output in its own loop (see why there); a change here goes there
-    /// too.
+    /// and `shown` sees its final state. `Waiting::end_all_into` marks a
+    /// queue's operations ended the same way, in place; a change here goes
+    /// there too.
     #[inline(always)]
     fn end_one(
         &mut self,

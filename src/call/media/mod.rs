@@ -8,6 +8,7 @@ mod active;
 mod collect;
 mod parts;
 mod record;
+mod waiting;
 
 use std::num::NonZeroU64;
 
@@ -17,10 +18,10 @@ use crate::error::InputIgnored;
 use crate::id::{CallId, OperationId};
 use crate::io::{MediaInput, Notification, Output};
 use crate::model::{EndReason, MediaRequest, Operation, OperationStatus, Tone};
-use crate::thin_deque::ThinDeque;
 use crate::time::Instant;
 
 use active::{Active, Outcome, Started, elapsed_ms};
+pub(super) use waiting::{QueueEnd, Waiting};
 
 /// An accepted media operation and what it was asked to do.
 #[derive(Clone, Debug)]
@@ -32,7 +33,7 @@ pub(super) struct Queued {
 #[derive(Clone, Debug, Default)]
 pub(super) struct Media {
     active: Option<Box<Active>>,
-    queue: ThinDeque<Queued>,
+    queue: Waiting,
     tones: Tones,
 }
 
@@ -113,14 +114,14 @@ impl Media {
     }
 
     pub(super) fn queued(&self) -> impl Iterator<Item = &Operation> {
-        self.queue.iter().map(|q| &q.op)
+        self.queue.operations()
     }
 
     pub(super) fn find(&self, id: OperationId) -> Option<&Operation> {
         self.active
             .iter()
             .map(|a| &a.op)
-            .chain(self.queue.iter().map(|q| &q.op))
+            .chain(self.queue.operations())
             .find(|op| op.id == id)
     }
 
@@ -160,9 +161,7 @@ impl Media {
         if let Some(active) = self.active.take() {
             finish_active(ledger, *active, now, reasons.running, by, notice);
         }
-        if let Some(queue) = self.queue.get_mut() {
-            ledger.finish_all(queue.drain(..), reasons.queued, by, notice);
-        }
+        ledger.finish_queue(&mut self.queue, reasons.queued, by, notice);
     }
 
     /// Cancels the operations `wanted` picks (extension: Graph cancels all),
@@ -196,13 +195,8 @@ impl Media {
                 report(op, was);
             });
         }
-        let mut kept = ThinDeque::new();
-        let queue = self
-            .queue
-            .get_mut()
-            .into_iter()
-            .flat_map(|queue| queue.drain(..));
-        for (i, queued) in queue.enumerate() {
+        let mut kept = Waiting::default();
+        for (i, queued) in self.queue.drain().enumerate() {
             if !wanted(&queued.op) {
                 kept.push_back(queued);
                 continue;

@@ -8,7 +8,7 @@ use super::active::{Active, Stage};
 use super::collect::CollectStep;
 use super::record::{RecordStep, Recording};
 use super::{Media, Queued, Tones};
-use crate::model::MediaRequest;
+use crate::model::{MediaRequest, Operation};
 use crate::snapshot::parts::{ActiveParts, MediaParts, PhaseParts, QueuedParts};
 use crate::snapshot::{OperationFault, SnapshotError};
 
@@ -45,10 +45,10 @@ impl Media {
     }
 }
 
-fn queued_parts(q: &Queued) -> QueuedParts {
+fn queued_parts((operation, request): (&Operation, &MediaRequest)) -> QueuedParts {
     QueuedParts {
-        operation: q.op.clone(),
-        request: q.request.clone(),
+        operation: operation.clone(),
+        request: request.clone(),
     }
 }
 
