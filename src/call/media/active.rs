@@ -258,8 +258,18 @@ impl Active {
     /// for `reason` at `now`: the digits it collected, or (a record) what
     /// it had recorded without storing.
     #[inline]
-    pub(super) fn into_results(self, now: Instant, reason: EndReason) -> (Queued, MediaResults) {
-        let Self { op, since, stage } = self;
+    #[expect(
+        clippy::boxed_local,
+        reason = "the active operation lives in a box: taken whole, its fields move out once, \
+                  not the whole of it to the stack first (callgrind: a cancel of 1, 29 \
+                  instructions fewer)"
+    )]
+    pub(super) fn into_results(
+        self: Box<Self>,
+        now: Instant,
+        reason: EndReason,
+    ) -> (Queued, MediaResults) {
+        let Self { op, since, stage } = *self;
         let mut results = MediaResults::default();
         let request = match stage {
             Stage::Play { play, .. } => MediaRequest::PlayPrompt(play),

@@ -159,7 +159,7 @@ impl Media {
         notice: Notice,
     ) {
         if let Some(active) = self.active.take() {
-            finish_active(ledger, *active, now, reasons.running, by, notice);
+            finish_active(ledger, active, now, reasons.running, by, notice);
         }
         ledger.finish_queue(&mut self.queue, reasons.queued, by, notice);
     }
@@ -344,7 +344,7 @@ impl Media {
 #[inline]
 fn finish_active(
     ledger: &mut Ledger,
-    active: Active,
+    active: Box<Active>,
     now: Instant,
     reason: EndReason,
     by: Option<OperationId>,
