@@ -29,7 +29,8 @@ pub mod ranges {
     use std::ops::RangeInclusive;
 
     /// [`crate::CallConfig::queue_capacity`]: a queue slot holds an
-    /// operation and its request: about 150 bytes and its strings (at most
+    /// operation and its request, as the notification that will end it:
+    /// 208 bytes and its strings (at most
     /// 20 prompts of two [`crate::MAX_PROMPT_TEXT_BYTES`] strings, and the
     /// clientContext).
     pub const QUEUE_CAPACITY: RangeInclusive<usize> = 1..=10_000;

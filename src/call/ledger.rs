@@ -18,11 +18,11 @@ pub(super) struct MediaResults {
     pub(super) digits: Digits,
 }
 
-/// How an operation ends, or every one of a batch (`finish_all`).
+/// How an operation ends (a queue's operations end by [`QueueEnd`]).
 #[derive(Clone, Copy)]
 struct End {
     reason: EndReason,
-    /// `reason.status()`, worked out once for a batch.
+    /// `reason.status()`.
     status: OperationStatus,
     by: Option<OperationId>,
     notice: Notice,
@@ -152,6 +152,9 @@ impl Ledger {
                 queue.end_all_into(&mut self.outputs, &mut self.etag, end);
             }
             Notice::Abandon => {
+                // One reservation for the whole queue, not a growth step
+                // every few operations.
+                self.outputs.reserve(queue.len());
                 for queued in queue.drain() {
                     self.finish(queued, reason, by, MediaResults::default(), notice);
                 }

@@ -38,7 +38,7 @@ pub(in crate::call) struct QueueEnd {
 }
 
 impl Waiting {
-    pub(super) fn len(&self) -> usize {
+    pub(in crate::call) fn len(&self) -> usize {
         self.0.len()
     }
 
