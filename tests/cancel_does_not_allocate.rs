@@ -4,24 +4,24 @@
 
 use ivr_media_queue::{Notification, Output};
 
-#[path = "common/allocations.rs"]
-mod allocations;
 #[path = "common/fixtures.rs"]
 mod fixtures;
+#[path = "common/held_bytes.rs"]
+mod held_bytes;
 
-use allocations::allocations;
+use held_bytes::allocations_here;
 
 #[global_allocator]
-static GLOBAL: allocations::Counting = allocations::Counting;
+static GLOBAL: held_bytes::Counting = held_bytes::Counting;
 
 #[test]
 fn cancel_does_not_allocate() {
     for n in [1, 16, 100] {
         let mut call = fixtures::warm_call_with_queue(n);
         let cancel = fixtures::cancel_request();
-        let before = allocations();
+        let before = allocations_here();
         let op = call.handle_request(fixtures::NOW, cancel);
-        let allocations = allocations() - before;
+        let allocations = allocations_here() - before;
         assert!(op.is_ok());
         assert_eq!(
             allocations, 0,
@@ -44,9 +44,9 @@ fn a_cold_output_queue_does_allocate() {
     }
     while call.poll_output().is_some() {}
     let cancel = fixtures::cancel_request();
-    let before = allocations();
+    let before = allocations_here();
     call.handle_request(fixtures::NOW, cancel).unwrap();
-    assert!(allocations() > before);
+    assert!(allocations_here() > before);
 }
 
 #[test]
@@ -61,7 +61,7 @@ fn reserving_outputs_warms_a_cold_queue() {
     while call.poll_output().is_some() {}
     call.reserve_outputs(101);
     let cancel = fixtures::cancel_request();
-    let before = allocations();
+    let before = allocations_here();
     call.handle_request(fixtures::NOW, cancel).unwrap();
-    assert_eq!(allocations(), before);
+    assert_eq!(allocations_here(), before);
 }

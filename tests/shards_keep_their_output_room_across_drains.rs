@@ -6,15 +6,15 @@
 
 use ivr_media_queue::{Engine, EngineOutput, Instant, MediaInput, Tone};
 
-#[path = "common/allocations.rs"]
-mod allocations;
 #[path = "common/fixtures.rs"]
 mod fixtures;
+#[path = "common/held_bytes.rs"]
+mod held_bytes;
 
-use allocations::allocations;
+use held_bytes::allocations_here;
 
 #[global_allocator]
-static GLOBAL: allocations::Counting = allocations::Counting;
+static GLOBAL: held_bytes::Counting = held_bytes::Counting;
 
 /// Tones per call per round: more than a queue keeps after a rare burst
 /// is given back (16); a shard's burst stays within what makes a burst
@@ -31,7 +31,7 @@ enum Drain {
 /// Queues `TONES` tone notifications on each call, then drains them all.
 /// Returns the allocations made while queueing them.
 fn round(engine: &Engine, calls: &[ivr_media_queue::CallId], drain: Drain) -> usize {
-    let before = allocations();
+    let before = allocations_here();
     for call in calls {
         for _ in 0..TONES {
             engine
@@ -39,7 +39,7 @@ fn round(engine: &Engine, calls: &[ivr_media_queue::CallId], drain: Drain) -> us
                 .unwrap();
         }
     }
-    let queueing = allocations() - before;
+    let queueing = allocations_here() - before;
     let mut out: Vec<EngineOutput> = Vec::new();
     match drain {
         Drain::AllShards => {

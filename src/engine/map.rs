@@ -14,7 +14,7 @@ use super::slot::{Gone, Held, Scheduled, Slot, SlotState};
 use super::{Engine, park_output_buffer};
 use crate::call::Call;
 use crate::error::{InputIgnored, RequestError};
-use crate::id::{CallId, fnv1a};
+use crate::id::CallId;
 
 #[derive(Debug, Default)]
 pub(super) struct CallMap {
@@ -106,15 +106,6 @@ impl Engine {
             .map_err(|_| limit)
     }
 
-    /// A call's shard, from a hash that is the same in every run and build,
-    /// so that replays stay byte-identical (which ended ids a shard forgets
-    /// depends on it). Each shard's own map keeps a random hasher against
-    /// collisions.
-    pub(super) fn shard_index(&self, call: &CallId) -> usize {
-        // The modulo keeps the index in range whatever the hash.
-        (fnv1a(call.as_str().as_bytes()) % self.shards.len() as u64) as usize
-    }
-
     /// A slot for a call that arrives (established or restored), held
     /// frozen until [`Engine::make_ready`].
     pub(super) fn arriving(&self, shard: usize, call: Call) -> Arc<Slot> {
@@ -145,7 +136,7 @@ impl Engine {
 
     /// The call's slot; `Err(true)` when it ended, `Err(false)` when unknown.
     pub(super) fn find(&self, call: &CallId) -> Result<Arc<Slot>, bool> {
-        let map = self.shards[self.shard_index(call)].calls.lock();
+        let map = self.shards[self.shard_of(call)].calls.lock();
         match map.calls.get(call) {
             Some(slot) => Ok(slot.clone()),
             None => Err(map.ended.contains(call)),

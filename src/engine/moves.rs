@@ -122,7 +122,7 @@ impl Engine {
     pub fn restore_call(&self, snapshot: &CallSnapshot) -> Result<CallId, RestoreError> {
         let call = Call::restore(snapshot, self.config.call.clone())?;
         let id = call.id().clone();
-        let index = self.shard_index(&id);
+        let index = self.shard_of(&id);
         let mut map = self.shards[index].calls.lock();
         if map.knows(&id) {
             return Err(RestoreError::CallExists(id));
@@ -193,7 +193,7 @@ impl Engine {
         let mut maps: Vec<_> = self.shards.iter().map(|s| s.calls.lock()).collect();
         let mut adding = vec![0usize; self.shards.len()];
         for call in &restored {
-            let index = self.shard_index(call.id());
+            let index = self.shard_of(call.id());
             if maps[index].knows(call.id()) {
                 return Err(RestoreError::CallExists(call.id().clone()));
             }
@@ -210,7 +210,7 @@ impl Engine {
         }
         self.calls.fetch_add(restored.len(), Ordering::AcqRel);
         for id in ended {
-            let map = &mut maps[self.shard_index(id)];
+            let map = &mut maps[self.shard_of(id)];
             self.remember_ended_in(map, id);
         }
         // In under the locks, still arriving (an input meanwhile gets
@@ -218,7 +218,7 @@ impl Engine {
         let mut arriving = Vec::with_capacity(restored.len());
         for call in restored {
             let id = call.id().clone();
-            let index = self.shard_index(&id);
+            let index = self.shard_of(&id);
             let slot = self.arriving(index, call);
             maps[index].calls.insert(slot.clone());
             arriving.push(slot);

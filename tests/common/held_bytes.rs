@@ -1,5 +1,7 @@
 //! A global allocator that counts the bytes held (allocated minus freed),
-//! across all threads, for the memory tests. Each test file declares it:
+//! across all threads and per thread, and each thread's allocations, for
+//! the memory tests and the tests that prove a path allocates nothing.
+//! Each test file declares it:
 //!
 //! ```ignore
 //! #[path = "common/held_bytes.rs"]
@@ -23,6 +25,8 @@ static HELD: AtomicIsize = AtomicIsize::new(0);
 thread_local! {
     /// What this thread allocated minus what it freed.
     static HERE: Cell<isize> = const { Cell::new(0) };
+    /// This thread's allocations and reallocations.
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Bytes held now, by every thread.
@@ -36,6 +40,17 @@ pub fn held() -> isize {
 /// tests take, and what it keeps would count in [`held`].
 pub fn held_here() -> isize {
     HERE.with(Cell::get)
+}
+
+/// Allocations and reallocations this thread has made so far (tests run
+/// in parallel: only this thread's count says what a path allocated).
+pub fn allocations_here() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
+
+/// Counts one allocation or reallocation of this thread.
+fn count_allocation() {
+    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
 }
 
 /// Adds `bytes` to both counts. `try_with`: a thread's count is gone once
@@ -56,6 +71,7 @@ pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
 // counts sizes.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count_allocation();
         count(layout.size() as isize);
         unsafe { System.alloc(layout) }
     }
@@ -66,6 +82,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count_allocation();
         count(new_size as isize - layout.size() as isize);
         unsafe { System.realloc(ptr, layout, new_size) }
     }

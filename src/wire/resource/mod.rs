@@ -8,6 +8,7 @@
 //! bytes. Strings borrow when writing and own when parsed.
 
 use std::borrow::Cow;
+use std::convert::Infallible;
 use std::fmt;
 use std::str::FromStr;
 
@@ -293,9 +294,9 @@ impl Serialize for ResourcePath<'_> {
         // through the formatter, at three times the cost (a notification
         // writes two of these).
         let mut path = String::with_capacity(self.call.len() + 64);
-        let _ = self.pieces(|piece| {
+        let Ok(()) = self.pieces(|piece| {
             path.push_str(piece);
-            Ok::<(), ()>(())
+            Ok::<(), Infallible>(())
         });
         s.serialize_str(&path)
     }
